@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "jobwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "jobwatch", targets: ["jobwatch"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Pure domain: job model, status normalization, transition diffing, schedule maths. No I/O.
+        .target(name: "JobwatchCore"),
+        // The Huawei Cloud window: AK/SK signing, endpoints, the three job APIs, tolerant decoding, error classes.
+        .target(
+            name: "HuaweiCloud",
+            dependencies: [
+                "JobwatchCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The YAML configuration: lookup order, secrets, validation, redaction.
+        .target(
+            name: "JobwatchConfig",
+            dependencies: [
+                "JobwatchCore", "HuaweiCloud",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // SQLite through GRDB: schema, migrations, the poll transaction, the outbox.
+        .target(
+            name: "JobwatchStore",
+            dependencies: [
+                "JobwatchCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The service: scheduler, poller, delivery, sinks, lifecycle, systemd notify.
+        .target(
+            name: "JobwatchDaemon",
+            dependencies: [
+                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A loopback imitation of the three Huawei Cloud job APIs, for the demo, the tests and the benchmarks.
+        .target(
+            name: "JobwatchSimulator",
+            dependencies: [
+                "JobwatchCore", "HuaweiCloud",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The command line: argument parsing, output formatting, exit codes.
+        .target(
+            name: "JobwatchCLI",
+            dependencies: [
+                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchDaemon", "JobwatchSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
+
+        .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

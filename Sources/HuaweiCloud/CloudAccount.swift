@@ -1,0 +1,46 @@
+import Foundation
+import JobwatchCore
+
+/// How an account proves who it is.
+public enum CloudAuth: Sendable {
+    /// AK/SK request signing (what the official SDKs do by default); the token is for temporary credentials.
+    case accessKey(ak: String, sk: String, securityToken: String?)
+    /// A static IAM token sent as `X-Auth-Token`.
+    case token(String)
+    /// An IAM user's password, exchanged for a token (`X-Subject-Token`) that is cached and renewed.
+    case iamPassword(IAMPasswordCredentials)
+}
+
+/// What `POST /v3/auth/tokens` needs for a password identity with a project scope.
+public struct IAMPasswordCredentials: Sendable {
+    /// Default: `https://iam.{region}.myhuaweicloud.com`, or `$HUAWEICLOUD_SDK_IAM_ENDPOINT`.
+    public var endpoint: URL?
+    public var domainName: String
+    public var userName: String
+    public var password: String
+
+    public init(endpoint: URL?, domainName: String, userName: String, password: String) {
+        self.endpoint = endpoint
+        self.domainName = domainName
+        self.userName = userName
+        self.password = password
+    }
+}
+
+/// One Huawei Cloud account as the client uses it.
+public struct CloudAccount: Sendable {
+    public var name: String
+    public var region: String?
+    public var projectID: String?
+    public var auth: CloudAuth
+    /// Per-service endpoint overrides (`https://…`, or `http://` on a loopback address).
+    public var endpointOverrides: [CloudService: URL]
+
+    public init(name: String, region: String?, projectID: String?, auth: CloudAuth, endpointOverrides: [CloudService: URL] = [:]) {
+        self.name = name
+        self.region = region
+        self.projectID = projectID
+        self.auth = auth
+        self.endpointOverrides = endpointOverrides
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+
+/// AK/SK request signing, `SDK-HMAC-SHA256`, exactly as the official Huawei Cloud SDKs sign
+/// (reference/huawei-cloud.md; the SDKs' own test vectors are in the tests).
+public struct RequestSigner: Sendable {
+    public static let algorithm = "SDK-HMAC-SHA256"
+    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+
+    public let accessKey: String
+    private let secretKey: [UInt8]
+
+    public init(accessKey: String, secretKey: String) {
+        self.accessKey = accessKey
+        self.secretKey = Array(secretKey.utf8)
+    }
+
+    /// The headers to add to a request: `X-Sdk-Date` and `Authorization`.
+    ///
+    /// `headers` are the headers the request will carry; those named in `signedHeaders` (case-insensitive)
+    /// take part in the signature. Header names containing `_` are never signed.
+    public func sign(
+        method: String, url: URL, headers: [(String, String)], signedHeaders: [String], body: [UInt8], sdkDate: String
+    ) -> (date: String, authorization: String) {
+        var all = headers
+        if !all.contains(where: { $0.0.lowercased() == "x-sdk-date" }) { all.append(("X-Sdk-Date", sdkDate)) }
+        let names = Self.signedHeaderNames(signedHeaders)
+        let canonical = Self.canonicalRequest(method: method, url: url, headers: all, signedHeaderNames: names, body: body)
+        let signature = signature(canonicalRequest: canonical, sdkDate: sdkDate)
+        return (sdkDate, "\(Self.algorithm) Access=\(accessKey), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)")
+    }
+
+    /// The lower-hex signature of a canonical request.
+    public func signature(canonicalRequest: String, sdkDate: String) -> String {
+        let stringToSign = Self.stringToSign(canonicalRequest: canonicalRequest, sdkDate: sdkDate)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: SymmetricKey(data: secretKey))
+        return Self.hex(mac)
+    }
+
+    public static func stringToSign(canonicalRequest: String, sdkDate: String) -> String {
+        "\(algorithm)\n\(sdkDate)\n\(hex(SHA256.hash(data: Data(canonicalRequest.utf8))))"
+    }
+
+    /// Lower-case, sorted, de-duplicated names, without any containing `_`.
+    public static func signedHeaderNames(_ names: [String]) -> [String] {
+        Array(Set(names.map { $0.lowercased() }.filter { !$0.contains("_") })).sorted()
+    }
+
+    /// The six-line canonical request.
+    public static func canonicalRequest(
+        method: String, url: URL, headers: [(String, String)], signedHeaderNames: [String], body: [UInt8]
+    ) -> String {
+        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        let path = components?.percentEncodedPath ?? ""
+        let query = parseQuery(components?.percentEncodedQuery)
+        var lookup: [String: String] = [:]
+        for (name, value) in headers {
+            lookup[name.lowercased()] = String(value.trimmingCharacters(in: .whitespaces))
+        }
+        // The Host header is signed with the port when it is not the scheme's default.
+        if lookup["host"] == nil, let host = url.host {
+            let defaultPort = url.scheme == "https" ? 443 : 80
+            lookup["host"] = url.port.map { $0 == defaultPort ? host : "\(host):\($0)" } ?? host
+        }
+        let canonicalHeaders = signedHeaderNames.map { "\($0):\(lookup[$0] ?? "")\n" }.joined()
+        let payloadHash =
+            lookup["x-sdk-content-sha256"] == unsignedPayload ? unsignedPayload : hex(SHA256.hash(data: body))
+        return [
+            method.uppercased(), canonicalURI(percentEncodedPath: path), canonicalQuery(query), canonicalHeaders,
+            signedHeaderNames.joined(separator: ";"), payloadHash,
+        ].joined(separator: "\n")
+    }
+
+    /// Each segment decoded then re-encoded with RFC 3986 unreserved characters kept, always ending in `/`.
+    public static func canonicalURI(percentEncodedPath path: String) -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            encode(String(segment).removingPercentEncoding ?? String(segment))
+        }
+        var uri = segments.joined(separator: "/")
+        if !uri.hasPrefix("/") { uri = "/" + uri }
+        if !uri.hasSuffix("/") { uri += "/" }
+        return uri
+    }
+
+    /// Keys sorted, values of a repeated key sorted, keys and values percent-encoded, joined by `&`.
+    public static func canonicalQuery(_ pairs: [(String, String)]) -> String {
+        var grouped: [String: [String]] = [:]
+        for (key, value) in pairs { grouped[key, default: []].append(value) }
+        return grouped.keys.sorted().flatMap { key in
+            grouped[key, default: []].sorted().map { "\(encode(key))=\(encode($0))" }
+        }.joined(separator: "&")
+    }
+
+    /// RFC 3986 encoding: `A-Za-z0-9-_.~` kept, everything else as upper-case `%XX` of its UTF-8 bytes.
+    public static func encode(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return result
+    }
+
+    static func parseQuery(_ percentEncodedQuery: String?) -> [(String, String)] {
+        guard let query = percentEncodedQuery, !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,189 @@
+/// The job record of CONTRACT §2, as `show --json`, `list --json`, `register --json` and event data print it.
+public struct JobRecord: Sendable, Hashable, Encodable {
+    public var jobID: String
+    public var api: JobAPI
+    public var account: String
+    public var region: String?
+    public var projectID: String?
+    public var jobType: String?
+    /// `UNKNOWN` until the first poll answers; `provider_status` stays null until then.
+    public var status: JobStatus
+    public var providerStatus: String?
+    public var tracking: Tracking
+    public var progress: Double?
+    public var currentTask: String?
+    public var beginTime: String?
+    public var endTime: String?
+    public var errorCode: String?
+    public var failReason: String?
+    public var imageID: String?
+    public var imageName: String?
+    public var entities: JSONValue?
+    public var labels: [String: String]
+    public var registeredAtMillis: Int64
+    public var lastPolledAtMillis: Int64?
+    public var nextPollAtMillis: Int64?
+    public var polls: Int
+    public var subJobs: [SubJobSnapshot]
+
+    // Shown by the human views, not part of the JSON contract.
+    public var sinks: [String]?
+    public var deadlineAtMillis: Int64?
+    public var lastError: String?
+
+    public init(
+        jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, jobType: String? = nil,
+        status: JobStatus = .unknown, providerStatus: String? = nil, tracking: Tracking = .active,
+        progress: Double? = nil, currentTask: String? = nil, beginTime: String? = nil, endTime: String? = nil,
+        errorCode: String? = nil, failReason: String? = nil, imageID: String? = nil, imageName: String? = nil,
+        entities: JSONValue? = nil, labels: [String: String] = [:], registeredAtMillis: Int64,
+        lastPolledAtMillis: Int64? = nil, nextPollAtMillis: Int64? = nil, polls: Int = 0, subJobs: [SubJobSnapshot] = [],
+        sinks: [String]? = nil, deadlineAtMillis: Int64? = nil, lastError: String? = nil
+    ) {
+        self.jobID = jobID
+        self.api = api
+        self.account = account
+        self.region = region
+        self.projectID = projectID
+        self.jobType = jobType
+        self.status = status
+        self.providerStatus = providerStatus
+        self.tracking = tracking
+        self.progress = progress
+        self.currentTask = currentTask
+        self.beginTime = beginTime
+        self.endTime = endTime
+        self.errorCode = errorCode
+        self.failReason = failReason
+        self.imageID = imageID
+        self.imageName = imageName
+        self.entities = entities
+        self.labels = labels
+        self.registeredAtMillis = registeredAtMillis
+        self.lastPolledAtMillis = lastPolledAtMillis
+        self.nextPollAtMillis = nextPollAtMillis
+        self.polls = polls
+        self.subJobs = subJobs
+        self.sinks = sinks
+        self.deadlineAtMillis = deadlineAtMillis
+        self.lastError = lastError
+    }
+
+    /// Takes over everything a poll observed.
+    public mutating func apply(_ snapshot: JobSnapshot) {
+        jobType = snapshot.jobType ?? jobType
+        status = snapshot.status
+        providerStatus = snapshot.providerStatus
+        progress = snapshot.progress
+        currentTask = snapshot.currentTask
+        beginTime = snapshot.beginTime
+        endTime = snapshot.endTime
+        errorCode = snapshot.errorCode
+        failReason = snapshot.failReason
+        imageID = snapshot.imageID
+        imageName = snapshot.imageName
+        entities = snapshot.entities
+        subJobs = snapshot.subJobs
+    }
+
+    /// The last observed state as a snapshot, for diffing against the next poll; nil before the first poll.
+    public var lastSnapshot: JobSnapshot? {
+        guard providerStatus != nil || polls > 0 && status != .unknown else { return nil }
+        return JobSnapshot(
+            jobID: jobID, jobType: jobType, status: status, providerStatus: providerStatus, progress: progress,
+            currentTask: currentTask, beginTime: beginTime, endTime: endTime, errorCode: errorCode,
+            failReason: failReason, imageID: imageID, imageName: imageName, entities: entities, subJobs: subJobs)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", api, account, region, projectID = "project_id", jobType = "job_type", status
+        case providerStatus = "provider_status", tracking, progress, currentTask = "current_task"
+        case beginTime = "begin_time", endTime = "end_time", errorCode = "error_code", failReason = "fail_reason"
+        case imageID = "image_id", imageName = "image_name", entities, labels, registeredAt = "registered_at"
+        case lastPolledAt = "last_polled_at", nextPollAt = "next_poll_at", polls, subJobs = "sub_jobs"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(jobID, forKey: .jobID)
+        try c.encode(api, forKey: .api)
+        try c.encode(account, forKey: .account)
+        try c.encode(region, forKey: .region)
+        try c.encode(projectID, forKey: .projectID)
+        try c.encode(jobType, forKey: .jobType)
+        try c.encode(status, forKey: .status)
+        try c.encode(providerStatus, forKey: .providerStatus)
+        try c.encode(tracking, forKey: .tracking)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(currentTask, forKey: .currentTask)
+        try c.encode(beginTime, forKey: .beginTime)
+        try c.encode(endTime, forKey: .endTime)
+        try c.encode(errorCode, forKey: .errorCode)
+        try c.encode(failReason, forKey: .failReason)
+        try c.encode(imageID, forKey: .imageID)
+        try c.encode(imageName, forKey: .imageName)
+        try c.encode(entities, forKey: .entities)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(CloudTime.format(millis: registeredAtMillis), forKey: .registeredAt)
+        try c.encode(lastPolledAtMillis.map(CloudTime.format(millis:)), forKey: .lastPolledAt)
+        try c.encode(tracking == .active ? nextPollAtMillis.map(CloudTime.format(millis:)) : nil, forKey: .nextPollAt)
+        try c.encode(polls, forKey: .polls)
+        try c.encode(subJobs, forKey: .subJobs)
+    }
+}
+
+/// One row of a job's history (`show --json` → `history`).
+public struct HistoryEntry: Sendable, Hashable, Encodable {
+    public var atMillis: Int64
+    public var subJobID: String?
+    public var from: JobStatus?
+    public var to: JobStatus
+    public var providerStatus: String?
+    public var progress: Double?
+    public var currentTask: String?
+
+    public init(atMillis: Int64, transition: Transition) {
+        self.atMillis = atMillis
+        subJobID = transition.subJobID
+        from = transition.from
+        to = transition.to
+        providerStatus = transition.providerStatus
+        progress = transition.progress
+        currentTask = transition.currentTask
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at, subJobID = "sub_job_id", from, to, providerStatus = "provider_status", progress
+        case currentTask = "current_task"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(CloudTime.format(millis: atMillis), forKey: .at)
+        try c.encode(subJobID, forKey: .subJobID)
+        try c.encode(from, forKey: .from)
+        try c.encode(to, forKey: .to)
+        try c.encode(providerStatus, forKey: .providerStatus)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(currentTask, forKey: .currentTask)
+    }
+}
+
+/// `show --json`: the record plus its history.
+public struct JobRecordWithHistory: Encodable, Sendable {
+    public var record: JobRecord
+    public var history: [HistoryEntry]
+
+    public init(record: JobRecord, history: [HistoryEntry]) {
+        self.record = record
+        self.history = history
+    }
+
+    enum CodingKeys: String, CodingKey { case history }
+
+    public func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(history, forKey: .history)
+    }
+}

@@ -1,0 +1,70 @@
+/// One observed change of a job or of one of its sub-jobs: a row of the history and the seed of an event.
+public struct Transition: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// The job's status (normalized or as the cloud spells it) changed, or was first observed.
+        case jobStatus
+        /// Only the job's progress or current task moved.
+        case jobProgress
+        /// A sub-job appeared or its status changed.
+        case subJobStatus
+    }
+
+    public var kind: Kind
+    public var subJobID: String?
+    public var from: JobStatus?
+    public var to: JobStatus
+    public var providerStatus: String?
+    public var progress: Double?
+    public var currentTask: String?
+
+    public init(
+        kind: Kind, subJobID: String? = nil, from: JobStatus?, to: JobStatus, providerStatus: String?,
+        progress: Double? = nil, currentTask: String? = nil
+    ) {
+        self.kind = kind
+        self.subJobID = subJobID
+        self.from = from
+        self.to = to
+        self.providerStatus = providerStatus
+        self.progress = progress
+        self.currentTask = currentTask
+    }
+}
+
+/// Compares two snapshots of one job and lists what changed, sub-jobs first, then the job itself,
+/// so that a history reads in the order things settle (the sub-job ends, then its parent).
+public enum TransitionDiff {
+    public static func transitions(from previous: JobSnapshot?, to current: JobSnapshot) -> [Transition] {
+        var result: [Transition] = []
+        let previousSubJobs = Dictionary(
+            (previous?.subJobs ?? []).map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+        for sub in current.subJobs {
+            let before = previousSubJobs[sub.jobID]
+            if before == nil || before?.status != sub.status || before?.providerStatus != sub.providerStatus {
+                result.append(
+                    Transition(
+                        kind: .subJobStatus, subJobID: sub.jobID, from: before?.status, to: sub.status,
+                        providerStatus: sub.providerStatus))
+            }
+        }
+        if previous == nil || previous?.status != current.status || previous?.providerStatus != current.providerStatus {
+            result.append(
+                Transition(
+                    kind: .jobStatus, from: previous?.status, to: current.status, providerStatus: current.providerStatus,
+                    progress: current.progress, currentTask: current.currentTask))
+        } else if previous?.progress != current.progress || previous?.currentTask != current.currentTask {
+            result.append(
+                Transition(
+                    kind: .jobProgress, from: current.status, to: current.status, providerStatus: current.providerStatus,
+                    progress: current.progress, currentTask: current.currentTask))
+        }
+        return result
+    }
+
+    /// Whether the schedule should start again from the initial interval: something other than steady
+    /// progress moved. Progress alone feeds the completion estimate instead (see `PollSchedule`), otherwise
+    /// a job that reports progress on every poll would be polled at the initial interval for its whole life.
+    public static func resetsBackoff(_ transitions: [Transition], previous: JobSnapshot?, current: JobSnapshot) -> Bool {
+        transitions.contains { $0.kind != .jobProgress } || previous?.currentTask != current.currentTask
+    }
+}
