@@ -1,1 +1,3 @@
 import JobwatchCLI
+
+await Jobwatch.runMain()

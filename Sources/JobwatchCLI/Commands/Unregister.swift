@@ -1,0 +1,23 @@
+import ArgumentParser
+import JobwatchCore
+import JobwatchStore
+
+struct Unregister: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop tracking a job; its history is kept and tracking becomes `stopped`.")
+
+    @Argument(help: "The job id.") var jobID: String
+    @Option(help: "The job API, when the id alone is ambiguous.") var api: JobAPI?
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let context = try CLIContext.load(global)
+        let job = try context.resolveJob(jobID, api: api, in: try context.openExistingStore())
+        let store = try context.openStore()
+        let updated = try storeCall { try store.unregister(rowID: job.rowID) } ?? job
+        if job.record.tracking == .active {
+            print("stopped tracking \(jobID) (\(updated.record.api.rawValue)); its history is kept")
+        } else {
+            print("\(jobID) was not being tracked (tracking: \(job.record.tracking.rawValue)); nothing changed")
+        }
+    }
+}

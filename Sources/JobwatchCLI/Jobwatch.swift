@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+
+/// The `jobwatch` command line.
+public struct Jobwatch: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "jobwatch",
+        abstract: "Know when Huawei Cloud asynchronous jobs finish, and tell whoever waits for them.",
+        version: version,
+        subcommands: [
+            Register.self, Unregister.self, List.self, Show.self, Wait.self, Events.self, Deliveries.self,
+            Redeliver.self, ConfigCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Parses the process arguments, runs the command and exits with the contract's exit code.
+    /// Every failure prints exactly one line on stderr.
+    public static func runMain(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        do {
+            var command = try parseAsRoot(GlobalOptions.hoist(arguments))
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(ExitStatus.success.rawValue)
+        } catch let failure as CLIFailure {
+            fail(failure.status, failure.message)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            fail(.usage, "\(message) (see `jobwatch help`)")
+        }
+    }
+
+    static func fail(_ status: ExitStatus, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("jobwatch: \(message)\n".utf8))
+        Foundation.exit(status.rawValue)
+    }
+}

@@ -1,0 +1,151 @@
+/// The poller's per-job counters that shape its schedule; stored with the job so a restart resumes them.
+public struct SchedulingState: Sendable, Hashable {
+    /// Polls in a row that saw nothing new (grows the interval).
+    public var unchangedPolls: Int
+    /// Failed requests in a row (grows the error backoff).
+    public var failures: Int
+    /// 404s in a row (ends tracking at `not_found_after`).
+    public var notFoundStreak: Int
+
+    public init(unchangedPolls: Int = 0, failures: Int = 0, notFoundStreak: Int = 0) {
+        self.unchangedPolls = unchangedPolls
+        self.failures = failures
+        self.notFoundStreak = notFoundStreak
+    }
+}
+
+/// What one poll of a job came back with, as the poller classifies it.
+public enum PollResult: Sendable {
+    case snapshot(JobSnapshot, rawBody: String)
+    case throttled(retryAfterMillis: Int64?, message: String)
+    case unauthorized(message: String)
+    case notFound(message: String)
+    /// Transient failures (5xx, timeouts, connection errors), undecodable bodies and other rejections.
+    case failed(message: String)
+}
+
+/// The settings that shape how a poll result is turned into the next state.
+public struct PollSettings: Sendable, Hashable {
+    public var policy: PollPolicy
+    public var notFoundAfter: Int
+
+    public init(policy: PollPolicy, notFoundAfter: Int) {
+        self.policy = policy
+        self.notFoundAfter = notFoundAfter
+    }
+}
+
+/// Everything one poll changes, decided before anything is written; the store applies it in one transaction.
+public struct PollUpdate: Sendable {
+    public var record: JobRecord
+    public var scheduling: SchedulingState
+    public var transitions: [Transition]
+    public var events: [PendingEvent]
+    /// False when only scheduling fields move (an unchanged poll, a failed request).
+    public var stateChanged: Bool
+    /// The raw body of the response, kept with the job when its state changed.
+    public var rawResponse: String?
+}
+
+/// Turns a poll result into the job's next state, history rows, events and schedule. Pure.
+public enum PollEvaluation {
+    public static func evaluate<R: RandomNumberGenerator>(
+        record: JobRecord, scheduling: SchedulingState, result: PollResult, nowMillis: Int64, settings: PollSettings,
+        random: inout R
+    ) -> PollUpdate {
+        var next = record
+        next.polls += 1
+        next.lastPolledAtMillis = nowMillis
+        var state = scheduling
+        var update = PollUpdate(record: next, scheduling: state, transitions: [], events: [], stateChanged: false, rawResponse: nil)
+        let policy = settings.policy
+
+        switch result {
+        case .snapshot(let snapshot, let rawBody):
+            let previous = record.lastSnapshot
+            let transitions = TransitionDiff.transitions(from: previous, to: snapshot)
+            next.apply(snapshot)
+            next.lastError = nil
+            state.failures = 0
+            state.notFoundStreak = 0
+            state.unchangedPolls = TransitionDiff.resetsBackoff(transitions, previous: previous, current: snapshot) ? 0 : state.unchangedPolls + 1
+            update.transitions = transitions
+            update.events = events(for: transitions, in: snapshot)
+            update.stateChanged = previous != snapshot || record.lastError != nil
+            update.rawResponse = rawBody
+            if snapshot.status.isTerminal {
+                next.tracking = .done
+                next.nextPollAtMillis = nil
+            } else {
+                let delay = PollSchedule.nextPollDelay(
+                    policy, unchangedPolls: state.unchangedPolls, progress: snapshot.progress,
+                    beginMillis: snapshot.beginTime.flatMap(CloudTime.parseMillis), nowMillis: nowMillis, random: &random)
+                next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+            }
+
+        case .throttled(let retryAfter, let message):
+            state.failures += 1
+            next.lastError = message
+            let delay = PollSchedule.throttledDelay(policy, retryAfterMillis: retryAfter, failures: state.failures, random: &random)
+            next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+
+        case .unauthorized(let message):
+            state.failures += 1
+            next.lastError = message
+            next.nextPollAtMillis = cappedAtDeadline(nowMillis + PollSchedule.unauthorizedPauseMillis, next)
+
+        case .notFound(let message):
+            state.notFoundStreak += 1
+            next.lastError = message
+            if state.notFoundStreak >= settings.notFoundAfter {
+                next.tracking = .notFound
+                next.nextPollAtMillis = nil
+                update.events = [PendingEvent(type: .notFound, previousStatus: record.status)]
+                update.stateChanged = true
+            } else {
+                let delay = PollSchedule.errorDelay(policy, failures: state.notFoundStreak, random: &random)
+                next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+            }
+
+        case .failed(let message):
+            state.failures += 1
+            next.lastError = message
+            let delay = PollSchedule.errorDelay(policy, failures: state.failures, random: &random)
+            next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+        }
+        update.record = next
+        update.scheduling = state
+        return update
+    }
+
+    /// The deadline passed before a verdict: tracking ends as `expired`.
+    public static func expire(record: JobRecord, scheduling: SchedulingState, nowMillis: Int64) -> PollUpdate {
+        var next = record
+        next.tracking = .expired
+        next.nextPollAtMillis = nil
+        return PollUpdate(
+            record: next, scheduling: scheduling, transitions: [],
+            events: [PendingEvent(type: .expired, previousStatus: record.status)], stateChanged: true, rawResponse: nil)
+    }
+
+    /// The events a poll's transitions create: one per sub-job change, then the job's own.
+    public static func events(for transitions: [Transition], in snapshot: JobSnapshot) -> [PendingEvent] {
+        transitions.map { transition in
+            switch transition.kind {
+            case .subJobStatus:
+                let sub = snapshot.subJobs.first { $0.jobID == transition.subJobID }
+                return PendingEvent(type: .subJobStatusChanged, previousStatus: transition.from, subJob: sub)
+            case .jobStatus:
+                return PendingEvent(type: EventType.terminal(for: transition.to) ?? .statusChanged, previousStatus: transition.from)
+            case .jobProgress:
+                return PendingEvent(type: .progress, previousStatus: transition.from)
+            }
+        }
+    }
+
+    /// One last poll exactly at the deadline, as waiters do, rather than a poll after it.
+    private static func cappedAtDeadline(_ planned: Int64, _ record: JobRecord) -> Int64 {
+        guard let deadline = record.deadlineAtMillis else { return planned }
+        return min(planned, max(deadline, record.lastPolledAtMillis ?? deadline))
+    }
+}

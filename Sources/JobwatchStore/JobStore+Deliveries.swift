@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+import JobwatchCore
+
+public enum DeliveryState: String, Sendable, CaseIterable, Codable {
+    case pending, delivered, dead
+}
+
+/// One event's delivery to one sink (`jobwatch deliveries`).
+public struct Delivery: Sendable, Encodable {
+    public var eventSequence: Int64
+    public var eventID: String
+    public var eventType: EventType
+    public var sink: String
+    public var state: DeliveryState
+    public var attempts: Int
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var nextAttemptAtMillis: Int64?
+    public var deliveredAtMillis: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id", sink, state, attempts, lastStatus = "last_status", lastError = "last_error"
+        case nextAttemptAt = "next_attempt_at", deliveredAt = "delivered_at"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(eventID, forKey: .eventID)
+        try c.encode(sink, forKey: .sink)
+        try c.encode(state, forKey: .state)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(lastStatus, forKey: .lastStatus)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(state == .pending ? nextAttemptAtMillis.map(CloudTime.format(millis:)) : nil, forKey: .nextAttemptAt)
+        try c.encode(deliveredAtMillis.map(CloudTime.format(millis:)), forKey: .deliveredAt)
+    }
+}
+
+/// A pending delivery that is due, with the event it carries.
+public struct DueDelivery: Sendable {
+    public var event: StoredEvent
+    public var sink: String
+    public var attempts: Int
+}
+
+/// What one attempt came to, as the delivery worker records it.
+public struct AttemptRecord: Sendable {
+    public var atMillis: Int64
+    public var statusCode: Int?
+    public var error: String?
+    public var durationMillis: Int64
+    public var newState: DeliveryState
+    public var nextAttemptAtMillis: Int64?
+
+    public init(atMillis: Int64, statusCode: Int?, error: String?, durationMillis: Int64, newState: DeliveryState, nextAttemptAtMillis: Int64?) {
+        self.atMillis = atMillis
+        self.statusCode = statusCode
+        self.error = error
+        self.durationMillis = durationMillis
+        self.newState = newState
+        self.nextAttemptAtMillis = nextAttemptAtMillis
+    }
+}
+
+extension JobStore {
+    static let deliveryColumns = """
+        d.event_sequence, d.sink, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at, d.delivered_at,
+        e.id AS event_id, e.type AS event_type
+        """
+
+    /// Due pending deliveries of the given sinks, oldest event first, skipping those already in flight.
+    public func dueDeliveries(nowMillis: Int64, sinks: [String], limit: Int, excluding inFlight: Set<DeliveryKey>) throws -> [DueDelivery] {
+        guard limit > 0, !sinks.isEmpty else { return [] }
+        return try read { db in
+            let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.sink, d.attempts, e.sequence, e.id, e.type, e.created_at, e.body, j.job_id
+                    FROM delivery d JOIN event e ON e.sequence = d.event_sequence JOIN job j ON j.id = e.job_row
+                    WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.sink IN (\(placeholders))
+                    ORDER BY d.next_attempt_at, d.event_sequence LIMIT ?
+                    """,
+                arguments: StatementArguments([nowMillis] + sinks + [limit + inFlight.count]))
+            return rows.compactMap { row -> DueDelivery? in
+                let event = Self.decodeEvent(row)
+                let sink: String = row["sink"]
+                if inFlight.contains(DeliveryKey(eventSequence: event.sequence, sink: sink)) { return nil }
+                return DueDelivery(event: event, sink: sink, attempts: row["attempts"])
+            }.prefix(limit).map { $0 }
+        }
+    }
+
+    /// When the next pending delivery of these sinks is due.
+    public func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) throws -> Int64? {
+        guard !sinks.isEmpty else { return nil }
+        return try read { db in
+            let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT event_sequence, sink, next_attempt_at FROM delivery
+                    WHERE state = 'pending' AND sink IN (\(placeholders)) ORDER BY next_attempt_at LIMIT ?
+                    """,
+                arguments: StatementArguments(sinks + [inFlight.count + 1]))
+            return rows.first { !inFlight.contains(DeliveryKey(eventSequence: $0["event_sequence"], sink: $0["sink"])) }
+                .map { $0["next_attempt_at"] }
+        }
+    }
+
+    /// Records an attempt and the delivery's new state in one transaction.
+    public func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [key.eventSequence, key.sink, attempt.atMillis, attempt.statusCode, attempt.error, attempt.durationMillis])
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
+                        next_attempt_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
+                    WHERE event_sequence = ? AND sink = ?
+                    """,
+                arguments: [
+                    attempt.newState.rawValue, attempt.statusCode, attempt.error, attempt.nextAttemptAtMillis,
+                    attempt.newState.rawValue, attempt.atMillis, key.eventSequence, key.sink,
+                ])
+        }
+    }
+
+    /// `jobwatch deliveries`.
+    public func deliveries(state: DeliveryState?) throws -> [Delivery] {
+        try read { db in
+            var sql = "SELECT \(Self.deliveryColumns) FROM delivery d JOIN event e ON e.sequence = d.event_sequence"
+            var arguments: StatementArguments = []
+            if let state {
+                sql += " WHERE d.state = ?"
+                arguments += [state.rawValue]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY d.event_sequence, d.sink", arguments: arguments).map { row in
+                Delivery(
+                    eventSequence: row["event_sequence"], eventID: row["event_id"],
+                    eventType: EventType(rawValue: row["event_type"]) ?? .statusChanged, sink: row["sink"],
+                    state: DeliveryState(rawValue: row["state"]) ?? .pending, attempts: row["attempts"],
+                    lastStatus: row["last_status"], lastError: row["last_error"],
+                    nextAttemptAtMillis: row["next_attempt_at"], deliveredAtMillis: row["delivered_at"])
+            }
+        }
+    }
+
+    /// Re-queues the deliveries of these events (every sink), or every dead delivery; a new round of
+    /// `max_attempts` starts, earlier attempts stay recorded. Returns the number re-queued, or (when some ids
+    /// match no event) nothing re-queued and those ids.
+    public func redeliver(eventIDs: [String]?, nowMillis: Int64) throws -> (requeued: Int, unknown: [String]) {
+        try write { db in
+            guard let eventIDs else {
+                try db.execute(
+                    sql: "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'dead'",
+                    arguments: [nowMillis])
+                return (db.changesCount, [])
+            }
+            // Every id must name an event before anything is re-queued: a typo changes nothing.
+            var sequences: [Int64] = []
+            var unknown: [String] = []
+            for id in eventIDs {
+                if let sequence = try Int64.fetchOne(db, sql: "SELECT sequence FROM event WHERE id = ?", arguments: [id]) {
+                    sequences.append(sequence)
+                } else {
+                    unknown.append(id)
+                }
+            }
+            guard unknown.isEmpty else { return (0, unknown) }
+            var count = 0
+            for sequence in sequences {
+                try db.execute(
+                    sql: "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE event_sequence = ?",
+                    arguments: [nowMillis, sequence])
+                count += db.changesCount
+            }
+            return (count, unknown)
+        }
+    }
+}
+
+/// A delivery's identity: one event to one sink.
+public struct DeliveryKey: Sendable, Hashable {
+    public var eventSequence: Int64
+    public var sink: String
+    public init(eventSequence: Int64, sink: String) {
+        self.eventSequence = eventSequence
+        self.sink = sink
+    }
+}

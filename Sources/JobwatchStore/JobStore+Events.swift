@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import JobwatchCore
+
+/// An event as stored in the outbox: its CloudEvent JSON text is fixed at creation, so every retry of
+/// every sink sends the same bytes.
+public struct StoredEvent: Sendable, Hashable {
+    public var sequence: Int64
+    public var id: String
+    public var type: EventType
+    public var jobID: String
+    public var createdAtMillis: Int64
+    public var body: String
+}
+
+extension JobStore {
+    /// Creates events and their deliveries inside the caller's transaction.
+    @discardableResult
+    static func appendEvents(
+        _ pending: [PendingEvent], for job: StoredJob, sinks: [SinkSubscription], nowMillis: Int64, hostname: String,
+        db: Database
+    ) throws -> [StoredEvent] {
+        var created: [StoredEvent] = []
+        var random = SystemRandomNumberGenerator()
+        for event in pending {
+            let id = UUIDv7.make(millis: nowMillis, random: &random)
+            // The sequence is the row id, known only after the insert; the body that carries it follows.
+            try db.execute(
+                sql: "INSERT INTO event (id, job_row, type, created_at, body) VALUES (?, ?, ?, ?, '')",
+                arguments: [id, job.rowID, event.type.rawValue, nowMillis])
+            let sequence = db.lastInsertedRowID
+            let cloudEvent = CloudEvent(
+                id: id, source: CloudEvent.source(hostname: hostname, account: job.record.account), type: event.type,
+                subject: job.record.jobID, timeMillis: nowMillis, sequence: sequence,
+                data: EventData(job: job.record, previousStatus: event.previousStatus, subJob: event.subJob))
+            let body = try JSONStyle.string(cloudEvent)
+            try db.execute(sql: "UPDATE event SET body = ? WHERE sequence = ?", arguments: [body, sequence])
+            for sink in SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks) {
+                try db.execute(
+                    sql: "INSERT INTO delivery (event_sequence, sink, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+                    arguments: [sequence, sink, nowMillis])
+            }
+            created.append(StoredEvent(sequence: sequence, id: id, type: event.type, jobID: job.record.jobID, createdAtMillis: nowMillis, body: body))
+        }
+        return created
+    }
+
+    /// Events with a sequence greater than `since`, oldest first.
+    public func events(since: Int64, limit: Int) throws -> [StoredEvent] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id FROM event e JOIN job j ON j.id = e.job_row
+                    WHERE e.sequence > ? ORDER BY e.sequence LIMIT ?
+                    """,
+                arguments: [since, limit]
+            ).map(Self.decodeEvent)
+        }
+    }
+
+    public func lastEventSequence() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
+    }
+
+    static func decodeEvent(_ row: Row) -> StoredEvent {
+        StoredEvent(
+            sequence: row["sequence"], id: row["id"], type: EventType(rawValue: row["type"]) ?? .statusChanged,
+            jobID: row["job_id"], createdAtMillis: row["created_at"], body: row["body"])
+    }
+}

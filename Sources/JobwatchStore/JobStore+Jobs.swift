@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import JobwatchCore
+
+/// What `jobwatch register` asks for.
+public struct Registration: Sendable {
+    public var jobID: String
+    public var api: JobAPI
+    public var account: String
+    public var region: String?
+    public var projectID: String?
+    public var labels: [String: String]
+    /// nil: every sink subscribed to the event type.
+    public var sinks: [String]?
+    public var deadlineAtMillis: Int64
+
+    public init(jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, labels: [String: String], sinks: [String]?, deadlineAtMillis: Int64) {
+        self.jobID = jobID
+        self.api = api
+        self.account = account
+        self.region = region
+        self.projectID = projectID
+        self.labels = labels
+        self.sinks = sinks
+        self.deadlineAtMillis = deadlineAtMillis
+    }
+}
+
+/// Which jobs `list` shows.
+public enum TrackingFilter: String, Sendable, CaseIterable {
+    case active, done, all
+}
+
+extension JobStore {
+    static let jobColumns = """
+        id, account, api, project_id, job_id, region, labels, sinks, deadline_at, tracking, job_type, status,
+        provider_status, progress, current_task, begin_time, end_time, error_code, fail_reason, image_id,
+        image_name, entities, registered_at, last_polled_at, next_poll_at, polls, unchanged_polls, failures,
+        not_found_streak, last_error
+        """
+
+    /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent.
+    /// A new job gets a `jobwatch.job.registered` event, routed to the subscribed sinks, in the same transaction.
+    public func register(_ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64) throws -> (job: StoredJob, created: Bool) {
+        let hostname = self.hostname
+        return try write { db in
+            if let existing = try Self.fetchJob(db, account: registration.account, api: registration.api, projectID: registration.projectID, jobID: registration.jobID) {
+                return (existing, false)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at, next_poll_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    registration.account, registration.api.rawValue, registration.projectID ?? "", registration.jobID,
+                    registration.region, try JSONStyle.string(registration.labels),
+                    try registration.sinks.map { try JSONStyle.string($0) }, registration.deadlineAtMillis, nowMillis,
+                    nowMillis,
+                ])
+            let rowID = db.lastInsertedRowID
+            guard let job = try Self.fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }
+            try Self.appendEvents([PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+            return (job, true)
+        }
+    }
+
+    /// Jobs whose job id is `jobID` (optionally of one api): more than one means the id is ambiguous.
+    public func jobs(withJobID jobID: String, api: JobAPI?) throws -> [StoredJob] {
+        try read { db in
+            var sql = "SELECT \(Self.jobColumns) FROM job WHERE job_id = ?"
+            var arguments: StatementArguments = [jobID]
+            if let api {
+                sql += " AND api = ?"
+                arguments += [api.rawValue]
+            }
+            return try Self.withSubJobs(db, Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map(Self.decodeJob))
+        }
+    }
+
+    public func job(rowID: Int64) throws -> StoredJob? {
+        try read { db in try Self.fetchJob(db, rowID: rowID) }
+    }
+
+    /// `jobwatch list`: newest registrations last.
+    public func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) throws -> [StoredJob] {
+        try read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            switch tracking {
+            case .active: conditions.append("tracking = 'active'")
+            case .done: conditions.append("tracking <> 'active'")
+            case .all: break
+            }
+            if let api {
+                conditions.append("api = ?")
+                arguments += [api.rawValue]
+            }
+            for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+                conditions.append("json_extract(labels, ?) = ?")
+                arguments += ["$.\"\(key)\"", value]
+            }
+            let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            return try Self.withSubJobs(
+                db, Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM job\(whereClause) ORDER BY registered_at, id", arguments: arguments)
+                    .map(Self.decodeJob))
+        }
+    }
+
+    /// Every observed change of a job and its sub-jobs, in order.
+    public func history(rowID: Int64) throws -> [HistoryEntry] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, sub_job_id, from_status, to_status, provider_status, progress, current_task
+                    FROM transition WHERE job_row = ? ORDER BY id
+                    """,
+                arguments: [rowID]
+            ).map { row in
+                HistoryEntry(
+                    atMillis: row["at"],
+                    transition: Transition(
+                        kind: .jobStatus, subJobID: row["sub_job_id"],
+                        from: (row["from_status"] as String?).flatMap(JobStatus.init(rawValue:)),
+                        to: JobStatus(rawValue: row["to_status"]) ?? .unknown, providerStatus: row["provider_status"],
+                        progress: row["progress"], currentTask: row["current_task"]))
+            }
+        }
+    }
+
+    /// Stops tracking; the history stays. Returns the updated job (unchanged if it was not active).
+    public func unregister(rowID: Int64) throws -> StoredJob? {
+        try write { db in
+            try db.execute(sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'", arguments: [rowID])
+            return try Self.fetchJob(db, rowID: rowID)
+        }
+    }
+
+    /// Counts for the daemon's status line.
+    public func counts() throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
+        try read { db in
+            let active = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active'") ?? 0
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'pending'") ?? 0
+            let dead = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'dead'") ?? 0
+            return (active, pending, dead)
+        }
+    }
+
+    // MARK: - Row mapping
+
+    static func fetchJob(_ db: Database, rowID: Int64) throws -> StoredJob? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM job WHERE id = ?", arguments: [rowID]) else { return nil }
+        var job = try decodeJob(row)
+        job.record.subJobs = try fetchSubJobs(db, rowID: rowID)
+        return job
+    }
+
+    static func fetchJob(_ db: Database, account: String, api: JobAPI, projectID: String?, jobID: String) throws -> StoredJob? {
+        guard
+            let rowID = try Int64.fetchOne(
+                db, sql: "SELECT id FROM job WHERE account = ? AND api = ? AND project_id = ? AND job_id = ?",
+                arguments: [account, api.rawValue, projectID ?? "", jobID])
+        else { return nil }
+        return try fetchJob(db, rowID: rowID)
+    }
+
+    static func withSubJobs(_ db: Database, _ jobs: [StoredJob]) throws -> [StoredJob] {
+        try jobs.map { job in
+            var job = job
+            job.record.subJobs = try fetchSubJobs(db, rowID: job.rowID)
+            return job
+        }
+    }
+
+    static func fetchSubJobs(_ db: Database, rowID: Int64) throws -> [SubJobSnapshot] {
+        try Row.fetchAll(db, sql: "SELECT * FROM sub_job WHERE job_row = ? ORDER BY position", arguments: [rowID]).map { row in
+            SubJobSnapshot(
+                jobID: row["sub_job_id"], jobType: row["job_type"], status: JobStatus(rawValue: row["status"]) ?? .unknown,
+                providerStatus: row["provider_status"], beginTime: row["begin_time"], endTime: row["end_time"],
+                errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
+                imageName: row["image_name"], resourceID: row["resource_id"], resourceName: row["resource_name"])
+        }
+    }
+
+    /// A job row without its sub-jobs (list views); `fetchJob` adds them.
+    static func decodeJob(_ row: Row) throws -> StoredJob {
+        let projectID: String = row["project_id"]
+        let labelsText: String = row["labels"]
+        let labels = (try? JSONDecoder().decode([String: String].self, from: Data(labelsText.utf8))) ?? [:]
+        let sinks = (row["sinks"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        let entities = (row["entities"] as String?).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        let record = JobRecord(
+            jobID: row["job_id"], api: JobAPI(rawValue: row["api"]) ?? .ims, account: row["account"], region: row["region"],
+            projectID: projectID.isEmpty ? nil : projectID, jobType: row["job_type"],
+            status: JobStatus(rawValue: row["status"]) ?? .unknown, providerStatus: row["provider_status"],
+            tracking: Tracking(rawValue: row["tracking"]) ?? .active, progress: row["progress"],
+            currentTask: row["current_task"], beginTime: row["begin_time"], endTime: row["end_time"],
+            errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
+            imageName: row["image_name"], entities: entities, labels: labels, registeredAtMillis: row["registered_at"],
+            lastPolledAtMillis: row["last_polled_at"], nextPollAtMillis: row["next_poll_at"], polls: row["polls"],
+            subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"])
+        return StoredJob(
+            rowID: row["id"], record: record,
+            scheduling: SchedulingState(unchangedPolls: row["unchanged_polls"], failures: row["failures"], notFoundStreak: row["not_found_streak"]))
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import JobwatchCore
+
+/// A job the scheduler should poll now.
+public struct DueJob: Sendable {
+    public var rowID: Int64
+    public var nextPollAtMillis: Int64
+}
+
+extension JobStore {
+    /// Active jobs due at `nowMillis`, earliest first, skipping those already in flight.
+    public func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) throws -> [DueJob] {
+        guard limit > 0 else { return [] }
+        return try read { db in
+            // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
+                arguments: [nowMillis, limit + inFlight.count])
+            return rows.compactMap { row -> DueJob? in
+                let id: Int64 = row["id"]
+                return inFlight.contains(id) ? nil : DueJob(rowID: id, nextPollAtMillis: row["next_poll_at"])
+            }.prefix(limit).map { $0 }
+        }
+    }
+
+    /// When the next poll of a job not in flight is due; nil when nothing is scheduled.
+    public func earliestPoll(excluding inFlight: Set<Int64>) throws -> Int64? {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
+                arguments: [inFlight.count + 1])
+            return rows.first { !inFlight.contains($0["id"]) }.map { $0["next_poll_at"] }
+        }
+    }
+
+    /// Applies one poll's outcome in ONE transaction: the job row, its sub-jobs, a transition row per change,
+    /// the events and a delivery row per subscribed sink. `decide` sees the job as stored at that moment (the
+    /// CLI may have unregistered it meanwhile) and returns nil to write nothing.
+    @discardableResult
+    public func applyPoll(
+        rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64, decide: @escaping @Sendable (StoredJob) -> PollUpdate?
+    ) throws -> (job: StoredJob, events: [StoredEvent])? {
+        let hostname = self.hostname
+        return try write { db in
+            guard let current = try Self.fetchJob(db, rowID: rowID), current.record.tracking == .active,
+                let update = decide(current)
+            else { return nil }
+            let record = update.record
+            let s = update.scheduling
+            if update.stateChanged {
+                try db.execute(
+                    sql: """
+                        UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
+                            begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
+                            entities = ?, last_response = COALESCE(?, last_response), tracking = ?, last_polled_at = ?,
+                            next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?, last_error = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        record.jobType, record.status.rawValue, record.providerStatus, record.progress, record.currentTask,
+                        record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
+                        record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
+                        record.tracking.rawValue, record.lastPolledAtMillis, record.nextPollAtMillis, record.polls,
+                        s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, rowID,
+                    ])
+                if record.subJobs != current.record.subJobs {
+                    try Self.replaceSubJobs(db, rowID: rowID, subJobs: record.subJobs)
+                }
+            } else {
+                // An unchanged poll or a failed request moves only the scheduling fields.
+                try db.execute(
+                    sql: """
+                        UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?,
+                            not_found_streak = ?, last_error = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        record.lastPolledAtMillis, record.nextPollAtMillis, record.polls, s.unchangedPolls, s.failures,
+                        s.notFoundStreak, record.lastError, rowID,
+                    ])
+            }
+            for transition in update.transitions {
+                try db.execute(
+                    sql: """
+                        INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status, progress, current_task)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        rowID, nowMillis, transition.subJobID, transition.from?.rawValue, transition.to.rawValue,
+                        transition.providerStatus, transition.progress, transition.currentTask,
+                    ])
+            }
+            var job = StoredJob(rowID: rowID, record: record, scheduling: s)
+            job.record.registeredAtMillis = current.record.registeredAtMillis
+            let events = try Self.appendEvents(update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+            return (job, events)
+        }
+    }
+
+    /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
+    public func pauseAccount(_ account: String, untilMillis: Int64) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE job SET next_poll_at = ? WHERE account = ? AND tracking = 'active' AND next_poll_at < ?",
+                arguments: [untilMillis, account, untilMillis])
+        }
+    }
+
+    static func replaceSubJobs(_ db: Database, rowID: Int64, subJobs: [SubJobSnapshot]) throws {
+        try db.execute(sql: "DELETE FROM sub_job WHERE job_row = ?", arguments: [rowID])
+        for (position, sub) in subJobs.enumerated() {
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO sub_job (job_row, position, sub_job_id, job_type, status, provider_status, begin_time,
+                        end_time, error_code, fail_reason, image_id, image_name, resource_id, resource_name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    rowID, position, sub.jobID, sub.jobType, sub.status.rawValue, sub.providerStatus, sub.beginTime,
+                    sub.endTime, sub.errorCode, sub.failReason, sub.imageID, sub.imageName, sub.resourceID, sub.resourceName,
+                ])
+        }
+    }
+}

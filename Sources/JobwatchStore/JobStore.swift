@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import JobwatchCore
+
+/// The SQLite database shared by the daemon and the CLI: WAL (`DatabasePool`), one writer at a time per
+/// process and a busy timeout across processes, so both can write at once without "database is locked".
+public final class JobStore: Sendable {
+    let pool: DatabasePool
+    public let path: String
+    /// The CloudEvents `source` host part.
+    let hostname: String
+
+    /// Opens (creating when needed) and migrates the database at `path`.
+    public init(path: String, hostname: String = JobStore.defaultHostname) throws {
+        self.path = path
+        self.hostname = hostname
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError("cannot create the database directory \(directory): \(error.localizedDescription); create it or choose another path with --db")
+            }
+        }
+        var configuration = Configuration()
+        // The CLI and the daemon write the same file: wait for the other's transaction instead of failing.
+        configuration.busyMode = .timeout(15)
+        configuration.prepareDatabase { db in
+            // WAL + NORMAL: a committed transaction survives a process crash (kill -9); only a power loss
+            // can cost the last transactions, and those are re-polled.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.label = "jobwatch"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    public static var defaultHostname: String {
+        ProcessInfo.processInfo.hostName
+    }
+
+    /// Whether a database file is there (read-only commands treat a missing one as empty, creating nothing).
+    public static func exists(at path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path)
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+    }
+}
+
+extension StoreError {
+    static func wrap(_ error: Error, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return StoreError("the database \(path) stayed locked by another process for 15 s; try again")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
+                return StoreError("cannot open the database \(path) for writing: check the file's and its directory's permissions (operators need the jobwatch group), or choose another path with --db")
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return StoreError("\(path) is not a jobwatch database or is damaged; point --db at the right file")
+            case .SQLITE_FULL:
+                return StoreError("the disk holding \(path) is full; free some space")
+            default:
+                return StoreError("database error on \(path): \(error.message ?? "\(error.resultCode)")")
+            }
+        }
+        return StoreError("database error on \(path): \(error)")
+    }
+}
+
+/// A tracked job as stored: its row id, the contract record, and the poller's counters.
+public struct StoredJob: Sendable {
+    public var rowID: Int64
+    public var record: JobRecord
+    public var scheduling: SchedulingState
+}
