@@ -81,6 +81,8 @@ let package = Package(
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
+        .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

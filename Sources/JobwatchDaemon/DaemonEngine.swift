@@ -1,0 +1,83 @@
+import Foundation
+import JobwatchConfig
+import JobwatchCore
+import JobwatchStore
+import Logging
+
+/// The tracking service without its process concerns: polls due jobs, records what they do, delivers the
+/// events. `jobwatch daemon` runs it under swift-service-lifecycle; `jobwatch demo` and tests run it directly.
+public final class DaemonEngine: Sendable {
+    public typealias FetcherFactory = @Sendable (Configuration) -> [String: any JobFetching]
+
+    private let store: JobStore
+    private let settings: SettingsBox
+    private let makeFetchers: FetcherFactory
+    private let pacer: AccountPacer
+    private let polls: PollScheduler
+    private let deliveries: DeliveryScheduler
+    private let watcher: DatabaseWatcher
+    private let logger: Logger
+
+    public init(
+        store: JobStore, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
+        webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock
+    ) {
+        self.store = store
+        self.makeFetchers = makeFetchers
+        self.logger = logger
+        let settings = SettingsBox(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
+        self.settings = settings
+        let pacer = AccountPacer(requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock)
+        self.pacer = pacer
+        let deliveries = DeliveryScheduler(
+            store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger)
+        self.deliveries = deliveries
+        let poller = Poller(
+            store: store, settings: settings, pacer: pacer, clock: clock, logger: logger,
+            onEvents: { Task { await deliveries.tick() } })
+        let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
+        self.polls = polls
+        watcher = DatabaseWatcher {
+            Task {
+                await polls.tick()
+                await deliveries.tick()
+            }
+        }
+    }
+
+    public static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Starts polling and delivering; every active job resumes from its stored schedule and every pending
+    /// delivery is sent.
+    public func start() async {
+        if !watcher.start(databasePath: store.path) {
+            logger.warning("cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up")
+        }
+        await deliveries.start()
+        await polls.start()
+    }
+
+    /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
+    public func reload(_ configuration: Configuration) async {
+        settings.replace(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
+        await pacer.reconfigure(requestsPerSecond: configuration.polling.requestsPerSecond)
+        await polls.tick()
+        await deliveries.tick()
+    }
+
+    /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
+    public func stop(grace: Duration = .seconds(10)) async {
+        watcher.stop()
+        async let pollsStopped: Void = polls.stop(grace: grace)
+        async let deliveriesStopped: Void = deliveries.stop(grace: grace)
+        _ = await (pollsStopped, deliveriesStopped)
+    }
+
+    /// One line for systemd's STATUS=: active jobs, pending deliveries, in flight.
+    public func statusLine() async -> String {
+        let inFlight = await polls.inFlightCount
+        guard let counts = try? store.counts() else { return "database unavailable" }
+        return "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
+    }
+}

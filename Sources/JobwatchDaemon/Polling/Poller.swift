@@ -1,0 +1,116 @@
+import JobwatchCore
+import JobwatchStore
+import Logging
+
+/// Polls one job: paces the request, fetches, and records the outcome in one transaction.
+struct Poller: Sendable {
+    let store: JobStore
+    let settings: SettingsBox
+    let pacer: AccountPacer
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    /// Called when the poll created events, so the delivery side looks at once.
+    let onEvents: @Sendable () -> Void
+
+    func poll(rowID: Int64) async {
+        let settings = settings.current
+        let job: StoredJob
+        do {
+            guard let stored = try store.job(rowID: rowID), stored.record.tracking == .active else { return }
+            job = stored
+        } catch {
+            logger.error("cannot read a due job", metadata: ["error": "\(error)"])
+            return
+        }
+        let record = job.record
+        var metadata: Logger.Metadata = ["job_id": "\(record.jobID)", "api": "\(record.api.rawValue)", "account": "\(record.account)"]
+
+        if let deadline = record.deadlineAtMillis, deadline <= clock() {
+            apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
+                PollEvaluation.expire(record: current.record, scheduling: current.scheduling, nowMillis: now)
+            }
+            return
+        }
+
+        let result: PollResult
+        if let fetcher = settings.fetchers[record.account] {
+            do {
+                try await pacer.waitForTurn(account: record.account)
+            } catch {
+                return  // shutting down: the job stays due and is polled after the restart
+            }
+            result = await fetcher.fetch(api: record.api, jobID: record.jobID, projectID: record.projectID)
+            await pacer.record(result, account: record.account)
+        } else {
+            result = .failed(message: "account '\(record.account)' is not configured or has no credentials; fix the configuration and reload (SIGHUP)")
+        }
+
+        let pollSettings = settings.pollSettings
+        let applied = apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
+            var random = SystemRandomNumberGenerator()
+            return PollEvaluation.evaluate(
+                record: current.record, scheduling: current.scheduling, result: result, nowMillis: now,
+                settings: pollSettings, random: &random)
+        }
+        metadata["polls"] = "\(applied?.record.polls ?? record.polls + 1)"
+        switch result {
+        case .snapshot:
+            break
+        case .throttled(let retryAfter, let message):
+            metadata["retry_after_ms"] = "\(retryAfter.map(String.init) ?? "none")"
+            logger.warning("throttled by the gateway; slowing this account down: \(message)", metadata: metadata)
+        case .unauthorized(let message):
+            let until = clock() + PollSchedule.unauthorizedPauseMillis
+            try? store.pauseAccount(record.account, untilMillis: until)
+            logger.error(
+                "the gateway rejected the credentials of account '\(record.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
+                metadata: metadata)
+        case .notFound(let message):
+            logger.notice("the job was not found (\(job.scheduling.notFoundStreak + 1) of \(pollSettings.notFoundAfter)): \(message)", metadata: metadata)
+        case .failed(let message):
+            logger.warning("poll failed; retrying with backoff: \(message)", metadata: metadata)
+        }
+    }
+
+    /// Runs the decision inside the store's transaction and logs what changed.
+    @discardableResult
+    private func apply(
+        rowID: Int64, settings: DaemonSettings, metadata: Logger.Metadata,
+        decide: @escaping @Sendable (StoredJob, Int64) -> PollUpdate
+    ) -> StoredJob? {
+        let now = clock()
+        do {
+            guard let (job, events) = try store.applyPoll(rowID: rowID, sinks: settings.sinks, nowMillis: now, decide: { decide($0, now) }) else {
+                return nil
+            }
+            log(job: job, events: events, metadata: metadata)
+            if !events.isEmpty { onEvents() }
+            return job
+        } catch {
+            logger.error("cannot record a poll; the job will be polled again", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return nil
+        }
+    }
+
+    private func log(job: StoredJob, events: [StoredEvent], metadata: Logger.Metadata) {
+        for event in events {
+            switch event.type {
+            case .statusChanged, .succeeded, .failed, .abnormal:
+                var m = metadata
+                m["status"] = "\(job.record.status.rawValue)"
+                m["provider_status"] = "\(job.record.providerStatus ?? "-")"
+                if job.record.status == .unknown {
+                    logger.warning("the cloud reported a status jobwatch does not know; polling continues", metadata: m)
+                } else {
+                    logger.info("job is \(job.record.status.rawValue)", metadata: m)
+                }
+            case .expired:
+                logger.notice("tracking deadline passed before a verdict; tracking is now expired", metadata: metadata)
+            case .notFound:
+                logger.notice("the API kept answering 404; tracking is now not_found", metadata: metadata)
+            case .subJobStatusChanged, .progress, .registered:
+                logger.debug("\(event.type.rawValue)", metadata: metadata)
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Dispatch
+
+/// A one-shot DispatchSourceTimer re-armed for the next due moment: the process sleeps until then
+/// instead of ticking at a fixed rate.
+final class DueTimer: @unchecked Sendable {
+    // DispatchSource methods are thread-safe; the class only forwards to them.
+    private let source: DispatchSourceTimer
+
+    init(label: String) {
+        source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: label))
+        source.schedule(deadline: .distantFuture)
+        source.activate()
+    }
+
+    func onFire(_ handler: @escaping @Sendable () -> Void) {
+        source.setEventHandler(handler: handler)
+    }
+
+    /// Fires once at `atMillis` (now when it is past). Far-away deadlines get a proportional leeway so the
+    /// kernel may coalesce wake-ups; near ones fire within a few milliseconds.
+    func arm(atMillis: Int64, nowMillis: Int64) {
+        let delay = max(0, atMillis - nowMillis)
+        let leeway = min(max(delay / 100, 2), 1000)
+        source.schedule(deadline: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))), leeway: .milliseconds(Int(leeway)))
+    }
+
+    func disarm() {
+        source.schedule(deadline: .distantFuture)
+    }
+
+    func cancel() {
+        source.cancel()
+    }
+}
