@@ -79,8 +79,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
+        // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
+        .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
     ],
     swiftLanguageModes: [.v6]
 )
