@@ -54,8 +54,8 @@ config_dir="$destdir/etc/jobwatch"
 
 install -d -m 0755 "$bin_dir" "$unit_dir" "$sysusers_dir" "$doc_dir/examples"
 install -m 0755 "$binary" "$bin_dir/jobwatch"
-# The unit names the binary where this prefix puts it.
-sed "s#^ExecStart=/usr/local/bin/jobwatch #ExecStart=$prefix/bin/jobwatch #" \
+# The unit names the binary and the documentation where this prefix puts them.
+sed -E "s#^(ExecStart|Documentation)=(file:)?/usr/local/#\1=\2$prefix/#" \
     "$source_dir/systemd/jobwatch.service" > "$unit_dir/jobwatch.service"
 chmod 0644 "$unit_dir/jobwatch.service"
 install -m 0644 "$source_dir/systemd/jobwatch.sysusers" "$sysusers_dir/jobwatch.conf"
@@ -87,6 +87,11 @@ else
     fi
 fi
 
+case $prefix in
+    /usr|/usr/local) ;;
+    *) echo "Note: systemd does not look for units in $prefix/lib/systemd/system; make it known with" \
+        "systemctl link $prefix/lib/systemd/system/jobwatch.service" ;;
+esac
 cat <<NEXT
 jobwatch is installed:
   $bin_dir/jobwatch
