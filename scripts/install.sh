@@ -73,6 +73,12 @@ if [ -z "$destdir" ]; then
     fi
 fi
 
+# The state directory as the unit declares it (StateDirectoryMode=2770), made here too so that it is right
+# even before the first start and whatever umask systemd creates it with.
+if [ -z "$destdir" ]; then
+    install -d -m 2770 -o jobwatch -g jobwatch /var/lib/jobwatch
+fi
+
 # /etc/jobwatch stays world-readable (systemd creates ConfigurationDirectory= as root 0755); the file is
 # readable by root and the jobwatch group only, since operators may put secrets in it.
 install -d -m 0755 "$config_dir"
