@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "JobwatchDaemon",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore",
+                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchSystemd",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,10 +79,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
+        // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
+        .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
         .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
     ],
     swiftLanguageModes: [.v6]
 )
