@@ -9,10 +9,13 @@ struct CLIContext {
     var databasePath: String
     var environment: [String: String]
 
-    static func load(_ options: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLIContext {
+    static func load(
+        _ options: GlobalOptions, secrets: SecretLoading = .skip,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> CLIContext {
         let configuration: Configuration
         do {
-            configuration = try ConfigLoader.load(explicitPath: options.configPath, environment: environment)
+            configuration = try ConfigLoader.load(explicitPath: options.configPath, environment: environment, secrets: secrets)
         } catch let error as ConfigError {
             throw CLIFailure(.configuration, error.message)
         }

@@ -19,9 +19,11 @@ public enum ConfigLoader {
         return fileExists(systemPath) ? systemPath : nil
     }
 
-    public static func load(explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+    public static func load(
+        explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment, secrets: SecretLoading = .read
+    ) throws -> Configuration {
         guard let path = resolvePath(explicit: explicitPath, environment: environment, fileExists: { FileManager.default.fileExists(atPath: $0) }) else {
-            return try parse(yaml: "", source: nil, environment: environment)
+            return try parse(yaml: "", source: nil, environment: environment, secrets: secrets)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
@@ -33,18 +35,18 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError("configuration file \(path) is not UTF-8 text")
         }
-        return try parse(yaml: text, source: path, environment: environment)
+        return try parse(yaml: text, source: path, environment: environment, secrets: secrets)
     }
 
     /// Parses YAML text into a validated configuration. `source` names the file in messages.
-    public static func parse(yaml: String, source: String?, environment: [String: String]) throws -> Configuration {
+    public static func parse(yaml: String, source: String?, environment: [String: String], secrets: SecretLoading = .read) throws -> Configuration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError("\(source ?? "configuration") is not valid YAML: \(oneLine(String(describing: error)))")
         }
-        let reader = YAMLReader(source: source, environment: environment)
+        let reader = YAMLReader(source: source, environment: environment, secrets: secrets)
         var config = Configuration(source: source)
         guard let root else {
             config.accounts = [try environmentAccount(environment, reader: reader)]
@@ -192,7 +194,7 @@ public enum ConfigLoader {
         }
         sink.secrets = try reader.secretList(map, key: "secret", path: path)
         if sink.format == .cloudevents {
-            for secret in sink.secrets where StandardWebhookKey.decode(secret.value) == nil {
+            for secret in sink.secrets where secret.isLoaded && StandardWebhookKey.decode(secret.value) == nil {
                 throw reader.error("\(path).secret", "is not a Standard Webhooks secret: it must be 'whsec_' followed by base64 (for example one made with `echo whsec_$(head -c 32 /dev/urandom | base64)`)", node)
             }
         }
@@ -237,6 +239,17 @@ public enum ConfigLoader {
     static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
+}
+
+/// How much of the secrets a command reads. Only the daemon needs them; an operator's `jobwatch list`
+/// must work even where the service's credential files are not readable.
+public enum SecretLoading: Sendable {
+    /// Read every secret; a missing one is an error (the daemon).
+    case read
+    /// Read what this process can; `*_credential` secrets outside systemd are reported, not read (`config check`).
+    case readWhereAvailable
+    /// Check only how secrets are given (CLI commands that never talk to the cloud).
+    case skip
 }
 
 /// Standard Webhooks secrets: `whsec_` + base64; the HMAC key is the decoded bytes.

@@ -58,6 +58,9 @@ public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConver
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
+
+    /// False when the configuration was loaded without reading this secret (see `SecretLoading`).
+    public var isLoaded: Bool { !value.isEmpty }
 }
 
 public struct AccountConfig: Sendable {

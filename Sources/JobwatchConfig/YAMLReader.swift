@@ -6,6 +6,7 @@ import Yams
 struct YAMLReader {
     let source: String?
     let environment: [String: String]
+    let secrets: SecretLoading
 
     struct Mapping {
         var values: [String: Node]
@@ -107,6 +108,9 @@ struct YAMLReader {
             throw error(keyPath, "must be a single value here", node)
         }
         let text = try nonEmptyString(node, path: keyPath)
+        if secrets == .skip && variant != key {
+            return Secret(value: "", origin: "\(variant.dropFirst(key.count + 1)) \(text) (not read by this command)")
+        }
         switch variant {
         case key:
             return Secret(value: text, origin: "inline")
@@ -119,6 +123,9 @@ struct YAMLReader {
             return Secret(value: value, origin: "env \(text)")
         default:
             guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
+                if secrets == .readWhereAvailable {
+                    return Secret(value: "", origin: "credential \(text) (read by the service; $CREDENTIALS_DIRECTORY is not set here)")
+                }
                 throw error(keyPath, "needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run under systemd or use \(key)_file", node)
             }
             if text.contains("/") { throw error(keyPath, "'\(text)' must be a credential name, not a path", node) }

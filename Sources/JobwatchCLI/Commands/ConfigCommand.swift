@@ -13,7 +13,7 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let context = try CLIContext.load(global)
+            let context = try CLIContext.load(global, secrets: .readWhereAvailable)
             print(ConfigReport.render(context.configuration, databasePath: context.databasePath))
             if let problem = ConfigReport.daemonProblem(context.configuration) {
                 throw CLIFailure(.configuration, problem)
