@@ -86,6 +86,8 @@ let package = Package(
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
         .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        // Spawns the real `jobwatch` binary: exit codes, one-line errors, several processes on one database.
+        .testTarget(name: "CLITests", dependencies: ["jobwatch"]),
         .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
     ],
     swiftLanguageModes: [.v6]

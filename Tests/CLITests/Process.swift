@@ -1,0 +1,57 @@
+import Foundation
+
+/// The built `jobwatch` binary, beside the test bundle.
+let jobwatchBinary: URL = {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jobwatch").path), directory.path != "/" {
+        directory = directory.deletingLastPathComponent()
+    }
+    return directory.appendingPathComponent("jobwatch")
+}()
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// A scratch directory with a config file and a database path, and a way to run the CLI against them.
+struct Sandbox {
+    let directory: URL
+    var database: String { directory.appendingPathComponent("jobwatch.sqlite").path }
+    var config: String { directory.appendingPathComponent("config.yaml").path }
+
+    init(config: String = "") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try config.write(toFile: self.config, atomically: true, encoding: .utf8)
+    }
+
+    /// The environment of a clean user: no SDK variables, a HOME inside the sandbox.
+    var environment: [String: String] {
+        ["HOME": directory.path, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = jobwatchBinary
+        process.arguments = arguments + ["--config", config, "--db", database]
+        process.environment = environment.merging(extra) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Everything the database holds, as the CLI shows it, to prove a failed command wrote nothing.
+    /// (The file's bytes are no measure: closing a connection checkpoints the WAL into the file.)
+    func databaseContent() throws -> String {
+        try ["list --tracking all --json", "events --json", "deliveries --json"].map { try run($0.split(separator: " ").map(String.init)).stdout }
+            .joined(separator: "\n")
+    }
+}
