@@ -86,6 +86,10 @@ let package = Package(
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
         .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchDaemonTests",
+            dependencies: ["JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // Spawns the real `jobwatch` binary: exit codes, one-line errors, several processes on one database.
         .testTarget(name: "CLITests", dependencies: ["jobwatch"]),
         .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
