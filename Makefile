@@ -1,3 +1,5 @@
+# make demo:  install what a fresh machine lacks, then run `jobwatch demo` (simulator + daemon + sample jobs)
+# make test:  install what a fresh machine lacks, then run the whole test suite (`swift test`)
 # make install / make uninstall: see scripts/install.sh and docs/systemd.md.
 #   make install                          build the release binary and install it as a systemd service
 #   make install BINARY=path/to/jobwatch  install a binary built elsewhere, without building
@@ -8,7 +10,18 @@ DESTDIR ?=
 BINARY ?=
 PURGE ?=
 
-.PHONY: install uninstall check-systemd
+.PHONY: demo test deps install uninstall check-systemd
+
+demo: deps
+	swift run jobwatch demo
+
+test: deps
+	swift build
+	swift test
+
+# The system library GRDB links against; systemd-analyze for `make check-systemd`.
+deps:
+	@scripts/install-deps.sh
 
 install:
 	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' BINARY='$(BINARY)' scripts/install.sh
