@@ -17,6 +17,7 @@ public final class DaemonEngine: Sendable {
     private let deliveries: DeliveryScheduler
     private let watcher: DatabaseWatcher
     private let logger: Logger
+    private let lastProblem = LastProblem()
 
     public init(
         store: JobStore, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
@@ -31,10 +32,11 @@ public final class DaemonEngine: Sendable {
         let pacer = AccountPacer(requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock)
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
-            store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger)
+            store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger,
+            lastProblem: lastProblem)
         self.deliveries = deliveries
         let poller = Poller(
-            store: store, settings: settings, pacer: pacer, clock: clock, logger: logger,
+            store: store, settings: settings, pacer: pacer, clock: clock, logger: logger, lastProblem: lastProblem,
             onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
         self.polls = polls
@@ -74,10 +76,14 @@ public final class DaemonEngine: Sendable {
         _ = await (pollsStopped, deliveriesStopped)
     }
 
-    /// One line for systemd's STATUS=: active jobs, pending deliveries, in flight.
+    /// One line for systemd's STATUS=: active jobs, polls in flight, deliveries, and the last problem.
     public func statusLine() async -> String {
         let inFlight = await polls.inFlightCount
         guard let counts = try? store.counts() else { return "database unavailable" }
-        return "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
+        var line = "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
+        if let problem = lastProblem.current {
+            line += "; last error at \(CloudTime.format(millis: problem.atMillis)): \(problem.message)"
+        }
+        return String(line.prefix(400))
     }
 }

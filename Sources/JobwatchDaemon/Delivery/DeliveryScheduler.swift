@@ -13,14 +13,16 @@ actor DeliveryScheduler {
     private let webhooks: any WebhookSending
     private let clock: @Sendable () -> Int64
     private let logger: Logger
+    private let lastProblem: LastProblem
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
     private var running = false
     private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
 
     init(
         store: JobStore, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
-        clock: @escaping @Sendable () -> Int64, logger: Logger
+        clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem
     ) {
+        self.lastProblem = lastProblem
         self.store = store
         self.settings = settings
         self.printer = printer
@@ -108,6 +110,9 @@ actor DeliveryScheduler {
                 "attempt": "\(delivery.attempts + 1)", "duration_ms": "\(record.durationMillis)",
             ]
             if let status = record.statusCode { metadata["http_status"] = "\(status)" }
+            if record.newState != .delivered {
+                lastProblem.record("delivery to \(sink.name) failed: \(record.error ?? "-")", atMillis: record.atMillis)
+            }
             switch record.newState {
             case .delivered: logger.debug("delivered", metadata: metadata)
             case .pending: logger.warning("delivery failed; will retry: \(record.error ?? "-")", metadata: metadata)

@@ -9,6 +9,7 @@ struct Poller: Sendable {
     let pacer: AccountPacer
     let clock: @Sendable () -> Int64
     let logger: Logger
+    let lastProblem: LastProblem
     /// Called when the poll created events, so the delivery side looks at once.
     let onEvents: @Sendable () -> Void
 
@@ -53,6 +54,9 @@ struct Poller: Sendable {
                 settings: pollSettings, random: &random)
         }
         metadata["polls"] = "\(applied?.record.polls ?? record.polls + 1)"
+        if case .snapshot = result {} else {
+            lastProblem.record("\(record.jobID): \(applied?.record.lastError ?? "poll failed")", atMillis: clock())
+        }
         switch result {
         case .snapshot:
             break
