@@ -28,6 +28,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The YAML configuration: lookup order, secrets, validation, redaction.
@@ -81,6 +83,11 @@ let package = Package(
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(
+            name: "HuaweiCloudTests",
+            dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
