@@ -28,6 +28,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The YAML configuration: lookup order, secrets, validation, redaction.
@@ -93,6 +95,11 @@ let package = Package(
         // Spawns the real `jobwatch` binary: exit codes, one-line errors, several processes on one database.
         .testTarget(name: "CLITests", dependencies: ["jobwatch"]),
         .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
+        .testTarget(
+            name: "HuaweiCloudTests",
+            dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import Foundation
+import JobwatchCore
+import Logging
+import NIOHTTP1
+
+/// One successful "GET job": the decoded snapshot, the cloud's request id and the raw body.
+public struct FetchedJob: Sendable {
+    public var snapshot: JobSnapshot
+    public var requestID: String?
+    /// The response text exactly as received.
+    public var body: String
+
+    public init(snapshot: JobSnapshot, requestID: String?, body: String) {
+        self.snapshot = snapshot
+        self.requestID = requestID
+        self.body = body
+    }
+}
+
+/// The job APIs of one configured account, over the shared HTTP client.
+public final class JobClient: Sendable {
+    static let userAgent = "jobwatch"
+
+    private let httpClient: HTTPClient
+    private let account: CloudAccount
+    private let requestTimeoutMillis: Int64
+    private let logger: Logger
+    private let now: @Sendable () -> Int64
+    private let endpoints: [CloudService: Result<URL, CloudEndpointError>]
+    private let authentication: Authentication
+    private let redactor: SecretRedactor
+
+    private enum Authentication: Sendable {
+        case signed(RequestSigner, securityToken: String?)
+        case staticToken(String)
+        case iam(IAMTokenProvider)
+    }
+
+    /// `environment` supplies `HUAWEICLOUD_SDK_IAM_ENDPOINT`; `now` (milliseconds since 1970) dates signatures
+    /// and reads HTTP-date `Retry-After` values.
+    public init(
+        httpClient: HTTPClient, account: CloudAccount, requestTimeoutMillis: Int64, environment: [String: String],
+        logger: Logger,
+        now: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    ) {
+        self.httpClient = httpClient
+        self.account = account
+        self.requestTimeoutMillis = requestTimeoutMillis
+        self.now = now
+        var logger = logger
+        logger[metadataKey: "account"] = "\(account.name)"
+        self.logger = logger
+        var endpoints: [CloudService: Result<URL, CloudEndpointError>] = [:]
+        for service in [CloudService.ims, .workspace] {
+            endpoints[service] = Result {
+                try CloudEndpoints.baseURL(for: service, account: account, environment: environment)
+            }.mapError { $0 as? CloudEndpointError ?? CloudEndpointError(message: "\($0)") }
+        }
+        self.endpoints = endpoints
+        switch account.auth {
+        case .accessKey(let ak, let sk, let securityToken):
+            let token = securityToken.flatMap { $0.isEmpty ? nil : $0 }
+            authentication = .signed(RequestSigner(accessKey: ak, secretKey: sk), securityToken: token)
+        case .token(let token):
+            authentication = .staticToken(token)
+        case .iamPassword(let credentials):
+            authentication = .iam(
+                IAMTokenProvider(
+                    httpClient: httpClient, credentials: credentials, account: account, environment: environment,
+                    requestTimeoutMillis: requestTimeoutMillis, now: now, logger: logger))
+        }
+        redactor = SecretRedactor(auth: account.auth)
+    }
+
+    /// Fetches one job. `projectID` defaults to the account's; the `ims` API sends it only as `X-Project-Id`.
+    public func fetchJob(api: JobAPI, jobID: String, projectID: String?) async -> Result<FetchedJob, CloudError> {
+        var logger = self.logger
+        logger[metadataKey: "api"] = "\(api.rawValue)"
+        logger[metadataKey: "job_id"] = "\(jobID)"
+        let result = await fetch(api: api, jobID: jobID, projectID: projectID, logger: logger)
+        switch result {
+        case .success(let job):
+            logger.debug(
+                "fetched job",
+                metadata: ["status": "\(job.snapshot.status.rawValue)", "request_id": "\(job.requestID ?? "-")"])
+        case .failure(let error):
+            logger.debug("job fetch failed", metadata: ["error": "\(error.summary)"])
+        }
+        return result
+    }
+
+    private func fetch(
+        api: JobAPI, jobID: String, projectID: String?, logger: Logger
+    ) async -> Result<FetchedJob, CloudError> {
+        let projectID = [projectID, account.projectID].compactMap { $0 }.first { !$0.isEmpty }
+        if api.needsProjectID && projectID == nil {
+            return .failure(.rejected(CloudErrorDetail(
+                status: 0, message: "the \(api.rawValue) API needs a project id; account '\(account.name)' has none")))
+        }
+        let base: URL
+        let endpoint = endpoints[api.service] ?? .failure(CloudEndpointError(message: "no \(api.service) endpoint"))
+        switch endpoint {
+        case .success(let url): base = url
+        case .failure(let error): return .failure(.rejected(CloudErrorDetail(status: 0, message: error.message)))
+        }
+        let path = api.path(jobID: RequestSigner.encode(jobID), projectID: projectID.map(RequestSigner.encode))
+        guard let url = URL(string: base.absoluteString + path) else {
+            return .failure(.rejected(CloudErrorDetail(status: 0, message: "cannot build a URL for job '\(jobID)'")))
+        }
+
+        let first = await send(url: url, api: api, jobID: jobID, projectID: projectID)
+        // A refused IAM token may have been revoked before its expiry: renew it once and try again.
+        if case .iam(let provider) = authentication, case .failure(.unauthorized) = first.result,
+            let token = first.token
+        {
+            await provider.invalidate(token)
+            logger.debug("IAM token refused; renewing it once")
+            return await send(url: url, api: api, jobID: jobID, projectID: projectID).result
+        }
+        return first.result
+    }
+
+    /// One request; `token` is the IAM token it carried, if any.
+    private func send(
+        url: URL, api: JobAPI, jobID: String, projectID: String?
+    ) async -> (result: Result<FetchedJob, CloudError>, token: String?) {
+        let host = HostHeader.value(for: url)
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .GET
+        var headers = [("Host", host), ("Accept", "application/json"), ("User-Agent", Self.userAgent)]
+        if let projectID { headers.append(("X-Project-Id", projectID)) }
+
+        var usedToken: String?
+        switch authentication {
+        case .signed(let signer, let securityToken):
+            if let securityToken { headers.append(("X-Security-Token", securityToken)) }
+            let signed = ["host", "x-sdk-date"] + (projectID == nil ? [] : ["x-project-id"])
+                + (securityToken == nil ? [] : ["x-security-token"])
+            let sdkDate = CloudTime.sdkDate(millis: now())
+            let signature = signer.sign(
+                method: "GET", url: url, headers: headers, signedHeaders: signed, body: [], sdkDate: sdkDate)
+            headers.append(("X-Sdk-Date", signature.date))
+            headers.append(("Authorization", signature.authorization))
+        case .staticToken(let token):
+            headers.append(("X-Auth-Token", token))
+        case .iam(let provider):
+            switch await provider.token() {
+            case .success(let token):
+                usedToken = token.value
+                headers.append(("X-Auth-Token", token.value))
+            case .failure(let error):
+                return (.failure(error), nil)
+            }
+        }
+        request.headers = HTTPHeaders(headers)
+
+        let response: CloudResponse
+        let exchange = await CloudExchange.perform(
+            request, host: host, client: httpClient, timeoutMillis: requestTimeoutMillis)
+        switch exchange {
+        case .success(let value): response = value
+        case .failure(let error): return (.failure(error), usedToken)
+        }
+        guard response.isSuccess else {
+            let error = ErrorResponseClassifier.classify(
+                status: response.status, requestIDHeader: response.requestID,
+                retryAfterHeader: response.headers.first(name: "Retry-After"), body: response.body, nowMillis: now())
+            let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
+            return (.failure(redactor.redact(error)), usedToken)
+        }
+        do {
+            let snapshot = try JobResponseDecoder.decode(response.body, api: api, requestedJobID: jobID)
+            let job = FetchedJob(
+                snapshot: snapshot, requestID: response.requestID, body: String(decoding: response.body, as: UTF8.self))
+            return (.success(job), usedToken)
+        } catch {
+            let malformed = CloudError.malformed(excerpt: JobResponseDecoder.excerpt(of: response.body))
+            return (.failure(error as? CloudError ?? malformed), usedToken)
+        }
+    }
+}
