@@ -81,6 +81,16 @@ let package = Package(
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
