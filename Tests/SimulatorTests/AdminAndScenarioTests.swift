@@ -9,7 +9,7 @@ import Testing
         let simulator = makeSimulator(clock: clock, credentials: ["AK": "SK"])
         let live = try await LiveSimulator.start(simulator)
 
-        let created = try await live.send(.POST, "/_simulator/jobs", body: """
+        let created = try await live.send("/_simulator/jobs", method: .POST, body: """
             {"jobs": [
               {"kind": "imsImportOvaImageJob", "job_id": "ova-1", "duration": "1m"},
               {"api": "workspace", "kind": "workspace-abnormal", "project_id": "proj", "duration_ms": 30000}
@@ -19,23 +19,23 @@ import Testing
         let ids = try #require(created.json?["job_ids"] as? [String])
         #expect(ids.count == 2 && ids[0] == "ova-1")
 
-        let duplicate = try await live.send(.POST, "/_simulator/jobs", body: #"{"job_id": "ova-1"}"#)
+        let duplicate = try await live.send("/_simulator/jobs", method: .POST, body: #"{"job_id": "ova-1"}"#)
         #expect(duplicate.status == 409)
-        let badKind = try await live.send(.POST, "/_simulator/jobs", body: #"{"kind": "imsTeleportJob"}"#)
+        let badKind = try await live.send("/_simulator/jobs", method: .POST, body: #"{"kind": "imsTeleportJob"}"#)
         #expect(badKind.status == 400)
         #expect((badKind.json?["error"] as? String)?.contains("imsTeleportJob") == true)
 
-        let faults = try await live.send(.POST, "/_simulator/jobs/ova-1/faults", body: #"{"faults": [{"kind": "throttled", "count": 2}]}"#)
+        let faults = try await live.send("/_simulator/jobs/ova-1/faults", method: .POST, body: #"{"faults": [{"kind": "throttled", "count": 2}]}"#)
         #expect(faults.json?["pending_faults"] as? Int == 2)
 
         clock.advance(1000)
-        let finished = try await live.send(.POST, "/_simulator/jobs/\(ids[1])/finish", body: #"{"status": "SUCCESS"}"#)
+        let finished = try await live.send("/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "SUCCESS"}"#)
         #expect(finished.status == 200)
         #expect(finished.json?["status"] as? String == "SUCCESS")
         #expect(finished.json?["finished_at"] as? String == CloudTime.format(millis: clock.now))
-        let again = try await live.send(.POST, "/_simulator/jobs/\(ids[1])/finish", body: #"{"status": "FAILED"}"#)
+        let again = try await live.send("/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "FAILED"}"#)
         #expect(again.status == 409)
-        #expect(try await live.send(.POST, "/_simulator/jobs/nope/finish", body: "").status == 404)
+        #expect(try await live.send("/_simulator/jobs/nope/finish", method: .POST, body: "").status == 404)
 
         let listed = try await live.send("/_simulator/jobs")
         let jobs = try #require(listed.json?["jobs"] as? [[String: Any]])

@@ -70,11 +70,11 @@ import Testing
                 + password + #"","domain":{"name":"acme"}}}},"scope":{"project":{"id":"proj"}}}}"#
         }
 
-        let refused = try await live.send(.POST, "/v3/auth/tokens", body: body("wrong"))
+        let refused = try await live.send("/v3/auth/tokens", method: .POST, body: body("wrong"))
         #expect(refused.status == 401)
         #expect(refused.headers.first(name: "X-Subject-Token") == nil)
 
-        let issued = try await live.send(.POST, "/v3/auth/tokens", body: body("s3cret"))
+        let issued = try await live.send("/v3/auth/tokens", method: .POST, body: body("s3cret"))
         #expect(issued.status == 201)
         let token = try #require(issued.headers.first(name: "X-Subject-Token"))
         let expiresAt = try #require((issued.json?["token"] as? [String: Any])?["expires_at"] as? String)

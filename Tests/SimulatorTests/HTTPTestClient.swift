@@ -27,7 +27,7 @@ struct LiveSimulator {
     }
 
     func send(
-        _ method: HTTPMethod = .GET, _ path: String, headers: [(String, String)] = [], body: String? = nil
+        _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: server.baseURL + path)
         request.method = method
