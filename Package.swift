@@ -99,6 +99,15 @@ let package = Package(
             name: "HuaweiCloudTests",
             dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
             resources: [.copy("Fixtures")]
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,62 @@
+import AsyncHTTPClient
+import Foundation
+import HuaweiCloud
+import JobwatchCore
+import NIOCore
+import NIOHTTP1
+@testable import JobwatchSimulator
+
+/// A running simulator on 127.0.0.1 and an HTTP client to talk to it; `close()` stops both.
+struct LiveSimulator {
+    let simulator: Simulator
+    let server: LoopbackHTTPServer
+    let client: HTTPClient
+
+    static func start(_ simulator: Simulator) async throws -> LiveSimulator {
+        let server = try await simulator.start()
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(5))
+        return LiveSimulator(simulator: simulator, server: server, client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
+    }
+
+    struct Reply {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var json: [String: Any]? { jsonObject(body) }
+    }
+
+    func send(
+        _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await client.execute(request, timeout: .seconds(5))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+    }
+
+    /// A GET signed like the official SDKs sign it (`host;x-sdk-date`).
+    func signedGet(_ path: String, ak: String, sk: String, sdkDate: String) async throws -> Reply {
+        let host = "\(server.host):\(server.port)"
+        let url = try parseURL(server.baseURL + path)
+        let signer = RequestSigner(accessKey: ak, secretKey: sk)
+        let signed = signer.sign(
+            method: "GET", url: url, headers: [("Host", host)], signedHeaders: ["host", "x-sdk-date"], body: [],
+            sdkDate: sdkDate)
+        return try await send(
+            path, headers: [("Host", host), ("X-Sdk-Date", signed.date), ("Authorization", signed.authorization)])
+    }
+
+    func close() async throws {
+        try await client.shutdown()
+        await server.shutdown()
+    }
+}
+
+private func parseURL(_ text: String) throws -> URL {
+    guard let url = URL(string: text) else { throw URLError(.badURL) }
+    return url
+}
