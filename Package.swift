@@ -78,9 +78,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One webhook delivery attempt (request, signatures, chat formats, reply) and the retry maths.
+        .target(
+            name: "JobwatchWebhooks",
+            dependencies: [
+                "JobwatchCore", "JobwatchConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchWebhooksTests",
+            dependencies: [
+                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchConfig", "JobwatchCore",
+                // To check signatures independently of the code under test.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
