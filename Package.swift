@@ -81,6 +81,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One webhook delivery attempt (request, signatures, chat formats, reply) and the retry maths.
+        .target(
+            name: "JobwatchWebhooks",
+            dependencies: [
+                "JobwatchCore", "JobwatchConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -107,6 +117,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+        .testTarget(
+            name: "JobwatchWebhooksTests",
+            dependencies: [
+                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchConfig", "JobwatchCore",
+                // To check signatures independently of the code under test.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

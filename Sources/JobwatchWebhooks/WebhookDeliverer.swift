@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import JobwatchConfig
+import JobwatchCore
+import Logging
+
+/// Makes one delivery attempt of one event to one webhook sink and says how it went. It neither retries
+/// nor records anything: the outbox worker does, with `DeliveryRetry` deciding when to try again.
+public final class WebhookDeliverer: Sendable {
+    private let httpClient: HTTPClient
+    private let userAgent: String
+    private let logger: Logger
+    private let now: @Sendable () -> Int64
+
+    /// A receiver's answer is read up to this many bytes; the rest is dropped.
+    static let responseBodyLimit = 64 * 1024
+
+    /// - Parameters:
+    ///   - httpClient: one long-lived client, made by `makeHTTPClient()` and shut down by the owner.
+    ///   - userAgent: the whole header value, `jobwatch/VERSION`.
+    ///   - now: milliseconds since 1970, for `webhook-timestamp`, the chat signatures and `Retry-After` dates.
+    public init(httpClient: HTTPClient, userAgent: String, logger: Logger, now: @escaping @Sendable () -> Int64) {
+        self.httpClient = httpClient
+        self.userAgent = userAgent
+        self.logger = logger
+        self.now = now
+    }
+
+    /// A client for webhooks: redirects are never followed (a 3xx is a failed attempt), and a connection that
+    /// cannot be made fails the attempt at once instead of being retried inside it.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    public func attempt(_ event: WebhookEvent, to sink: WebhookSinkConfig) async -> AttemptOutcome {
+        let request = WebhookRequest(event: event, sink: sink, userAgent: userAgent, nowMillis: now())
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcome: AttemptOutcome
+        do {
+            outcome = try await exchange(request, timeoutMillis: sink.timeoutMillis).map { verdict(on: $0, sink: sink) }
+                ?? AttemptOutcome(success: false, error: "no answer within \(DurationText.format(millis: sink.timeoutMillis))")
+        } catch {
+            outcome = AttemptOutcome(success: false, error: Self.describe(error, redaction: SinkRedaction(sink: sink)))
+        }
+        let elapsed = start.duration(to: clock.now).components
+        outcome.durationMillis = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        log(outcome, event: event, sink: sink)
+        return outcome
+    }
+
+    /// The receiver's answer, or nil when none came within the timeout. The timeout covers the whole
+    /// exchange: AsyncHTTPClient's deadline stops at the response head, so the body read is raced too.
+    private func exchange(_ request: WebhookRequest, timeoutMillis: Int64) async throws -> ReceivedReply? {
+        var post = HTTPClientRequest(url: request.url)
+        post.method = .POST
+        for (name, value) in request.headers { post.headers.add(name: name, value: value) }
+        post.body = .bytes(request.body)
+        let http = post
+        let client = httpClient
+        let logger = logger
+        return try await withThrowingTaskGroup(of: ReceivedReply?.self) { group in
+            group.addTask {
+                let response = try await client.execute(http, timeout: .milliseconds(timeoutMillis), logger: logger)
+                var body: [UInt8] = []
+                for try await chunk in response.body {
+                    body.append(contentsOf: chunk.readableBytesView.prefix(Self.responseBodyLimit - body.count))
+                    if body.count >= Self.responseBodyLimit { break }
+                }
+                return ReceivedReply(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(timeoutMillis))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
+    private func verdict(on reply: ReceivedReply, sink: WebhookSinkConfig) -> AttemptOutcome {
+        var outcome = AttemptOutcome(success: false, statusCode: reply.status)
+        switch reply.status {
+        case 200..<300:
+            guard let refusal = ChatReply.refusal(format: sink.format, body: reply.body) else {
+                outcome.success = true
+                return outcome
+            }
+            outcome.error = SinkRedaction(sink: sink).clean(refusal)
+        case 300..<400:
+            outcome.error = "HTTP \(reply.status): redirects are not followed; point the sink at the final URL"
+        default:
+            outcome.gone = reply.status == 410
+            let snippet = SinkRedaction(sink: sink).clean(String(decoding: reply.body.prefix(512), as: UTF8.self), maxLength: 120)
+            outcome.error = "HTTP \(reply.status)" + (snippet.isEmpty ? "" : ": \(snippet)")
+        }
+        outcome.retryAfterMillis = reply.retryAfter.flatMap { RetryAfter.delayMillis($0, nowMillis: now()) }
+        return outcome
+    }
+
+    /// One line for a request that got no answer; AsyncHTTPClient's and NIO's descriptions may name the
+    /// host, so only their redacted form is used, and the common cases get plain words.
+    private static func describe(_ error: Error, redaction: SinkRedaction) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "could not connect: timed out"
+            case .remoteConnectionClosed: return "the receiver closed the connection without answering"
+            case .deadlineExceeded, .readTimeout: return "no answer in time"
+            default: break
+            }
+        }
+        return redaction.clean("request failed: \(error)")
+    }
+
+    private func log(_ outcome: AttemptOutcome, event: WebhookEvent, sink: WebhookSinkConfig) {
+        var metadata: Logger.Metadata = [
+            "sink": "\(sink.name)", "event_id": "\(event.id)", "duration_ms": "\(outcome.durationMillis)",
+        ]
+        if let status = outcome.statusCode { metadata["status"] = "\(status)" }
+        if outcome.success {
+            logger.debug("webhook delivered", metadata: metadata)
+        } else {
+            if let error = outcome.error { metadata["error"] = "\(error)" }
+            logger.notice("webhook attempt failed", metadata: metadata)
+        }
+    }
+}
+
+/// What came back from the receiver, read within the limits.
+private struct ReceivedReply: Sendable {
+    var status: Int
+    var retryAfter: String?
+    var body: [UInt8]
+}

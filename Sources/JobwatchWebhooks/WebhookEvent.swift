@@ -1,0 +1,15 @@
+import JobwatchCore
+
+/// An event as the outbox stores it: its id (the `webhook-id`, the same on every retry), its type and
+/// its complete CloudEvent JSON text (CONTRACT §3), sent unchanged by the `cloudevents` format.
+public struct WebhookEvent: Sendable {
+    public var id: String
+    public var type: EventType
+    public var body: String
+
+    public init(id: String, type: EventType, body: String) {
+        self.id = id
+        self.type = type
+        self.body = body
+    }
+}
