@@ -110,9 +110,10 @@ public final class JobClient: Sendable {
         }
 
         let first = await send(url: url, api: api, jobID: jobID, projectID: projectID)
-        // A refused IAM token may have been revoked before its expiry: renew it once and try again.
-        if case .iam(let provider) = authentication, case .failure(.unauthorized) = first.result,
-            let token = first.token
+        // A token refused with 401 may have been revoked before its expiry: renew it once and try again.
+        // (A 403 is a missing permission; a new token would not change it.)
+        if case .iam(let provider) = authentication, case .failure(.unauthorized(let detail)) = first.result,
+            detail.status == 401, let token = first.token
         {
             await provider.invalidate(token)
             logger.debug("IAM token refused; renewing it once")

@@ -1,4 +1,5 @@
-import HuaweiCloud
+import Foundation
+@testable import HuaweiCloud
 import JobwatchCore
 import Testing
 
@@ -20,7 +21,8 @@ struct DecoderToleranceTests {
     }
 
     @Test func bodiesThatAreNotJobsAreMalformedWithAShortOneLineExcerpt() throws {
-        #expect(malformedExcerpt("<html>\n<body>Bad gateway</body>\n</html>") == "<html> <body>Bad gateway</body> </html>")
+        let html = "<html>\n<body>Bad gateway</body>\n</html>"
+        #expect(malformedExcerpt(html) == "<html> <body>Bad gateway</body> </html>")
         #expect(malformedExcerpt("[1, 2, 3]") == "[1, 2, 3]")
         #expect(malformedExcerpt(#"{"job_id": "abc"}"#) == #"{"job_id": "abc"}"#)
         #expect(malformedExcerpt(#"{"status": 3}"#) != nil)
@@ -108,5 +110,20 @@ struct DecoderToleranceTests {
         #expect(snapshot.subJobs[0].resourceID == nil)
         #expect(snapshot.subJobs[1].errorCode == "WKS.0001")
         #expect(snapshot.subJobs[1].failReason == "quota exceeded")
+    }
+}
+
+/// The repair pass behind the tolerant parse, for decoders stricter than this platform's `JSONDecoder`.
+struct TrailingCommaRepairTests {
+    @Test func removesTrailingCommasOutsideStringsOnly() {
+        let input = #"{"a": [1, 2, ], "b": "x,}", "c": {"d": "\",]",  }, }"#
+        let repaired = String(decoding: TolerantJSON.removingTrailingCommas(Array(input.utf8)), as: UTF8.self)
+        #expect(repaired == #"{"a": [1, 2 ], "b": "x,}", "c": {"d": "\",]"  } }"#)
+    }
+
+    @Test func parsesTheLegacyFixtureAfterRepair() throws {
+        let repaired = TolerantJSON.removingTrailingCommas(try fixture("002-createImageByInstance.json"))
+        let strict = try JSONSerialization.jsonObject(with: Data(repaired)) as? [String: Any]
+        #expect(strict?["job_id"] as? String == "ff8080814dbd65d7014dbe0d84db0013")
     }
 }

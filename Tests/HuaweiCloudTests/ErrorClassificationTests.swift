@@ -6,19 +6,23 @@ struct ErrorClassificationTests {
         _ status: Int, _ body: String, requestID: String? = nil, retryAfter: String? = nil, now: Int64 = 0
     ) -> CloudError {
         ErrorResponseClassifier.classify(
-            status: status, requestIDHeader: requestID, retryAfterHeader: retryAfter, body: Array(body.utf8), nowMillis: now)
+            status: status, requestIDHeader: requestID, retryAfterHeader: retryAfter, body: Array(body.utf8),
+            nowMillis: now)
     }
 
     @Test func flatGatewayBody() {
         let error = classify(
-            401, #"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r1"}"#)
+            401,
+            #"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r1"}"#)
         #expect(error == .unauthorized(CloudErrorDetail(
             status: 401, code: "APIGW.0301", message: "Incorrect IAM authentication information", requestID: "r1")))
     }
 
     @Test func nestedIMSBodyAndRequestIDHeader() {
-        let error = classify(404, #"{"error":{"code":"IMG.0024","message":"The job does not exist."}}"#, requestID: "hdr")
-        #expect(error == .notFound(CloudErrorDetail(status: 404, code: "IMG.0024", message: "The job does not exist.", requestID: "hdr")))
+        let error = classify(
+            404, #"{"error":{"code":"IMG.0024","message":"The job does not exist."}}"#, requestID: "hdr")
+        #expect(error == .notFound(CloudErrorDetail(
+            status: 404, code: "IMG.0024", message: "The job does not exist.", requestID: "hdr")))
     }
 
     @Test func gatewayCodesDecideTheClass() {
@@ -29,7 +33,8 @@ struct ErrorClassificationTests {
             Issue.record("APIGW.0303 is an authentication failure")
         }
         // "No such API" is a wrong endpoint, not a missing job.
-        if case .rejected = classify(404, #"{"error_code":"APIGW.0101","error_msg":"The API does not exist"}"#) {} else {
+        let noSuchAPI = classify(404, #"{"error_code":"APIGW.0101","error_msg":"The API does not exist"}"#)
+        if case .rejected = noSuchAPI {} else {
             Issue.record("APIGW.0101 is not a missing job")
         }
     }
@@ -49,13 +54,14 @@ struct ErrorClassificationTests {
     }
 
     @Test func retryAfterInSecondsOrAsHTTPDateRelativeToTheClock() {
-        #expect(classify(429, "", retryAfter: "3") == .throttled(retryAfterMillis: 3000, detail: CloudErrorDetail(status: 429)))
+        let bare = CloudErrorDetail(status: 429)
+        #expect(classify(429, "", retryAfter: "3") == .throttled(retryAfterMillis: 3000, detail: bare))
         // Sun, 06 Nov 1994 08:49:37 GMT is 784111777000 ms; the clock says 10 s earlier.
         let date = classify(429, "", retryAfter: "Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_767_000)
-        #expect(date == .throttled(retryAfterMillis: 10_000, detail: CloudErrorDetail(status: 429)))
+        #expect(date == .throttled(retryAfterMillis: 10_000, detail: bare))
         let past = classify(429, "", retryAfter: "Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_787_000)
-        #expect(past == .throttled(retryAfterMillis: 0, detail: CloudErrorDetail(status: 429)))
-        #expect(classify(429, "", retryAfter: "soon") == .throttled(retryAfterMillis: nil, detail: CloudErrorDetail(status: 429)))
+        #expect(past == .throttled(retryAfterMillis: 0, detail: bare))
+        #expect(classify(429, "", retryAfter: "soon") == .throttled(retryAfterMillis: nil, detail: bare))
     }
 
     @Test func summariesAreOneLine() {

@@ -236,7 +236,8 @@ struct FixtureDecodingTests {
 
     @Test(arguments: imsExamples)
     func imsExampleDecodes(_ expected: Expected) throws {
-        let snapshot = try JobResponseDecoder.decode(try fixture(expected.file), api: expected.api, requestedJobID: "requested")
+        let snapshot = try JobResponseDecoder.decode(
+            try fixture(expected.file), api: expected.api, requestedJobID: "requested")
         #expect(snapshot.jobID == expected.jobID)
         #expect(snapshot.jobType == expected.jobType)
         #expect(snapshot.status == .success)
@@ -255,7 +256,8 @@ struct FixtureDecodingTests {
     }
 
     @Test func everyFixtureIsCovered() throws {
-        let covered = Set(Self.imsExamples.map(\.file) + ["002-createImageByInstance.json", "003-CREATE_SERVER_IMAGE.json"])
+        let others = ["002-createImageByInstance.json", "003-CREATE_SERVER_IMAGE.json"]
+        let covered = Set(Self.imsExamples.map(\.file) + others)
         #expect(Set(try fixtureNames()) == covered)
         #expect(try fixtureNames().count == 32)
     }

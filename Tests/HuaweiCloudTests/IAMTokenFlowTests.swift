@@ -32,12 +32,15 @@ actor FakeIAM {
             try? await Task.sleep(for: .milliseconds(100))
             let user = body?["auth"]?["identity"]?["password"]?["user"]
             guard request.method == "POST", user?["password"]?.stringValue == password else {
-                return .json(401, #"{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}"#)
+                return .json(
+                    401, #"{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}"#)
             }
             let token = "token-\(issued.count + 1)"
             issued.append(token)
             let expires = CloudTime.format(millis: clock.now + 86_400_000)
-            return .json(201, #"{"token":{"expires_at":"\#(expires)","methods":["password"]}}"#, headers: [("X-Subject-Token", token)])
+            return .json(
+                201, #"{"token":{"expires_at":"\#(expires)","methods":["password"]}}"#,
+                headers: [("X-Subject-Token", token)])
         }
         let token = request.header("X-Auth-Token")
         tokensSeenByAPI.append(token)
@@ -51,15 +54,17 @@ actor FakeIAM {
 struct IAMTokenFlowTests {
     static let password = "P@ssw0rd-secret"
 
-    private func account(_ server: LoopbackHTTPServer, projectID: String? = "proj-1", password: String = password) -> CloudAccount {
+    private func account(_ server: LoopbackHTTPServer, projectID: String? = "proj-1") -> CloudAccount {
         let credentials = IAMPasswordCredentials(
-            endpoint: URL(string: server.baseURL), domainName: "my-domain", userName: "robot", password: password)
+            endpoint: URL(string: server.baseURL), domainName: "my-domain", userName: "robot", password: Self.password)
         return CloudAccount(
             name: "iam", region: "cn-north-4", projectID: projectID, auth: .iamPassword(credentials),
             endpointOverrides: [.ims: URL(string: server.baseURL)!])
     }
 
-    private func jobClient(_ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: LogCapture = LogCapture()) -> JobClient {
+    private func jobClient(
+        _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: LogCapture = LogCapture()
+    ) -> JobClient {
         JobClient(
             httpClient: http, account: account, requestTimeoutMillis: 2000, environment: [:], logger: logs.logger(),
             now: clock.closure)

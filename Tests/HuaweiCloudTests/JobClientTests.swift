@@ -74,13 +74,15 @@ struct JobClientTests {
                 : .json(200, Self.runningJob)
         }) { server, http in
             let jobs = client(http, account(server, securityToken: nil))
-            #expect(try await jobs.fetchJob(api: .imsProject, jobID: "job-1", projectID: "p-9").get().snapshot.jobID == "job-1")
+            let project = try await jobs.fetchJob(api: .imsProject, jobID: "job-1", projectID: "p-9").get()
+            #expect(project.snapshot.jobID == "job-1")
             let workspace = try await jobs.fetchJob(api: .workspace, jobID: "w-1", projectID: nil).get()
             #expect(workspace.snapshot.status == .initial)
             #expect(workspace.snapshot.providerStatus == "WAITING")
 
             let requests = await log.requests
-            #expect(requests.map(\.uri) == ["/v1/p-9/jobs/job-1", "/gateway/v1/\(Self.projectID)/image-server-jobs/w-1"])
+            let workspacePath = "/gateway/v1/\(Self.projectID)/image-server-jobs/w-1"
+            #expect(requests.map(\.uri) == ["/v1/p-9/jobs/job-1", workspacePath])
             #expect(requests.map { $0.header("X-Project-Id") } == ["p-9", Self.projectID])
             for request in requests {
                 #expect(request.header("X-Security-Token") == nil)
@@ -111,7 +113,8 @@ struct JobClientTests {
             await log.record(request)
             return .json(200, Self.runningJob)
         }) { server, http in
-            let result = await client(http, account(server, projectID: nil)).fetchJob(api: .workspace, jobID: "w", projectID: nil)
+            let result = await client(http, account(server, projectID: nil))
+                .fetchJob(api: .workspace, jobID: "w", projectID: nil)
             guard case .failure(.rejected(let detail)) = result else {
                 Issue.record("expected rejected, got \(result)")
                 return
@@ -165,7 +168,8 @@ struct JobClientTests {
         case "bad":
             return .json(400, #"{"error_code":"IMG.0002","error_msg":"bad request"}"#)
         case "html":
-            return ServerResponse(status: 200, headers: [("Content-Type", "text/html")], body: Array("<html>oops</html>".utf8))
+            return ServerResponse(
+                status: 200, headers: [("Content-Type", "text/html")], body: Array("<html>oops</html>".utf8))
         case "dropped":
             return .dropped
         default:
@@ -204,7 +208,8 @@ struct JobClientTests {
             if case .transient(let reason) = await fetch("broken") { #expect(reason.contains("500")) } else {
                 Issue.record("500")
             }
-            #expect(await fetch("bad") == .rejected(CloudErrorDetail(status: 400, code: "IMG.0002", message: "bad request")))
+            #expect(await fetch("bad") == .rejected(CloudErrorDetail(
+                status: 400, code: "IMG.0002", message: "bad request")))
             #expect(await fetch("html") == .malformed(excerpt: "<html>oops</html>"))
             if case .transient = await fetch("dropped") {} else { Issue.record("dropped connection") }
             #expect(await fetch("fine") == nil)
@@ -223,7 +228,8 @@ struct JobClientTests {
             return .json(200, Self.runningJob)
         }) { server, http in
             let started = ContinuousClock.now
-            let result = await client(http, account(server), timeout: 200).fetchJob(api: .ims, jobID: "slow", projectID: nil)
+            let result = await client(http, account(server), timeout: 200)
+                .fetchJob(api: .ims, jobID: "slow", projectID: nil)
             guard case .failure(.transient(let reason)) = result else {
                 Issue.record("expected a transient timeout, got \(result)")
                 return

@@ -57,7 +57,8 @@ struct SigningVectorTests {
             let date = try #require(vector.headers["X-Sdk-Date"])
             let canonical = RequestSigner.canonicalRequest(
                 method: vector.method, url: url, headers: vector.headers.map { ($0.key, $0.value) },
-                signedHeaderNames: RequestSigner.signedHeaderNames(vector.signed_headers), body: Array(vector.body.utf8))
+                signedHeaderNames: RequestSigner.signedHeaderNames(vector.signed_headers),
+                body: Array(vector.body.utf8))
             if let expected = vector.canonical_request {
                 #expect(canonical == expected, "\(vector.name)")
                 checked += 1

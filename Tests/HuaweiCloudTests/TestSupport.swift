@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Testing
 
 /// The package root, found from this file's path; the shared reference files sit beside it in `../shared`.
 func packageRoot(from file: String = #filePath) -> URL {
