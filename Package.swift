@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "JobwatchDaemon",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchSystemd",
+                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchSystemd", "JobwatchWebhooks",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,8 +77,11 @@ let package = Package(
             name: "JobwatchCLI",
             dependencies: [
                 "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchDaemon", "JobwatchSimulator",
+                "JobwatchSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // One webhook delivery attempt (request, signatures, chat formats, reply) and the retry maths.
@@ -109,6 +112,7 @@ let package = Package(
             name: "HuaweiCloudTests",
             dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
             resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
@@ -117,6 +121,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "JobwatchWebhooksTests",
             dependencies: [

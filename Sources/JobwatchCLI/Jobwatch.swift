@@ -10,8 +10,8 @@ public struct Jobwatch: AsyncParsableCommand {
         abstract: "Know when Huawei Cloud asynchronous jobs finish, and tell whoever waits for them.",
         version: version,
         subcommands: [
-            Register.self, Unregister.self, List.self, Show.self, Wait.self, Events.self, Deliveries.self,
-            Redeliver.self, ConfigCommand.self,
+            Daemon.self, Register.self, Unregister.self, List.self, Show.self, Wait.self, Events.self, Deliveries.self,
+            Redeliver.self, ConfigCommand.self, Simulate.self, Demo.self,
         ]
     )
 

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import JobwatchConfig
+import JobwatchDaemon
+import JobwatchSystemd
+import Logging
+import ServiceLifecycle
+
+struct Daemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the tracking service in the foreground (systemd Type=notify).",
+        discussion: """
+            Polls every active job, records each change, prints events on stdout (JSON Lines) and delivers them to \
+            the configured webhooks. SIGTERM/SIGINT: finish in-flight requests and exit 0. SIGHUP: reload the \
+            configuration (a bad one is rejected and the old one kept). Logs go to stderr.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let context = try CLIContext.load(global, secrets: .read)
+        if let problem = ConfigReport.daemonProblem(context.configuration) {
+            throw CLIFailure(.configuration, problem)
+        }
+        let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
+        let logger = Logger(label: "jobwatch")
+        let store = try context.openStore()
+        // A webhook receiver that hangs up must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let runtime = DaemonRuntime(
+            store: store, configuration: context.configuration, environment: environment, version: Jobwatch.version,
+            logger: logger)
+        let configPath = global.configPath
+        let service = DaemonService(
+            engine: runtime.engine, environment: environment,
+            loadConfiguration: {
+                let configuration = try ConfigLoader.load(explicitPath: configPath, environment: environment, secrets: .read)
+                if let problem = ConfigReport.daemonProblem(configuration) { throw ConfigError(problem) }
+                return configuration
+            },
+            applyConfiguration: { levels.level = $0.logLevel }, logger: logger)
+        logger.info("starting", metadata: ["database": "\(store.path)", "config": "\(context.configuration.source ?? "built-in defaults")", "version": "\(Jobwatch.version)"])
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await runtime.shutdown()
+            throw CLIFailure(.software, "the daemon stopped unexpectedly: \(error)")
+        }
+        await runtime.shutdown()
+    }
+}
