@@ -4,7 +4,7 @@ import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
 import Logging
-@testable import JobwatchWebhooks
+import JobwatchWebhooks
 
 /// The fixed clock of the tests: 2025-11-22T05:41:00.123Z.
 let fixedNowMillis: Int64 = 1_763_790_060_123
