@@ -1,7 +1,9 @@
 import AsyncHTTPClient
+import Foundation
 import JobwatchConfig
 import JobwatchCore
 import Logging
+import NIOCore
 
 /// Makes one delivery attempt of one event to one webhook sink and says how it went. It neither retries
 /// nor records anything: the outbox worker does, with `DeliveryRetry` deciding when to try again.
@@ -59,10 +61,10 @@ public final class WebhookDeliverer: Sendable {
         post.body = .bytes(request.body)
         let http = post
         let client = httpClient
-        let logger = logger
         return try await withThrowingTaskGroup(of: ReceivedReply?.self) { group in
             group.addTask {
-                let response = try await client.execute(http, timeout: .milliseconds(timeoutMillis), logger: logger)
+                // No logger for AsyncHTTPClient: its trace lines carry the URL's parts and the bodies.
+                let response = try await client.execute(http, timeout: .milliseconds(timeoutMillis))
                 var body: [UInt8] = []
                 for try await chunk in response.body {
                     body.append(contentsOf: chunk.readableBytesView.prefix(Self.responseBodyLimit - body.count))
@@ -109,6 +111,9 @@ public final class WebhookDeliverer: Sendable {
             case .deadlineExceeded, .readTimeout: return "no answer in time"
             default: break
             }
+        }
+        if let error = error as? IOError {
+            return "could not connect: \(String(cString: strerror(error.errnoCode)).lowercased())"
         }
         return redaction.clean("request failed: \(error)")
     }

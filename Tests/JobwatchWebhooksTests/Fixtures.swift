@@ -4,7 +4,7 @@ import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
 import Logging
-@testable import JobwatchWebhooks
+import JobwatchWebhooks
 
 /// The fixed clock of the tests: 2025-11-22T05:41:00.123Z.
 let fixedNowMillis: Int64 = 1_763_790_060_123
@@ -64,13 +64,13 @@ actor Receiver {
 
 /// Runs `body` with a receiver listening on 127.0.0.1 and a deliverer on the fixed clock.
 func withReceiver(
-    _ script: [ServerResponse], delay: Duration? = nil,
+    _ script: [ServerResponse], delay: Duration? = nil, logger: Logger = quietLogger,
     _ body: (_ baseURL: String, _ receiver: Receiver, _ deliverer: WebhookDeliverer) async throws -> Void
 ) async throws {
     let receiver = Receiver(script, delay: delay)
     let server = try await LoopbackHTTPServer.start { await receiver.answer($0) }
     do {
-        try await withDeliverer { try await body(server.baseURL, receiver, $0) }
+        try await withDeliverer(logger: logger) { try await body(server.baseURL, receiver, $0) }
     } catch {
         await server.shutdown()
         throw error
@@ -78,10 +78,9 @@ func withReceiver(
     await server.shutdown()
 }
 
-func withDeliverer(_ body: (WebhookDeliverer) async throws -> Void) async throws {
+func withDeliverer(logger: Logger = quietLogger, _ body: (WebhookDeliverer) async throws -> Void) async throws {
     let client = WebhookDeliverer.makeHTTPClient()
-    let deliverer = WebhookDeliverer(
-        httpClient: client, userAgent: "jobwatch/1.2.3", logger: Logger(label: "test"), now: { fixedNowMillis })
+    let deliverer = WebhookDeliverer(httpClient: client, userAgent: "jobwatch/1.2.3", logger: logger, now: { fixedNowMillis })
     do {
         try await body(deliverer)
     } catch {
@@ -90,3 +89,5 @@ func withDeliverer(_ body: (WebhookDeliverer) async throws -> Void) async throws
     }
     try await client.shutdown()
 }
+
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
