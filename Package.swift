@@ -106,8 +106,11 @@ let package = Package(
             name: "JobwatchDaemonTests",
             dependencies: ["JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", .product(name: "Logging", package: "swift-log")]
         ),
-        // Spawns the real `jobwatch` binary: exit codes, one-line errors, several processes on one database.
-        .testTarget(name: "CLITests", dependencies: ["jobwatch"]),
+        // Spawns the real `jobwatch` binary (CLI and daemon) against the simulator and a loopback webhook receiver.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
         .testTarget(
             name: "HuaweiCloudTests",

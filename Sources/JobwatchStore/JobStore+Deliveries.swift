@@ -128,6 +128,24 @@ extension JobStore {
         }
     }
 
+    /// Marks a batch delivered in one transaction (the stdout sink prints many lines per wake-up).
+    public func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) throws {
+        guard !keys.isEmpty else { return }
+        try write { db in
+            for key in keys {
+                try db.execute(
+                    sql: "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, NULL, NULL, 0)",
+                    arguments: [key.eventSequence, key.sink, atMillis])
+                try db.execute(
+                    sql: """
+                        UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
+                        WHERE event_sequence = ? AND sink = ?
+                        """,
+                    arguments: [atMillis, key.eventSequence, key.sink])
+            }
+        }
+    }
+
     /// `jobwatch deliveries`.
     public func deliveries(state: DeliveryState?) throws -> [Delivery] {
         try read { db in

@@ -70,7 +70,7 @@ struct Demo: AsyncParsableCommand {
         }
         let printer: any EventPrinting = json ? JSONLinesPrinter() : DemoEventPrinter()
         let runtime = DaemonRuntime(store: store, configuration: config, environment: [:], version: Jobwatch.version, printer: printer, logger: logger)
-        print("jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n")
+        say("jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n")
         var rows: [Int64] = []
         for (spec, id) in zip(specs, jobIDs) {
             let registration = Registration(
@@ -95,9 +95,9 @@ struct Demo: AsyncParsableCommand {
         while (try? store.deliveries(state: .pending).isEmpty) == false { try await Task.sleep(for: .milliseconds(50)) }
         await runtime.engine.stop(grace: .seconds(2))
         await runtime.shutdown()
-        print("\n" + Self.summary(jobs.map(\.record)))
-        print("\nEvery job above went through a real daemon: signed requests, backoff, SQLite history and the outbox.")
-        print("Try it for real: set HUAWEICLOUD_SDK_AK/SK/REGION/PROJECT_ID, run `jobwatch daemon`, then `jobwatch register JOB_ID --api ims`.")
+        say("\n" + Self.summary(jobs.map(\.record)) + "\n")
+        say("Each job went through the real daemon: signed requests, backoff, throttling, SQLite history, the outbox.")
+        say("For real jobs: set HUAWEICLOUD_SDK_AK, _SK, _REGION, _PROJECT_ID; run `jobwatch daemon`; `jobwatch register JOB_ID --api ims`.")
     }
 
     static func summary(_ records: [JobRecord]) -> String {
@@ -114,14 +114,23 @@ struct Demo: AsyncParsableCommand {
     }
 }
 
+/// Writes a line to stdout unbuffered, so it keeps its place among the events.
+private func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
 /// One readable line per event, for the demo.
 struct DemoEventPrinter: EventPrinting {
     func print(_ event: StoredEvent) {
-        let summary = EventSummary(body: event.body)?.status ?? ""
         let time = CloudTime.format(millis: event.createdAtMillis).dropFirst(11).prefix(12)
-        let subJob = Self.subJob(event.body).map { " sub-job \($0)" } ?? ""
-        let line = "\(time)  #\(event.sequence)  \(event.type.rawValue.replacingOccurrences(of: "jobwatch.", with: ""))  \(event.jobID)\(subJob)  \(summary)\n"
-        FileHandle.standardOutput.write(Data(line.utf8))
+        let what: String
+        switch event.type {
+        case .registered: what = "registered"
+        case .subJobStatusChanged: what = Self.subJob(event.body).map { "sub-job \($0)" } ?? "a sub-job changed"
+        default: what = EventSummary(body: event.body)?.status ?? ""
+        }
+        let type = event.type.rawValue.replacingOccurrences(of: "jobwatch.", with: "")
+        say("\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) \(type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)")
     }
 
     private static func subJob(_ body: String) -> String? {
@@ -136,6 +145,6 @@ struct DemoEventPrinter: EventPrinting {
             var data: DataPart
         }
         guard let sub = (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.data.sub_job else { return nil }
-        return "\(sub.job_id) \(sub.status)"
+        return "\(sub.job_id) → \(sub.status)"
     }
 }

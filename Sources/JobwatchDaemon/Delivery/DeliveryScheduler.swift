@@ -3,9 +3,10 @@ import JobwatchCore
 import JobwatchStore
 import Logging
 
-/// Delivers the outbox: reads due pending deliveries, runs them within each sink's concurrency (the
-/// stdout sink one at a time, so lines keep sequence order), records every attempt, and arms a Dispatch
-/// timer for the next retry. A crash leaves undelivered rows pending: they are sent after the restart.
+/// Delivers the outbox: reads due pending deliveries, runs them within each sink's concurrency, records
+/// every attempt, and arms a Dispatch timer for the next retry. The stdout sink prints whole batches in
+/// sequence order, one transaction per batch. A crash leaves undelivered rows pending: they are sent
+/// after the restart.
 actor DeliveryScheduler {
     private let store: JobStore
     private let settings: SettingsBox
@@ -16,6 +17,7 @@ actor DeliveryScheduler {
     private let lastProblem: LastProblem
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
     private var running = false
+    private var stdoutTask: Task<Void, Never>?
     private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
 
     init(
@@ -40,25 +42,20 @@ actor DeliveryScheduler {
         tick()
     }
 
-    private enum Target {
-        case stdout
-        case webhook(WebhookSinkConfig)
-
-        var concurrency: Int {
-            switch self {
-            case .stdout: return 1
-            case .webhook(let sink): return sink.concurrency
-            }
-        }
-    }
-
     func tick() {
         guard running else { return }
         let configuration = settings.current.configuration
-        var targets: [String: Target] = [:]
-        if configuration.stdout.enabled { targets[Configuration.stdoutSinkName] = .stdout }
-        for sink in configuration.webhooks { targets[sink.name] = .webhook(sink) }
+        var targets: [String: WebhookSinkConfig] = [:]
+        for sink in configuration.webhooks { targets[sink.name] = sink }
         let now = clock()
+        if configuration.stdout.enabled && stdoutTask == nil {
+            stdoutTask = Task {
+                self.printDueEvents()
+                self.stdoutTask = nil
+            }
+        }
+        var allSinks = targets.keys.sorted()
+        if configuration.stdout.enabled { allSinks.append(Configuration.stdoutSinkName) }
         do {
             var busy: [String: Int] = [:]
             for key in inFlight.keys { busy[key.sink, default: 0] += 1 }
@@ -75,7 +72,7 @@ actor DeliveryScheduler {
                     self.finished(key)
                 }
             }
-            if let next = try store.earliestDelivery(sinks: targets.keys.sorted(), excluding: Set(inFlight.keys)) {
+            if let next = try store.earliestDelivery(sinks: allSinks, excluding: Set(inFlight.keys)) {
                 timer.arm(atMillis: next, nowMillis: now)
             } else {
                 timer.disarm()
@@ -93,31 +90,41 @@ actor DeliveryScheduler {
         tick()
     }
 
-    private nonisolated func deliver(_ delivery: DueDelivery, to target: Target) async {
+    /// Prints every due stdout event in sequence order, a batch at a time.
+    private func printDueEvents() {
+        do {
+            while true {
+                let due = try store.dueDeliveries(
+                    nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
+                guard !due.isEmpty else { return }
+                for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) { printer.print(delivery.event) }
+                try store.recordDelivered(
+                    due.map { DeliveryKey(eventSequence: $0.event.sequence, sink: $0.sink) }, atMillis: clock())
+                if due.count < 500 { return }
+            }
+        } catch {
+            // Still pending: printed again later, so a line may repeat but is never lost.
+            logger.error("cannot record stdout deliveries; they will be printed again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private nonisolated func deliver(_ delivery: DueDelivery, to sink: WebhookSinkConfig) async {
         let key = DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink)
-        let record: AttemptRecord
-        switch target {
-        case .stdout:
-            let start = clock()
-            printer.print(delivery.event)
-            record = AttemptRecord(
-                atMillis: start, statusCode: nil, error: nil, durationMillis: clock() - start, newState: .delivered,
-                nextAttemptAtMillis: nil)
-        case .webhook(let sink):
-            record = await webhooks.attempt(delivery.event, to: sink, attemptsBefore: delivery.attempts, nowMillis: clock())
-            var metadata: Logger.Metadata = [
-                "sink": "\(sink.name)", "event_id": "\(delivery.event.id)", "type": "\(delivery.event.type.rawValue)",
-                "attempt": "\(delivery.attempts + 1)", "duration_ms": "\(record.durationMillis)",
-            ]
-            if let status = record.statusCode { metadata["http_status"] = "\(status)" }
-            if record.newState != .delivered {
-                lastProblem.record("delivery to \(sink.name) failed: \(record.error ?? "-")", atMillis: record.atMillis)
-            }
-            switch record.newState {
-            case .delivered: logger.debug("delivered", metadata: metadata)
-            case .pending: logger.warning("delivery failed; will retry: \(record.error ?? "-")", metadata: metadata)
-            case .dead: logger.error("delivery is dead; see `jobwatch deliveries --state dead` and `jobwatch redeliver`: \(record.error ?? "-")", metadata: metadata)
-            }
+        let record = await webhooks.attempt(delivery.event, to: sink, attemptsBefore: delivery.attempts, nowMillis: clock())
+        // Cut short by shutdown: not an attempt; the delivery stays pending and goes out after the restart.
+        if Task.isCancelled { return }
+        var metadata: Logger.Metadata = [
+            "sink": "\(sink.name)", "event_id": "\(delivery.event.id)", "type": "\(delivery.event.type.rawValue)",
+            "attempt": "\(delivery.attempts + 1)", "duration_ms": "\(record.durationMillis)",
+        ]
+        if let status = record.statusCode { metadata["http_status"] = "\(status)" }
+        if record.newState != .delivered {
+            lastProblem.record("delivery to \(sink.name) failed: \(record.error ?? "-")", atMillis: record.atMillis)
+        }
+        switch record.newState {
+        case .delivered: logger.debug("delivered", metadata: metadata)
+        case .pending: logger.warning("delivery failed; will retry: \(record.error ?? "-")", metadata: metadata)
+        case .dead: logger.error("delivery is dead; see `jobwatch deliveries --state dead` and `jobwatch redeliver`: \(record.error ?? "-")", metadata: metadata)
         }
         do {
             try store.recordAttempt(key, record)
@@ -127,9 +134,12 @@ actor DeliveryScheduler {
         }
     }
 
+    /// Stops starting deliveries, lets those in flight finish (cancelled after `grace`), and prints what the
+    /// stdout sink still owes, so a clean stop leaves no event unprinted.
     func stop(grace: Duration) async {
         running = false
         timer.cancel()
-        await drain(Array(inFlight.values), grace: grace)
+        await drain(Array(inFlight.values) + [stdoutTask].compactMap { $0 }, grace: grace)
+        if settings.current.configuration.stdout.enabled { printDueEvents() }
     }
 }

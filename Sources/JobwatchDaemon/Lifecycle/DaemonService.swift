@@ -33,6 +33,8 @@ public struct DaemonService: Service {
     }
 
     public func run() async throws {
+        // Trap SIGHUP before READY=1: a reload requested the moment systemd sees us ready must not kill us.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         await engine.start()
         notifier?.ready()
         let status = await engine.statusLine()
@@ -40,7 +42,7 @@ public struct DaemonService: Service {
         logger.info("jobwatch daemon is polling: \(status)")
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.reloadOnHangup() }
+            group.addTask { await self.reload(on: hangups) }
             group.addTask { await self.reportStatus() }
             if let interval = watchdogInterval, let notifier {
                 group.addTask {
@@ -62,8 +64,8 @@ public struct DaemonService: Service {
         logger.info("stopped")
     }
 
-    private func reloadOnHangup() async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+    private func reload(on hangups: UnixSignalsSequence) async {
+        for await _ in hangups {
             if Task.isCancelled { return }
             do {
                 let configuration = try loadConfiguration()

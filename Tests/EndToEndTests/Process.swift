@@ -48,6 +48,16 @@ struct Sandbox {
         return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// `run` on a Dispatch thread: blocking on a child process must not starve the test's cooperative
+    /// threads, which also serve the in-process simulator and webhook receiver.
+    func runAsync(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try self.run(arguments, environment: extra) })
+            }
+        }
+    }
+
     /// Everything the database holds, as the CLI shows it, to prove a failed command wrote nothing.
     /// (The file's bytes are no measure: closing a connection checkpoints the WAL into the file.)
     func databaseContent() throws -> String {

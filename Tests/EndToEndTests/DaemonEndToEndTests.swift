@@ -1,0 +1,229 @@
+import Foundation
+import JobwatchCore
+import JobwatchSimulator
+import Testing
+
+/// The real `jobwatch daemon` and CLI, as separate processes, against the simulated cloud.
+@Suite(.serialized) struct DaemonEndToEndTests {
+    func json(_ text: String) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    }
+
+    func record(_ sandbox: Sandbox, _ jobID: String) async throws -> [String: Any]? {
+        json(try await sandbox.runAsync(["show", jobID, "--json"]).stdout)
+    }
+
+    func tracking(_ sandbox: Sandbox, _ jobID: String) async throws -> String? {
+        try await record(sandbox, jobID)?["tracking"] as? String
+    }
+
+    @Test func aJobIsTrackedFromInitToSuccessAndAnnouncedOnce() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 2500)
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims", "--label", "team=e2e"]).status == 0)
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually { try await self.tracking(sandbox, id) == "done" })
+        #expect(try await eventually(timeout: .seconds(5)) { daemon.events.contains { $0["type"] as? String == "jobwatch.job.succeeded" } })
+
+        let shown = try #require(try await record(sandbox, id))
+        #expect(shown["status"] as? String == "SUCCESS" && shown["image_id"] as? String != nil)
+        #expect(shown["job_type"] as? String == "imsCreateImageByInstance")
+        let statusChanges = (shown["history"] as? [[String: Any]] ?? []).filter { ($0["from"] as? String) != ($0["to"] as? String) }
+            .map { "\($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")" }
+        #expect(statusChanges == ["->INIT", "INIT>RUNNING", "RUNNING>SUCCESS"])
+
+        // stdout carries events and nothing else, and the terminal event once.
+        #expect(daemon.stdoutLines.allSatisfy { json($0)?["specversion"] as? String == "1.0" })
+        let terminal = daemon.events.filter { ($0["type"] as? String)?.hasSuffix("succeeded") == true }
+        #expect(terminal.count == 1)
+        #expect(terminal.first?["subject"] as? String == id)
+        #expect((terminal.first?["data"] as? [String: Any])?["previous_status"] as? String == "RUNNING")
+        // The webhook got it, signed, with the event id as webhook-id.
+        #expect(try await eventually(timeout: .seconds(5)) { !cloud.receiver.requests.isEmpty })
+        let delivered = try #require(cloud.receiver.requests.first)
+        #expect(delivered.headers["webhook-id"] == terminal.first?["id"] as? String)
+        #expect(delivered.headers["webhook-signature"]?.hasPrefix("v1,") == true)
+        #expect(delivered.headers["content-type"] == "application/cloudevents+json")
+        #expect(delivered.headers["user-agent"]?.hasPrefix("jobwatch/") == true)
+
+        await daemon.stop()
+        #expect(daemon.process.terminationStatus == 0)
+        // The secret key never reaches the logs or the database.
+        #expect(!daemon.stderr.contains(CloudFixture.secretKey))
+        let everything = try sandbox.databaseContent() + (try String(contentsOfFile: sandbox.database, encoding: .isoLatin1))
+        #expect(!everything.contains(CloudFixture.secretKey))
+    }
+
+    @Test func systemdIsToldReadyReloadingAndStopping() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        let socket = try NotifySocket(directory: sandbox.directory)
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 })
+        let ready = await socket.receive(until: { $0.contains("READY=1") }, timeout: .seconds(15))
+        #expect(ready.contains { $0.contains("READY=1") }, "\(ready) \(daemon.stderr)")
+
+        // SIGHUP with a valid configuration: RELOADING=1, then READY=1 again.
+        daemon.signal(SIGHUP)
+        let reload = await socket.receive(until: { $0.contains("READY=1") }, timeout: .seconds(10))
+        #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") })
+
+        // A broken configuration is rejected and the old one keeps working.
+        try "polling:\n  initial_interval: soon\n".write(toFile: sandbox.config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(try await eventually(timeout: .seconds(10)) { daemon.stderr.contains("configuration reload rejected") })
+        #expect(daemon.stderr.contains("polling.initial_interval 'soon' is not a duration"))
+        let id = try cloud.add("imsNativeExportImageJob", api: .ims, durationMillis: 1000)
+        try cloud.config().write(toFile: sandbox.config, atomically: true, encoding: .utf8)
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        #expect(try await eventually { try await self.tracking(sandbox, id) == "done" })
+
+        daemon.signal(SIGTERM)
+        let stopping = await socket.receive(until: { $0.contains("STOPPING=1") }, timeout: .seconds(10))
+        #expect(stopping.contains { $0.contains("STOPPING=1") })
+        #expect(await daemon.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
+    @Test func aJobRegisteredWhileTheDaemonRunsIsPolledWithinASecond() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually { daemon.stderr.contains("is polling") })
+        try await Task.sleep(for: .milliseconds(500))
+        let id = try cloud.add("imsCopyImageInRegionJob", api: .ims, durationMillis: 30_000)
+        let registered = ContinuousClock.now
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        #expect(try await eventually(timeout: .seconds(1)) { cloud.simulator.pollCount(jobID: id) > 0 })
+        #expect(ContinuousClock.now - registered < .seconds(1.5))
+        await daemon.stop()
+        #expect(daemon.process.terminationStatus == 0)
+    }
+
+    @Test func everySeedLifecycleEndsWithTheRightRecord() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        var jobs: [(id: String, kind: String, api: JobAPI)] = []
+        for kind in Simulator.catalog {
+            let api: JobAPI = kind.hasPrefix("workspace") ? .workspace : .ims
+            jobs.append((try cloud.add(kind, api: api, durationMillis: 2000), kind, api))
+        }
+        // The project-scoped IMS API too, for one success and one failure.
+        for kind in ["imsImportOvaImageJob", "ims-fail"] {
+            jobs.append((try cloud.add(kind, api: .imsProject, durationMillis: 2000), kind, .imsProject))
+        }
+        for job in jobs { #expect(try await sandbox.runAsync(["register", job.id, "--api", job.api.rawValue]).status == 0) }
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await sandbox.runAsync(["list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+        })
+        await daemon.stop()
+        for job in jobs {
+            let shown = try #require(try await record(sandbox, job.id), "\(job.kind)")
+            let status = shown["status"] as? String
+            let fails = job.kind.contains("fail") || job.kind == "workspace-abnormal"
+            #expect(status == (fails ? "FAIL" : "SUCCESS"), "\(job.kind) ended \(status ?? "nil")")
+            #expect(shown["tracking"] as? String == "done")
+            #expect(shown["end_time"] as? String != nil, "\(job.kind)")
+            let subJobs = shown["sub_jobs"] as? [[String: Any]] ?? []
+            if fails && job.api != .workspace {
+                #expect(shown["error_code"] as? String != nil && shown["fail_reason"] as? String != nil, "\(job.kind)")
+            }
+            if job.kind == "imsImportOvaImageJob" { #expect(subJobs.count == 2, "\(job.kind) sub-jobs") }
+            if job.kind == "workspace-abnormal" { #expect(subJobs.contains { $0["status"] as? String == "ABNORMAL" }) }
+            if !fails && !job.kind.contains("Members") && job.api != .workspace {
+                let hasImage = shown["image_id"] as? String != nil || subJobs.contains { $0["image_id"] as? String != nil }
+                #expect(hasImage, "\(job.kind) has no image id")
+            }
+            // History: the job's statuses only move forward, and no change is recorded twice.
+            let history = shown["history"] as? [[String: Any]] ?? []
+            let keys = history.map { "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-") \($0["to"] as? String ?? "-") \($0["provider_status"] as? String ?? "-") \($0["progress"] as? Double ?? -1) \($0["current_task"] as? String ?? "-")" }
+            #expect(Set(keys).count == keys.count, "\(job.kind) has duplicate history rows")
+            #expect(history.last { $0["sub_job_id"] is NSNull }?["to"] as? String == status)
+        }
+        // One terminal event per job, on stdout and in the event log.
+        let terminal = daemon.events.filter { ["jobwatch.job.succeeded", "jobwatch.job.failed"].contains($0["type"] as? String) }
+        #expect(terminal.count == jobs.count)
+        #expect(Set(terminal.compactMap { $0["subject"] as? String }).count == jobs.count)
+    }
+
+    @Test func faultsAreRiddenOutAndPersistent404sEndAsNotFound() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config(notFoundAfter: 3))
+        let faults: [(String, SimulatedFault)] = [
+            ("throttled", SimulatedFault(.throttled, count: 2, retryAfterSeconds: 1)),
+            ("500", SimulatedFault(.serverError, count: 2)),
+            ("503", SimulatedFault(.unavailable, count: 2)),
+            ("slow", SimulatedFault(.slow, count: 1, delayMillis: 3000)),
+            ("truncated", SimulatedFault(.truncatedJSON, count: 2)),
+            ("html", SimulatedFault(.htmlPage, count: 1)),
+            ("dropped", SimulatedFault(.dropConnection, count: 2)),
+            ("404 twice", SimulatedFault(.notFound, count: 2)),
+        ]
+        var ids: [(String, String)] = []
+        for (name, fault) in faults {
+            ids.append((name, try cloud.add("imsImportImageJob", api: .ims, durationMillis: 1500, faults: [fault])))
+        }
+        let lost = try cloud.add("imsImportImageJob", api: .ims, durationMillis: 1500, faults: [SimulatedFault(.notFound, count: 50)])
+        for id in ids.map(\.1) + [lost] { #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0) }
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        for (name, id) in ids {
+            #expect(try await eventually(timeout: .seconds(40)) { try await self.tracking(sandbox, id) == "done" }, "\(name)")
+            #expect(try await record(sandbox, id)?["status"] as? String == "SUCCESS", "\(name)")
+        }
+        #expect(try await eventually(timeout: .seconds(30)) { try await self.tracking(sandbox, lost) == "not_found" })
+        #expect(try await eventually(timeout: .seconds(5)) { daemon.events.contains { $0["type"] as? String == "jobwatch.job.not_found" } })
+        await daemon.stop()
+        #expect(daemon.process.terminationStatus == 0)
+        #expect(daemon.stderr.contains("throttled by the gateway"))
+        #expect(!daemon.stderr.contains(CloudFixture.secretKey))
+    }
+
+    @Test func aWrongSecretKeyPausesTheAccountLoudly() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 5000)
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: ["JOBWATCH_E2E_SK": "not-the-right-key"])
+        #expect(try await eventually(timeout: .seconds(10)) { daemon.stderr.contains("rejected the credentials") })
+        try await Task.sleep(for: .seconds(1))
+        // Paused: one failed request, not a hammering that would lock the AK.
+        let shown = try #require(try await record(sandbox, id))
+        #expect(shown["polls"] as? Int == 1)
+        #expect((shown["next_poll_at"] as? String).flatMap(CloudTime.parseMillis)! > Int64(Date().timeIntervalSince1970 * 1000) + 240_000)
+        #expect(daemon.stderr.contains("APIGW.0301") && !daemon.stderr.contains("not-the-right-key"))
+        await daemon.stop()
+    }
+
+    @Test func waitExitsWithTheVerdictWhetherTheDaemonStartsBeforeOrAfter() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        let good = try cloud.add("imsNativeImportImageJob", api: .ims, durationMillis: 1500)
+        let bad = try cloud.add("ims-fail", api: .ims, durationMillis: 1500)
+        for id in [good, bad] { #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0) }
+        // `wait` starts first; the daemon comes later.
+        async let goodResult = sandbox.runAsync(["wait", good, "--timeout", "30s"])
+        async let badResult = sandbox.runAsync(["wait", bad, "--timeout", "30s"])
+        try await Task.sleep(for: .milliseconds(500))
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        let (g, b) = try await (goodResult, badResult)
+        #expect(g.status == 0, "\(g.stderr)")
+        #expect(g.stdout.contains("SUCCESS"))
+        #expect(b.status == 1 && b.stderr.contains("ended FAIL"))
+        // Timeout: 124.
+        let slow = try cloud.add("imsCreateWholeImageByInstanceJob", api: .ims, durationMillis: 60_000)
+        #expect(try await sandbox.runAsync(["register", slow, "--api", "ims"]).status == 0)
+        let timedOut = try await sandbox.runAsync(["wait", slow, "--timeout", "1s"])
+        #expect(timedOut.status == 124 && timedOut.stderr.contains("gave up after 1s"))
+        // Stopped tracking: 3.
+        #expect(try await sandbox.runAsync(["unregister", slow]).status == 0)
+        #expect(try await sandbox.runAsync(["wait", slow]).status == 3)
+        await daemon.stop()
+    }
+}
