@@ -227,3 +227,122 @@ import Testing
         await daemon.stop()
     }
 }
+
+/// Crashes: nothing committed is lost, nothing is recorded twice.
+@Suite(.serialized) struct CrashEndToEndTests {
+    func lines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func killNineInTheMiddleOfTwoHundredJobsLosesNoTerminalEvent() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        let kinds = ["imsCreateImageByInstance", "imsImportOvaImageJob", "ims-fail", "imsAddImageMembersJob"]
+        var ids: [String] = []
+        for index in 0..<200 {
+            let workspace = index % 5 == 0
+            let id = try cloud.add(
+                workspace ? (index % 10 == 0 ? "workspace-abnormal" : "workspace-success") : kinds[index % kinds.count],
+                api: workspace ? .workspace : .ims, durationMillis: 1500 + Int64(index % 7) * 400)
+            ids.append(id)
+        }
+        // A scenario's worth of registrations through the CLI, several at a time.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for chunk in stride(from: 0, to: ids.count, by: 50) {
+                let slice = Array(ids[chunk..<min(chunk + 50, ids.count)])
+                group.addTask {
+                    for (offset, id) in slice.enumerated() {
+                        let api = (chunk + offset) % 5 == 0 ? "workspace" : "ims"
+                        let result = try await sandbox.runAsync(["register", id, "--api", api])
+                        #expect(result.status == 0, "\(result.stderr)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let first = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        // Let some jobs finish, then kill it without warning.
+        #expect(try await eventually { try await sandbox.runAsync(["events", "--json"]).stdout.contains("jobwatch.job.succeeded") })
+        try await Task.sleep(for: .milliseconds(700))
+        first.signal(SIGKILL)
+        _ = await first.waitForExit(timeout: .seconds(5))
+        let second = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually(timeout: .seconds(60)) {
+            try await sandbox.runAsync(["list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+        })
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await sandbox.runAsync(["deliveries", "--state", "pending", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+        })
+        await second.stop()
+        #expect(second.process.terminationStatus == 0)
+
+        let events = lines(try await sandbox.runAsync(["events", "--json"]).stdout)
+        let terminalTypes: Set<String> = ["jobwatch.job.succeeded", "jobwatch.job.failed", "jobwatch.job.abnormal"]
+        let terminal = events.filter { terminalTypes.contains($0["type"] as? String ?? "") }
+        // Exactly one terminal event per job, whatever the crash interrupted.
+        #expect(terminal.count == ids.count)
+        #expect(Set(terminal.compactMap { $0["subject"] as? String }) == Set(ids))
+        // Sequences strictly increase.
+        let sequences = events.compactMap { ($0["sequence"] as? String).flatMap { Int($0) } }
+        #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
+        // Every terminal event reached the webhook at least once, after the restart if need be.
+        let received = Set(cloud.receiver.requests.compactMap { $0.headers["webhook-id"] })
+        #expect(Set(terminal.compactMap { $0["id"] as? String }).isSubset(of: received))
+        // No history row was written twice for any job.
+        for id in ids.prefix(40) {
+            let shown = try #require(try JSONSerialization.jsonObject(with: Data(try await sandbox.runAsync(["show", id, "--json"]).stdout.utf8)) as? [String: Any])
+            let history = shown["history"] as? [[String: Any]] ?? []
+            let statusRows = history.filter { ($0["from"] as? String) != ($0["to"] as? String) }
+                .map { "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")" }
+            #expect(Set(statusRows).count == statusRows.count, "\(id): \(statusRows)")
+        }
+    }
+
+    @Test func aDeliveryPendingWhenTheDaemonDiesIsSentAfterTheRestartWithTheSameWebhookID() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        // The receiver answers 503 at first: the delivery stays pending with attempts recorded.
+        cloud.receiver.respond { _ in .text(503, "down for maintenance") }
+        let sandbox = try Sandbox(config: cloud.config())
+        let id = try cloud.add("imsCrossRegionCopyImageJob", api: .ims, durationMillis: 1000)
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        let first = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually { cloud.receiver.requests.count >= 2 })
+        first.signal(SIGKILL)
+        _ = await first.waitForExit(timeout: .seconds(5))
+        let pending = try await sandbox.runAsync(["deliveries", "--state", "pending", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 1 && rows[0]["sink"] as? String == "ops" && rows[0]["last_status"] as? Int == 503)
+        #expect((rows[0]["attempts"] as? Int ?? 0) >= 2)
+
+        cloud.receiver.respond { _ in .text(204, "") }
+        let second = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually {
+            try await sandbox.runAsync(["deliveries", "--state", "delivered", "--json"]).stdout.contains("\"sink\" : \"ops\"")
+        })
+        await second.stop()
+        let ids = Set(cloud.receiver.requests.compactMap { $0.headers["webhook-id"] })
+        #expect(ids.count == 1, "every attempt carries the same webhook-id")
+        #expect(ids.first == rows[0]["event_id"] as? String)
+    }
+
+    @Test func deadDeliveriesCanBeRedeliveredByHand() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        cloud.receiver.respond { _ in .text(410, "gone") }
+        let sandbox = try Sandbox(config: cloud.config())
+        let id = try cloud.add("imsDelImageMembersJob", api: .ims, durationMillis: 800)
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually {
+            try await sandbox.runAsync(["deliveries", "--state", "dead"]).stdout.contains("ops")
+        })
+        #expect(cloud.receiver.requests.count == 1, "410 stops retries at once")
+        cloud.receiver.respond { _ in .text(200, "ok") }
+        let redeliver = try await sandbox.runAsync(["redeliver", "--dead"])
+        #expect(redeliver.status == 0 && redeliver.stdout.contains("re-queued 1 delivery"))
+        #expect(try await eventually(timeout: .seconds(3)) { cloud.receiver.requests.count == 2 })
+        await daemon.stop()
+    }
+}
