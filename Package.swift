@@ -109,7 +109,10 @@ let package = Package(
         // Spawns the real `jobwatch` binary (CLI and daemon) against the simulator and a loopback webhook receiver.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import JobwatchCore
 import JobwatchSimulator
@@ -61,9 +62,15 @@ import Testing
         defer { Task { await cloud.shutdown() } }
         let sandbox = try Sandbox(config: cloud.config())
         let socket = try NotifySocket(directory: sandbox.directory)
-        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 })
+        let daemon = try DaemonProcess(
+            sandbox: sandbox,
+            environment: CloudFixture.environment.merging(["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"]) { $1 })
         let ready = await socket.receive(until: { $0.contains("READY=1") }, timeout: .seconds(15))
         #expect(ready.contains { $0.contains("READY=1") }, "\(ready) \(daemon.stderr)")
+        // WATCHDOG_USEC/2 = 200 ms between pings.
+        let pings = await socket.receive(until: { _ in false }, timeout: .milliseconds(900))
+        #expect(pings.filter { $0.contains("WATCHDOG=1") }.count >= 3, "\(pings)")
+        #expect((ready + pings).contains { $0.contains("STATUS=0 active jobs") }, "\(ready + pings)")
 
         // SIGHUP with a valid configuration: RELOADING=1, then READY=1 again.
         daemon.signal(SIGHUP)
@@ -344,5 +351,53 @@ import Testing
         #expect(redeliver.status == 0 && redeliver.stdout.contains("re-queued 1 delivery"))
         #expect(try await eventually(timeout: .seconds(3)) { cloud.receiver.requests.count == 2 })
         await daemon.stop()
+    }
+}
+
+/// The self-contained commands: `demo` and `simulate`.
+@Suite struct DemoAndSimulatorEndToEndTests {
+    @Test func theDemoRunsEveryJobToItsVerdictAndExitsZero() async throws {
+        let sandbox = try Sandbox()
+        let result = try await sandbox.runAsync(["demo", "--duration", "4s"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("job.succeeded") && result.stdout.contains("job.failed"))
+        #expect(result.stdout.contains("sub-job") && result.stdout.contains("ABNORMAL"))
+        #expect(result.stderr.contains("throttled by the gateway"))
+        let summary = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("JOB ") }.prefix { !$0.isEmpty }
+        #expect(summary.count == 6, "\(result.stdout)")
+        #expect(summary.filter { $0.contains(" SUCCESS ") }.count == 3 && summary.filter { $0.contains(" FAIL ") }.count == 2)
+        #expect(["ims ", "ims-project ", "workspace "].allSatisfy { api in summary.contains { $0.contains(api) } })
+    }
+
+    @Test func theSimulatorServesAScenarioAndItsAdminAPI() async throws {
+        let sandbox = try Sandbox()
+        let scenario = sandbox.directory.appendingPathComponent("scenario.json").path
+        try #"{"jobs": [{"api": "ims", "job_id": "scenario-job-1", "kind": "imsImportOvaImageJob", "duration": "30s"}]}"#
+            .write(toFile: scenario, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = jobwatchBinary
+        process.arguments = ["simulate", "--listen", "127.0.0.1:0", "--scenario", scenario]
+        process.environment = sandbox.environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        defer { process.terminate() }
+        let collector = LineCollector()
+        out.fileHandleForReading.readabilityHandler = { collector.feed($0.availableData) }
+        #expect(await eventually(timeout: .seconds(15)) { collector.lines.contains { $0.hasPrefix("listening on http://127.0.0.1:") } })
+        let base = try #require(collector.lines.first { $0.hasPrefix("listening on ") }).dropFirst("listening on ".count)
+        let (data, _) = try await fetch("\(base)/_simulator/jobs")
+        #expect(String(decoding: data, as: UTF8.self).contains("scenario-job-1"))
+        let (job, status) = try await fetch("\(base)/v1/cloudimages/job/scenario-job-1")
+        #expect(status == 200 && String(decoding: job, as: UTF8.self).contains("imsImportOvaImageJob"))
+        let bad = try await sandbox.runAsync(["simulate", "--listen", "10.1.2.3:80"])
+        #expect(bad.status == 64 && bad.stderr.contains("not a loopback address"))
+    }
+
+    func fetch(_ url: String) async throws -> (Data, Int) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Data(body.readableBytesView), Int(response.status.code))
     }
 }

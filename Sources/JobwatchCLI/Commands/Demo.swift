@@ -15,6 +15,8 @@ struct Demo: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("How long the sample jobs run (at most 5m).", valueName: "DUR")) var duration = "20s"
     @Flag(help: "Print the raw CloudEvents (JSON Lines) instead of one readable line per event.") var json = false
+    /// Accepted like everywhere, but unused: this command brings its own temporary state.
+    @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         guard let millis = DurationText.parseMillis(duration), millis >= 2000, millis <= 300_000 else {

@@ -19,6 +19,8 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A JSON scenario file of jobs to create at start.", valueName: "FILE")) var scenario: String?
     @Option(help: "The access key id requests must be signed with.") var ak: String?
     @Option(help: "The secret key requests must be signed with.") var sk: String?
+    /// Accepted like everywhere, but unused: this command brings its own temporary state.
+    @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         guard let (host, _) = Self.hostAndPort(listen) else {

@@ -12,8 +12,9 @@ final class DueTimer: @unchecked Sendable {
         source.activate()
     }
 
-    func onFire(_ handler: @escaping @Sendable () -> Void) {
-        source.setEventHandler(handler: handler)
+    /// What to run when the timer fires (in a new task, so an actor can be reached).
+    func onFire(_ action: @escaping @Sendable () async -> Void) {
+        source.setEventHandler { Task { await action() } }
     }
 
     /// Fires once at `atMillis` (now when it is past). Far-away deadlines get a proportional leeway so the

@@ -24,10 +24,7 @@ actor PollScheduler {
     }
 
     func start() {
-        timer.onFire { [weak self] in
-            guard let self else { return }
-            Task { await self.tick() }
-        }
+        timer.onFire { [weak self] in await self?.tick() }
         running = true
         tick()
     }
