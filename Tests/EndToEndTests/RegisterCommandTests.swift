@@ -90,6 +90,16 @@ import Testing
         #expect(result.stderr.contains("polling.max_intervall is not a known key"))
     }
 
+    @Test func theDaemonRefusesToStartWithoutCredentials() throws {
+        let sandbox = try Sandbox()
+        let result = try sandbox.run(["daemon"])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("account 'default' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"))
+        let missingSecret = try Sandbox(config: config)
+        let noSK = try missingSecret.run(["daemon"])
+        #expect(noSK.status == 78 && noSK.stderr.contains("sk_env names the environment variable JOBWATCH_TEST_SK"))
+    }
+
     @Test func configCheckRedactsEverySecret() throws {
         let sandbox = try Sandbox(config: config + "\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
         let result = try sandbox.run(["config", "check"], environment: ["JOBWATCH_TEST_SK": "TOP-SECRET-SK"])
