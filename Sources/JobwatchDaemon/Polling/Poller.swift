@@ -13,37 +13,31 @@ struct Poller: Sendable {
     /// Called when the poll created events, so the delivery side looks at once.
     let onEvents: @Sendable () -> Void
 
-    func poll(rowID: Int64) async {
+    /// Polls a due job; returns when its next poll is planned (nil when tracking ended or nothing was written).
+    @discardableResult
+    func poll(_ job: DueJob) async -> Int64? {
         let settings = settings.current
-        let job: StoredJob
-        do {
-            guard let stored = try store.job(rowID: rowID), stored.record.tracking == .active else { return }
-            job = stored
-        } catch {
-            logger.error("cannot read a due job", metadata: ["error": "\(error)"])
-            return
-        }
-        let record = job.record
-        var metadata: Logger.Metadata = ["job_id": "\(record.jobID)", "api": "\(record.api.rawValue)", "account": "\(record.account)"]
+        let rowID = job.rowID
+        var metadata: Logger.Metadata = ["job_id": "\(job.jobID)", "api": "\(job.api.rawValue)", "account": "\(job.account)"]
 
-        if let deadline = record.deadlineAtMillis, deadline <= clock() {
+        if let deadline = job.deadlineAtMillis, deadline <= clock() {
             apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
                 PollEvaluation.expire(record: current.record, scheduling: current.scheduling, nowMillis: now)
             }
-            return
+            return nil
         }
 
         let result: PollResult
-        if let fetcher = settings.fetchers[record.account] {
+        if let fetcher = settings.fetchers[job.account] {
             do {
-                try await pacer.waitForTurn(account: record.account)
+                try await pacer.waitForTurn(account: job.account)
             } catch {
-                return  // shutting down: the job stays due and is polled after the restart
+                return nil  // shutting down: the job stays due and is polled after the restart
             }
-            result = await fetcher.fetch(api: record.api, jobID: record.jobID, projectID: record.projectID)
-            await pacer.record(result, account: record.account)
+            result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID)
+            await pacer.record(result, account: job.account)
         } else {
-            result = .failed(message: "account '\(record.account)' is not configured or has no credentials; fix the configuration and reload (SIGHUP)")
+            result = .failed(message: "account '\(job.account)' is not configured or has no credentials; fix the configuration and reload (SIGHUP)")
         }
 
         let pollSettings = settings.pollSettings
@@ -53,9 +47,9 @@ struct Poller: Sendable {
                 record: current.record, scheduling: current.scheduling, result: result, nowMillis: now,
                 settings: pollSettings, random: &random)
         }
-        metadata["polls"] = "\(applied?.record.polls ?? record.polls + 1)"
+        metadata["polls"] = "\(applied?.record.polls ?? 0)"
         if case .snapshot = result {} else {
-            lastProblem.record("\(record.jobID): \(applied?.record.lastError ?? "poll failed")", atMillis: clock())
+            lastProblem.record("\(job.jobID): \(applied?.record.lastError ?? "poll failed")", atMillis: clock())
         }
         switch result {
         case .snapshot:
@@ -65,15 +59,16 @@ struct Poller: Sendable {
             logger.warning("throttled by the gateway; slowing this account down: \(message)", metadata: metadata)
         case .unauthorized(let message):
             let until = clock() + PollSchedule.unauthorizedPauseMillis
-            try? store.pauseAccount(record.account, untilMillis: until)
+            try? store.pauseAccount(job.account, untilMillis: until)
             logger.error(
-                "the gateway rejected the credentials of account '\(record.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
+                "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
                 metadata: metadata)
         case .notFound(let message):
-            logger.notice("the job was not found (\(job.scheduling.notFoundStreak + 1) of \(pollSettings.notFoundAfter)): \(message)", metadata: metadata)
+            logger.notice("the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \(pollSettings.notFoundAfter)): \(message)", metadata: metadata)
         case .failed(let message):
             logger.warning("poll failed; retrying with backoff: \(message)", metadata: metadata)
         }
+        return applied?.record.tracking == .active ? applied?.record.nextPollAtMillis : nil
     }
 
     /// Runs the decision inside the store's transaction and logs what changed.

@@ -13,6 +13,10 @@ actor PollScheduler {
     private let logger: Logger
     private var inFlight: [Int64: Task<Void, Never>] = [:]
     private var running = false
+    /// More jobs were due than there were free slots at the last look: refill as slots free up.
+    private var saturated = false
+    /// When the timer is armed for; nil when disarmed.
+    private var armedAtMillis: Int64?
     private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
 
     init(store: JobStore, settings: SettingsBox, poller: Poller, clock: @escaping @Sendable () -> Int64, logger: Logger) {
@@ -29,39 +33,58 @@ actor PollScheduler {
         tick()
     }
 
-    /// Something changed (a poll finished, the CLI registered a job): look again.
+    /// Something changed (the timer fired, the CLI registered a job): look again.
     func tick() {
         guard running else { return }
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         let now = clock()
         do {
             let busy = Set(inFlight.keys)
-            for due in try store.dueJobs(nowMillis: now, limit: maxInFlight - busy.count, excluding: busy) {
-                let rowID = due.rowID
+            let free = maxInFlight - busy.count
+            let due = try store.dueJobs(nowMillis: now, limit: free, excluding: busy)
+            for job in due {
                 let poller = self.poller
-                inFlight[rowID] = Task {
-                    await poller.poll(rowID: rowID)
-                    await self.finished(rowID)
+                inFlight[job.rowID] = Task {
+                    let next = await poller.poll(job)
+                    await self.finished(job.rowID, nextPollAtMillis: next)
                 }
             }
-            if inFlight.count >= maxInFlight {
-                timer.disarm()  // a finishing poll ticks again
+            saturated = free > 0 && due.count == free || free <= 0
+            if saturated {
+                disarm()  // finishing polls refill the slots
             } else if let next = try store.earliestPoll(excluding: Set(inFlight.keys)) {
-                timer.arm(atMillis: next, nowMillis: now)
+                arm(atMillis: next, nowMillis: now)
             } else {
-                timer.disarm()
+                disarm()
             }
         } catch {
             logger.error("cannot read the schedule; trying again in 1 s", metadata: ["error": "\(error)"])
-            timer.arm(atMillis: now + 1000, nowMillis: now)
+            arm(atMillis: now + 1000, nowMillis: now)
         }
     }
 
     var inFlightCount: Int { inFlight.count }
 
-    private func finished(_ rowID: Int64) {
+    /// A poll ended. While saturated, refill once half the slots are free (one query per batch, not per
+    /// poll); otherwise only make sure the timer fires for this job's next poll.
+    private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) {
         inFlight[rowID] = nil
-        tick()
+        guard running else { return }
+        if saturated {
+            if inFlight.count <= settings.current.configuration.polling.maxInFlight / 2 { tick() }
+        } else if let next = nextPollAtMillis, armedAtMillis.map({ next < $0 }) ?? true {
+            arm(atMillis: next, nowMillis: clock())
+        }
+    }
+
+    private func arm(atMillis: Int64, nowMillis: Int64) {
+        armedAtMillis = atMillis
+        timer.arm(atMillis: atMillis, nowMillis: nowMillis)
+    }
+
+    private func disarm() {
+        armedAtMillis = nil
+        timer.disarm()
     }
 
     /// Stops starting polls and waits for those in flight, cancelling them after `grace`.
