@@ -41,8 +41,6 @@ public struct Configuration: Sendable {
         (stdout.enabled ? [SinkSubscription(name: Self.stdoutSinkName, filter: stdout.events)] : [])
             + webhooks.map { SinkSubscription(name: $0.name, filter: $0.events) }
     }
-
-    public var sinkNames: [String] { [Self.stdoutSinkName] + webhooks.map(\.name) }
 }
 
 /// A secret value and where it came from; it prints as `<redacted>` wherever it is interpolated.

@@ -55,9 +55,6 @@ public enum Tracking: String, CaseIterable, Codable, Sendable, Hashable {
     case notFound = "not_found"
     /// Unregistered by a user.
     case stopped
-
-    /// Tracking that ended without a verdict from the cloud (`wait` exits 3 for these).
-    public var endedWithoutVerdict: Bool { self == .expired || self == .notFound || self == .stopped }
 }
 
 extension String {

@@ -30,10 +30,6 @@ actor AccountPacer {
         rates[account] = rate
     }
 
-    func currentRate(account: String) -> Double {
-        rates[account]?.currentPerSecond ?? configuredPerSecond
-    }
-
     func reconfigure(requestsPerSecond: Double) {
         configuredPerSecond = requestsPerSecond
         for key in rates.keys { rates[key]?.reconfigure(perSecond: requestsPerSecond) }
