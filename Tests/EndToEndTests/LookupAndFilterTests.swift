@@ -4,24 +4,7 @@ import Testing
 /// Where the CLI finds things, and the read commands' filters, from outside the process.
 @Suite struct LookupAndFilterTests {
     func launch(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = jobwatchBinary
-                    process.arguments = arguments
-                    process.environment = environment
-                    let out = Pipe(), err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-                })
-            }
-        }
+        try await spawnJobwatchAsync(arguments, environment: environment)
     }
 
     @Test func configurationAndDatabaseAreFoundInTheContractOrder() async throws {

@@ -15,6 +15,32 @@ struct ProcessResult {
     var stderr: String
 }
 
+/// Runs `jobwatch` to completion and collects its output.
+func spawnJobwatch(_ arguments: [String], environment: [String: String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = jobwatchBinary
+    process.arguments = arguments
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// `spawnJobwatch` on a Dispatch thread: blocking on a child process must not starve the test's cooperative
+/// threads, which also serve the in-process simulator and webhook receiver.
+func spawnJobwatchAsync(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try spawnJobwatch(arguments, environment: environment) })
+        }
+    }
+}
+
 /// A scratch directory with a config file and a database path, and a way to run the CLI against them.
 struct Sandbox {
     let directory: URL
@@ -34,28 +60,12 @@ struct Sandbox {
 
     @discardableResult
     func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = jobwatchBinary
-        process.arguments = arguments + ["--config", config, "--db", database]
-        process.environment = environment.merging(extra) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try spawnJobwatch(arguments + ["--config", config, "--db", database], environment: environment.merging(extra) { $1 })
     }
 
-    /// `run` on a Dispatch thread: blocking on a child process must not starve the test's cooperative
-    /// threads, which also serve the in-process simulator and webhook receiver.
+    /// `run` without blocking a cooperative thread (see `spawnJobwatchAsync`).
     func runAsync(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try self.run(arguments, environment: extra) })
-            }
-        }
+        try await spawnJobwatchAsync(arguments + ["--config", config, "--db", database], environment: environment.merging(extra) { $1 })
     }
 
     func databaseContentAsync() async throws -> String {
