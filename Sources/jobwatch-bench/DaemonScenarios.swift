@@ -30,7 +30,7 @@ struct DaemonScenarios {
     /// scheduling lag from 1-second snapshots of the schedule columns.
     func load(
         name: String, jobs: Int, polling: Sandbox.Polling, nextPollAt: @escaping (Int, Int64) -> Int64, warmup: Double,
-        window: Double
+        window: Double, firstPollsFirst: Bool = true
     ) async throws -> LoadResult {
         let cloud = try await Cloud(withReceiver: false)
         let sandbox = try Sandbox(name: name)
@@ -48,6 +48,11 @@ struct DaemonScenarios {
         await sleep(seconds: warmup)
         let reader = try ScheduleReader(path: sandbox.database)
         defer { reader.close() }
+        // Steady state: every job has had its first poll (the one that records RUNNING, costlier), bounded.
+        if firstPollsFirst {
+            let until = monotonicSeconds() + 90
+            while monotonicSeconds() < until, try await offloaded({ try reader.unpolledJobs() }) > 0 { await sleep(seconds: 1) }
+        }
 
         let polls0 = try await offloaded { cloud.polls(ids) }
         let cpu0 = daemon.cpuSeconds, bench0 = ProcStats.cpuSeconds(pid: getpid()) ?? .nan

@@ -277,6 +277,10 @@ final class ScheduleReader: Sendable {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(polls), 0) FROM job") ?? 0 }
     }
 
+    func unpolledJobs() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active' AND polls = 0") ?? 0 }
+    }
+
     func close() { try? queue.close() }
 }
 

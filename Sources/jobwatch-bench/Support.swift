@@ -63,11 +63,17 @@ struct ProcStats {
     static func peakRSSMiB(pid: Int32) -> Double? { statusValue(pid: pid, key: "VmHWM").map { Double($0) / 1024 } }
     static func rssMiB(pid: Int32) -> Double? { statusValue(pid: pid, key: "VmRSS").map { Double($0) / 1024 } }
     static func threads(pid: Int32) -> Int? { statusValue(pid: pid, key: "Threads") }
+    /// Context switches of every thread (/proc/PID/status counts the main thread only): a count of wake-ups.
     static func contextSwitches(pid: Int32) -> Int? {
-        guard let voluntary = statusValue(pid: pid, key: "voluntary_ctxt_switches"),
-            let involuntary = statusValue(pid: pid, key: "nonvoluntary_ctxt_switches")
-        else { return nil }
-        return voluntary + involuntary
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        var total = 0
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+                total += Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? "") ?? 0
+            }
+        }
+        return total
     }
 }
 
