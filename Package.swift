@@ -96,6 +96,16 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "jobwatch", dependencies: ["JobwatchCLI"]),
+        // Benchmarks of the real daemon against the simulator on loopback (not part of the test run).
+        .executableTarget(
+            name: "jobwatch-bench",
+            dependencies: [
+                "JobwatchCore", "JobwatchStore", "JobwatchSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
