@@ -74,9 +74,7 @@ extension JobStore {
         guard limit > 0, !sinks.isEmpty else { return [] }
         return try read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT d.sink, d.attempts, e.sequence, e.id, e.type, e.created_at, e.body, j.job_id
                     FROM delivery d JOIN event e ON e.sequence = d.event_sequence JOIN job j ON j.id = e.job_row
                     WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.sink IN (\(placeholders))
@@ -97,9 +95,7 @@ extension JobStore {
         guard !sinks.isEmpty else { return nil }
         return try read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT event_sequence, sink, next_attempt_at FROM delivery
                     WHERE state = 'pending' AND sink IN (\(placeholders)) ORDER BY next_attempt_at LIMIT ?
                     """,
@@ -112,10 +108,10 @@ extension JobStore {
     /// Records an attempt and the delivery's new state in one transaction.
     public func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) throws {
         try write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [key.eventSequence, key.sink, attempt.atMillis, attempt.statusCode, attempt.error, attempt.durationMillis])
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE delivery SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
                         next_attempt_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
@@ -133,10 +129,10 @@ extension JobStore {
         guard !keys.isEmpty else { return }
         try write { db in
             for key in keys {
-                try db.execute(
+                try db.executeCached(
                     sql: "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, NULL, NULL, 0)",
                     arguments: [key.eventSequence, key.sink, atMillis])
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
                         WHERE event_sequence = ? AND sink = ?
@@ -155,7 +151,7 @@ extension JobStore {
                 sql += " WHERE d.state = ?"
                 arguments += [state.rawValue]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY d.event_sequence, d.sink", arguments: arguments).map { row in
+            return try db.rows(sql: sql + " ORDER BY d.event_sequence, d.sink", arguments: arguments).map { row in
                 Delivery(
                     eventSequence: row["event_sequence"], eventID: row["event_id"],
                     eventType: EventType(rawValue: row["event_type"]) ?? .statusChanged, sink: row["sink"],
@@ -172,7 +168,7 @@ extension JobStore {
     public func redeliver(eventIDs: [String]?, nowMillis: Int64) throws -> (requeued: Int, unknown: [String]) {
         try write { db in
             guard let eventIDs else {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'dead'",
                     arguments: [nowMillis])
                 return (db.changesCount, [])
@@ -181,7 +177,7 @@ extension JobStore {
             var sequences: [Int64] = []
             var unknown: [String] = []
             for id in eventIDs {
-                if let sequence = try Int64.fetchOne(db, sql: "SELECT sequence FROM event WHERE id = ?", arguments: [id]) {
+                if let sequence = try db.value(Int64.self, sql: "SELECT sequence FROM event WHERE id = ?", arguments: [id]) {
                     sequences.append(sequence)
                 } else {
                     unknown.append(id)
@@ -190,7 +186,7 @@ extension JobStore {
             guard unknown.isEmpty else { return (0, unknown) }
             var count = 0
             for sequence in sequences {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE event_sequence = ?",
                     arguments: [nowMillis, sequence])
                 count += db.changesCount

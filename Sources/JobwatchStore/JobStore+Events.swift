@@ -25,7 +25,7 @@ extension JobStore {
         for event in pending {
             let id = UUIDv7.make(millis: nowMillis, random: &random)
             // The sequence is the row id, known only after the insert; the body that carries it follows.
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT INTO event (id, job_row, type, created_at, body) VALUES (?, ?, ?, ?, '')",
                 arguments: [id, job.rowID, event.type.rawValue, nowMillis])
             let sequence = db.lastInsertedRowID
@@ -34,9 +34,9 @@ extension JobStore {
                 subject: job.record.jobID, timeMillis: nowMillis, sequence: sequence,
                 data: EventData(job: job.record, previousStatus: event.previousStatus, subJob: event.subJob))
             let body = try JSONStyle.string(cloudEvent)
-            try db.execute(sql: "UPDATE event SET body = ? WHERE sequence = ?", arguments: [body, sequence])
+            try db.executeCached(sql: "UPDATE event SET body = ? WHERE sequence = ?", arguments: [body, sequence])
             for sink in SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks) {
-                try db.execute(
+                try db.executeCached(
                     sql: "INSERT INTO delivery (event_sequence, sink, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
                     arguments: [sequence, sink, nowMillis])
             }
@@ -48,9 +48,7 @@ extension JobStore {
     /// Events with a sequence greater than `since`, oldest first.
     public func events(since: Int64, limit: Int) throws -> [StoredEvent] {
         try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+            try db.rows(sql: """
                     SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id FROM event e JOIN job j ON j.id = e.job_row
                     WHERE e.sequence > ? ORDER BY e.sequence LIMIT ?
                     """,
@@ -60,7 +58,7 @@ extension JobStore {
     }
 
     public func lastEventSequence() throws -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
+        try read { db in try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
     }
 
     static func decodeEvent(_ row: Row) -> StoredEvent {

@@ -47,7 +47,7 @@ extension JobStore {
             if let existing = try Self.fetchJob(db, account: registration.account, api: registration.api, projectID: registration.projectID, jobID: registration.jobID) {
                 return (existing, false)
             }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at, next_poll_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -74,7 +74,7 @@ extension JobStore {
                 sql += " AND api = ?"
                 arguments += [api.rawValue]
             }
-            return try Self.withSubJobs(db, Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map(Self.decodeJob))
+            return try Self.withSubJobs(db, db.rows(sql: sql + " ORDER BY id", arguments: arguments).map(Self.decodeJob))
         }
     }
 
@@ -102,7 +102,7 @@ extension JobStore {
             }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
             return try Self.withSubJobs(
-                db, Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM job\(whereClause) ORDER BY registered_at, id", arguments: arguments)
+                db, db.rows(sql: "SELECT \(Self.jobColumns) FROM job\(whereClause) ORDER BY registered_at, id", arguments: arguments)
                     .map(Self.decodeJob))
         }
     }
@@ -110,9 +110,7 @@ extension JobStore {
     /// Every observed change of a job and its sub-jobs, in order.
     public func history(rowID: Int64) throws -> [HistoryEntry] {
         try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+            try db.rows(sql: """
                     SELECT at, sub_job_id, from_status, to_status, provider_status, progress, current_task
                     FROM transition WHERE job_row = ? ORDER BY id
                     """,
@@ -132,7 +130,7 @@ extension JobStore {
     /// Stops tracking; the history stays. Returns the updated job (unchanged if it was not active).
     public func unregister(rowID: Int64) throws -> StoredJob? {
         try write { db in
-            try db.execute(sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'", arguments: [rowID])
+            try db.executeCached(sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'", arguments: [rowID])
             return try Self.fetchJob(db, rowID: rowID)
         }
     }
@@ -140,9 +138,9 @@ extension JobStore {
     /// Counts for the daemon's status line.
     public func counts() throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
         try read { db in
-            let active = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active'") ?? 0
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'pending'") ?? 0
-            let dead = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'dead'") ?? 0
+            let active = try db.value(Int.self, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active'") ?? 0
+            let pending = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'pending'") ?? 0
+            let dead = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'dead'") ?? 0
             return (active, pending, dead)
         }
     }
@@ -150,7 +148,7 @@ extension JobStore {
     // MARK: - Row mapping
 
     static func fetchJob(_ db: Database, rowID: Int64) throws -> StoredJob? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM job WHERE id = ?", arguments: [rowID]) else { return nil }
+        guard let row = try db.row(sql: "SELECT \(jobColumns) FROM job WHERE id = ?", arguments: [rowID]) else { return nil }
         var job = try decodeJob(row)
         job.record.subJobs = try fetchSubJobs(db, rowID: rowID)
         return job
@@ -158,8 +156,7 @@ extension JobStore {
 
     static func fetchJob(_ db: Database, account: String, api: JobAPI, projectID: String?, jobID: String) throws -> StoredJob? {
         guard
-            let rowID = try Int64.fetchOne(
-                db, sql: "SELECT id FROM job WHERE account = ? AND api = ? AND project_id = ? AND job_id = ?",
+            let rowID = try db.value(Int64.self, sql: "SELECT id FROM job WHERE account = ? AND api = ? AND project_id = ? AND job_id = ?",
                 arguments: [account, api.rawValue, projectID ?? "", jobID])
         else { return nil }
         return try fetchJob(db, rowID: rowID)
@@ -174,7 +171,7 @@ extension JobStore {
     }
 
     static func fetchSubJobs(_ db: Database, rowID: Int64) throws -> [SubJobSnapshot] {
-        try Row.fetchAll(db, sql: "SELECT * FROM sub_job WHERE job_row = ? ORDER BY position", arguments: [rowID]).map { row in
+        try db.rows(sql: "SELECT * FROM sub_job WHERE job_row = ? ORDER BY position", arguments: [rowID]).map { row in
             SubJobSnapshot(
                 jobID: row["sub_job_id"], jobType: row["job_type"], status: JobStatus(rawValue: row["status"]) ?? .unknown,
                 providerStatus: row["provider_status"], beginTime: row["begin_time"], endTime: row["end_time"],

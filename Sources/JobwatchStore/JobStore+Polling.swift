@@ -19,9 +19,7 @@ extension JobStore {
         guard limit > 0 else { return [] }
         return try read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT id, next_poll_at, account, api, job_id, project_id, deadline_at FROM job
                     WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?
                     """,
@@ -40,8 +38,7 @@ extension JobStore {
     /// When the next poll of a job not in flight is due; nil when nothing is scheduled.
     public func earliestPoll(excluding inFlight: Set<Int64>) throws -> Int64? {
         try read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
+            let rows = try db.rows(sql: "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
                 arguments: [inFlight.count + 1])
             return rows.first { !inFlight.contains($0["id"]) }.map { $0["next_poll_at"] }
         }
@@ -62,7 +59,7 @@ extension JobStore {
             let record = update.record
             let s = update.scheduling
             if update.stateChanged {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
                             begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
@@ -82,7 +79,7 @@ extension JobStore {
                 }
             } else {
                 // An unchanged poll or a failed request moves only the scheduling fields.
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?,
                             not_found_streak = ?, last_error = ?
@@ -94,7 +91,7 @@ extension JobStore {
                     ])
             }
             for transition in update.transitions {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status, progress, current_task)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -114,16 +111,16 @@ extension JobStore {
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
     public func pauseAccount(_ account: String, untilMillis: Int64) throws {
         try write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE job SET next_poll_at = ? WHERE account = ? AND tracking = 'active' AND next_poll_at < ?",
                 arguments: [untilMillis, account, untilMillis])
         }
     }
 
     static func replaceSubJobs(_ db: Database, rowID: Int64, subJobs: [SubJobSnapshot]) throws {
-        try db.execute(sql: "DELETE FROM sub_job WHERE job_row = ?", arguments: [rowID])
+        try db.executeCached(sql: "DELETE FROM sub_job WHERE job_row = ?", arguments: [rowID])
         for (position, sub) in subJobs.enumerated() {
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT OR REPLACE INTO sub_job (job_row, position, sub_job_id, job_type, status, provider_status, begin_time,
                         end_time, error_code, fail_reason, image_id, image_name, resource_id, resource_name)

@@ -28,14 +28,28 @@ public final class JobStore: Sendable {
         configuration.prepareDatabase { db in
             // WAL + NORMAL: a committed transaction survives a process crash (kill -9); only a power loss
             // can cost the last transactions, and those are re-polled.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
         }
         configuration.label = "jobwatch"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Schema.migrator.migrate(pool)
+            try Self.migrate(pool)
         } catch {
             throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    /// Two processes creating the database at the same moment may both see it unmigrated; the loser's
+    /// migration then fails ("table job already exists"). Running the migrator again finds the winner's
+    /// work committed and has nothing left to do.
+    private static func migrate(_ pool: DatabasePool) throws {
+        for attempt in 1... {
+            do {
+                try Schema.migrator.migrate(pool)
+                return
+            } catch where attempt < 5 {
+                usleep(UInt32(20_000 * attempt))
+            }
         }
     }
 
