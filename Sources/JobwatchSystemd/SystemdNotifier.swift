@@ -61,7 +61,10 @@ public struct SystemdNotifier: Sendable {
         message.withUnsafeMutableBytes { payload in
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                    while sendto(fd, payload.baseAddress, payload.count, Int32(MSG_NOSIGNAL), socketAddress, addressLength) < 0 && errno == EINTR {}
+                    // Never wait: a receiver that stops reading (its queue holds only net.unix.max_dgram_qlen
+                    // datagrams, 10 by default) must not stall the daemon, so a full queue drops the message.
+                    let flags = Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)
+                    while sendto(fd, payload.baseAddress, payload.count, flags, socketAddress, addressLength) < 0 && errno == EINTR {}
                 }
             }
         }

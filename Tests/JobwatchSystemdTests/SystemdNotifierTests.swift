@@ -17,6 +17,23 @@ import Testing
         #expect(receiver.receive() == "READY=1")
     }
 
+    /// systemd always reads its socket, but a stuck or absent reader must cost the daemon nothing: the
+    /// receive queue holds few datagrams, and a blocking send would stall the daemon (seen in a benchmark
+    /// that stopped reading after READY=1: SIGTERM then waited forever in STOPPING=1).
+    @Test(.timeLimit(.minutes(1))) func aReceiverThatStopsReadingNeverBlocksTheSender() throws {
+        let receiver = try DatagramReceiver.path()
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
+        var started = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &started)
+        for index in 0..<200 { notifier.status("message \(index)") }
+        notifier.stopping()
+        var ended = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ended)
+        #expect(ended.tv_sec - started.tv_sec < 5, "sending to a full socket must not wait")
+        #expect(receiver.receive() == "STATUS=message 0")
+        _ = withExtendedLifetime(receiver) {}
+    }
+
     @Test func namedMessages() throws {
         let receiver = try DatagramReceiver.path()
         let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
