@@ -62,3 +62,28 @@ import Testing
         #expect(redeliver.status == 0 && redeliver.stdout.contains("re-queued 1 delivery"))
     }
 }
+
+/// `events --follow` keeps printing what other processes add.
+@Suite struct EventsFollowTests {
+    @Test func followPrintsEventsAsTheyAreCreated() async throws {
+        let sandbox = try Sandbox(config: "sinks:\n  stdout:\n    events: all\n")
+        #expect(try await sandbox.runAsync(["register", "first", "--api", "ims"]).status == 0)
+        let process = Process()
+        process.executableURL = jobwatchBinary
+        process.arguments = ["events", "--follow", "--json", "--since", "1", "--config", sandbox.config, "--db", sandbox.database]
+        process.environment = sandbox.environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        let lines = LineCollector()
+        out.fileHandleForReading.readabilityHandler = { lines.feed($0.availableData) }
+        try process.run()
+        defer { process.terminate() }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(lines.lines.isEmpty, "--since 1 skips the first event")
+        #expect(try await sandbox.runAsync(["register", "second", "--api", "ims"]).status == 0)
+        #expect(await eventually(timeout: .seconds(5)) { lines.lines.contains { $0.contains("\"subject\":\"second\"") } })
+        #expect(process.isRunning, "--follow keeps waiting")
+        #expect(lines.lines.count == 1 && lines.lines[0].contains("\"sequence\":\"2\""))
+    }
+}

@@ -48,18 +48,13 @@ struct Redeliver: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        guard context.openExistingStoreExists else {
+        guard let store = try context.openExistingStore() else {
             throw CLIFailure(.notFound, "no database at \(context.databasePath) yet, so no events to redeliver")
         }
-        let store = try context.openStore()
         let result = try storeCall { try store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: nowMillis()) }
         if !result.unknown.isEmpty {
             throw CLIFailure(.notFound, "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see `jobwatch deliveries`)")
         }
         print("re-queued \(result.requeued) deliver\(result.requeued == 1 ? "y" : "ies")")
     }
-}
-
-extension CLIContext {
-    var openExistingStoreExists: Bool { JobStore.exists(at: databasePath) }
 }

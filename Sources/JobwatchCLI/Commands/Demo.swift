@@ -76,7 +76,7 @@ struct Demo: AsyncParsableCommand {
         var rows: [Int64] = []
         for (spec, id) in zip(specs, jobIDs) {
             let registration = Registration(
-                jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: spec.api.needsProjectID ? projectID : projectID,
+                jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: projectID,
                 labels: ["demo": spec.kind], sinks: nil, deadlineAtMillis: DaemonEngine.wallClock() + config.polling.deadlineMillis)
             rows.append(try storeCall { try store.register(registration, sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()).job.rowID })
         }

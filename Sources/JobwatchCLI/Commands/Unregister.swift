@@ -11,8 +11,9 @@ struct Unregister: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let job = try context.resolveJob(jobID, api: api, in: try context.openExistingStore())
-        let store = try context.openStore()
+        let store = try context.openExistingStore()
+        let job = try context.resolveJob(jobID, api: api, in: store)
+        guard let store else { return }  // resolveJob found the job, so the database exists
         let updated = try storeCall { try store.unregister(rowID: job.rowID) } ?? job
         if job.record.tracking == .active {
             print("stopped tracking \(jobID) (\(updated.record.api.rawValue)); its history is kept")

@@ -21,8 +21,9 @@ struct Wait: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let job = try context.resolveJob(jobID, api: api, in: try context.openExistingStore())
-        let store = try context.openStore()
+        let store = try context.openExistingStore()
+        let job = try context.resolveJob(jobID, api: api, in: store)
+        guard let store else { return }  // resolveJob found the job, so the database exists
         let start = nowMillis()
         let limit = timeout.flatMap(DurationText.parseMillis).map { start + $0 }
         let display = WaitDisplay(interactive: isatty(STDOUT_FILENO) == 1)

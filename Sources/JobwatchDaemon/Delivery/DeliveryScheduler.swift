@@ -80,8 +80,6 @@ actor DeliveryScheduler {
         }
     }
 
-    var inFlightCount: Int { inFlight.count }
-
     private func finished(_ key: DeliveryKey) {
         inFlight[key] = nil
         tick()
