@@ -114,7 +114,10 @@ let package = Package(
         .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
         .testTarget(
             name: "JobwatchDaemonTests",
-            dependencies: ["JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Spawns the real `jobwatch` binary (CLI and daemon) against the simulator and a loopback webhook receiver.
         .testTarget(

@@ -2,7 +2,7 @@ import Foundation
 import JobwatchCore
 
 /// How an account proves who it is.
-public enum CloudAuth: Sendable {
+package enum CloudAuth: Sendable {
     /// AK/SK request signing (what the official SDKs do by default); the token is for temporary credentials.
     case accessKey(ak: String, sk: String, securityToken: String?)
     /// A static IAM token sent as `X-Auth-Token`.
@@ -12,14 +12,14 @@ public enum CloudAuth: Sendable {
 }
 
 /// What `POST /v3/auth/tokens` needs for a password identity with a project scope.
-public struct IAMPasswordCredentials: Sendable {
+package struct IAMPasswordCredentials: Sendable {
     /// Default: `https://iam.{region}.myhuaweicloud.com`, or `$HUAWEICLOUD_SDK_IAM_ENDPOINT`.
-    public var endpoint: URL?
-    public var domainName: String
-    public var userName: String
-    public var password: String
+    package var endpoint: URL?
+    package var domainName: String
+    package var userName: String
+    package var password: String
 
-    public init(endpoint: URL?, domainName: String, userName: String, password: String) {
+    package init(endpoint: URL?, domainName: String, userName: String, password: String) {
         self.endpoint = endpoint
         self.domainName = domainName
         self.userName = userName
@@ -28,15 +28,17 @@ public struct IAMPasswordCredentials: Sendable {
 }
 
 /// One Huawei Cloud account as the client uses it.
-public struct CloudAccount: Sendable {
-    public var name: String
-    public var region: String?
-    public var projectID: String?
-    public var auth: CloudAuth
+package struct CloudAccount: Sendable {
+    package var name: String
+    package var region: String?
+    package var projectID: String?
+    package var auth: CloudAuth
     /// Per-service endpoint overrides (`https://…`, or `http://` on a loopback address).
-    public var endpointOverrides: [CloudService: URL]
+    package var endpointOverrides: [CloudService: URL]
 
-    public init(name: String, region: String?, projectID: String?, auth: CloudAuth, endpointOverrides: [CloudService: URL] = [:]) {
+    package init(
+        name: String, region: String?, projectID: String?, auth: CloudAuth, endpointOverrides: [CloudService: URL] = [:]
+    ) {
         self.name = name
         self.region = region
         self.projectID = projectID

@@ -2,25 +2,25 @@ import Foundation
 import JobwatchCore
 
 /// Why no endpoint could be chosen for a service; the message says what to configure.
-public struct CloudEndpointError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct CloudEndpointError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }
 
 /// Where each service of an account lives: an override when configured, else the regional default.
-public enum CloudEndpoints {
+package enum CloudEndpoints {
     /// Regions whose Workspace image-server jobs are served by `appstream.{region}` rather than `workspace.{region}`.
-    public static let appStreamRegions: Set<String> = [
+    package static let appStreamRegions: Set<String> = [
         "cn-north-4", "cn-north-9", "cn-east-3", "cn-south-1", "cn-southwest-2",
     ]
 
-    public static let iamEndpointVariable = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
+    package static let iamEndpointVariable = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
 
     /// The base URL (scheme, host, optional port and path prefix, no trailing `/`) for a service.
     ///
     /// IAM: the password credentials' endpoint, then the account's override, then `$HUAWEICLOUD_SDK_IAM_ENDPOINT`
     /// from `environment`, then `https://iam.{region}.myhuaweicloud.com`.
-    public static func baseURL(
+    package static func baseURL(
         for service: CloudService, account: CloudAccount, environment: [String: String]
     ) throws -> URL {
         if service == .iam, case .iamPassword(let credentials) = account.auth, let endpoint = credentials.endpoint {

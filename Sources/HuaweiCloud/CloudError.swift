@@ -1,13 +1,13 @@
 /// What the cloud said when it refused a request: the HTTP status and, when the body or headers carry
 /// them, the error code, message and request id.
-public struct CloudErrorDetail: Sendable, Hashable {
+package struct CloudErrorDetail: Sendable, Hashable {
     /// The HTTP status; 0 when the request never reached the cloud (a configuration problem).
-    public var status: Int
-    public var code: String?
-    public var message: String?
-    public var requestID: String?
+    package var status: Int
+    package var code: String?
+    package var message: String?
+    package var requestID: String?
 
-    public init(status: Int, code: String? = nil, message: String? = nil, requestID: String? = nil) {
+    package init(status: Int, code: String? = nil, message: String? = nil, requestID: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
@@ -15,7 +15,7 @@ public struct CloudErrorDetail: Sendable, Hashable {
     }
 
     /// `HTTP 401 APIGW.0301: message (request_id=…)` on one line.
-    public var summary: String {
+    package var summary: String {
         var text = status == 0 ? "no request sent" : "HTTP \(status)"
         if let code { text += " \(code)" }
         if let message { text += ": " + CloudErrorDetail.oneLine(message, limit: 500) }
@@ -30,7 +30,7 @@ public struct CloudErrorDetail: Sendable, Hashable {
 }
 
 /// The classes of failure the poller acts on differently.
-public enum CloudError: Error, Sendable, Hashable {
+package enum CloudError: Error, Sendable, Hashable {
     /// HTTP 429 or `APIGW.0308`: slow down; `Retry-After` (milliseconds from now) when the cloud sent one.
     case throttled(retryAfterMillis: Int64?, detail: CloudErrorDetail)
     /// HTTP 401/403, `APIGW.0301`/`APIGW.0303`: bad credentials, clock skew, missing permission, locked AK.
@@ -45,7 +45,7 @@ public enum CloudError: Error, Sendable, Hashable {
     case rejected(CloudErrorDetail)
 
     /// One line for the log; never contains a secret.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .throttled(let retryAfter, let detail):
             let wait = retryAfter.map { ", retry after \($0) ms" } ?? ""
@@ -60,5 +60,5 @@ public enum CloudError: Error, Sendable, Hashable {
 }
 
 extension CloudError: CustomStringConvertible {
-    public var description: String { summary }
+    package var description: String { summary }
 }

@@ -2,12 +2,12 @@ import AsyncHTTPClient
 import NIOCore
 
 /// The one long-lived HTTP client all accounts share. The caller owns it and shuts it down on exit.
-public enum CloudHTTPClient {
+package enum CloudHTTPClient {
     /// Upper bound of a response body; a larger one is a transient failure, never a crash.
-    public static let maxBodyBytes = 4 * 1024 * 1024
+    package static let maxBodyBytes = 4 * 1024 * 1024
 
     /// Connect and read timeouts of `requestTimeoutMillis`, redirects not followed, certificates fully verified.
-    public static func make(requestTimeoutMillis: Int64) -> HTTPClient {
+    package static func make(requestTimeoutMillis: Int64) -> HTTPClient {
         let timeout = TimeAmount.milliseconds(max(1, requestTimeoutMillis))
         let configuration = HTTPClient.Configuration(
             certificateVerification: .fullVerification,

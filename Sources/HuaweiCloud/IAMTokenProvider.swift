@@ -47,8 +47,11 @@ actor IAMTokenProvider {
         } else if let region = account.region, !region.isEmpty {
             scope = .success(.object(["project": .object(["name": .string(region)])]))
         } else {
-            scope = .failure(.rejected(CloudErrorDetail(
-                status: 0, message: "account '\(account.name)' needs a project id or a region to scope its IAM token")))
+            scope = .failure(
+                .rejected(
+                    CloudErrorDetail(
+                        status: 0,
+                        message: "account '\(account.name)' needs a project id or a region to scope its IAM token")))
         }
         self.requestTimeoutMillis = requestTimeoutMillis
         self.now = now

@@ -5,13 +5,13 @@ import Logging
 import NIOHTTP1
 
 /// One successful "GET job": the decoded snapshot, the cloud's request id and the raw body.
-public struct FetchedJob: Sendable {
-    public var snapshot: JobSnapshot
-    public var requestID: String?
+package struct FetchedJob: Sendable {
+    package var snapshot: JobSnapshot
+    package var requestID: String?
     /// The response text exactly as received.
-    public var body: String
+    package var body: String
 
-    public init(snapshot: JobSnapshot, requestID: String?, body: String) {
+    package init(snapshot: JobSnapshot, requestID: String?, body: String) {
         self.snapshot = snapshot
         self.requestID = requestID
         self.body = body
@@ -19,7 +19,7 @@ public struct FetchedJob: Sendable {
 }
 
 /// The job APIs of one configured account, over the shared HTTP client.
-public final class JobClient: Sendable {
+package final class JobClient: Sendable {
     static let userAgent = "jobwatch"
 
     private let httpClient: HTTPClient
@@ -39,7 +39,7 @@ public final class JobClient: Sendable {
 
     /// `environment` supplies `HUAWEICLOUD_SDK_IAM_ENDPOINT`; `now` (milliseconds since 1970) dates signatures
     /// and reads HTTP-date `Retry-After` values.
-    public init(
+    package init(
         httpClient: HTTPClient, account: CloudAccount, requestTimeoutMillis: Int64, environment: [String: String],
         logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -74,7 +74,7 @@ public final class JobClient: Sendable {
     }
 
     /// Fetches one job. `projectID` defaults to the account's; the `ims` API sends it only as `X-Project-Id`.
-    public func fetchJob(api: JobAPI, jobID: String, projectID: String?) async -> Result<FetchedJob, CloudError> {
+    package func fetchJob(api: JobAPI, jobID: String, projectID: String?) async -> Result<FetchedJob, CloudError> {
         var logger = self.logger
         logger[metadataKey: "api"] = "\(api.rawValue)"
         logger[metadataKey: "job_id"] = "\(jobID)"
@@ -95,8 +95,11 @@ public final class JobClient: Sendable {
     ) async -> Result<FetchedJob, CloudError> {
         let projectID = [projectID, account.projectID].compactMap { $0 }.first { !$0.isEmpty }
         if api.needsProjectID && projectID == nil {
-            return .failure(.rejected(CloudErrorDetail(
-                status: 0, message: "the \(api.rawValue) API needs a project id; account '\(account.name)' has none")))
+            return .failure(
+                .rejected(
+                    CloudErrorDetail(
+                        status: 0,
+                        message: "the \(api.rawValue) API needs a project id; account '\(account.name)' has none")))
         }
         let base: URL
         let endpoint = endpoints[api.service] ?? .failure(CloudEndpointError(message: "no \(api.service) endpoint"))
@@ -136,7 +139,8 @@ public final class JobClient: Sendable {
         switch authentication {
         case .signed(let signer, let securityToken):
             if let securityToken { headers.append(("X-Security-Token", securityToken)) }
-            let signed = ["host", "x-sdk-date"] + (projectID == nil ? [] : ["x-project-id"])
+            let signed =
+                ["host", "x-sdk-date"] + (projectID == nil ? [] : ["x-project-id"])
                 + (securityToken == nil ? [] : ["x-security-token"])
             let sdkDate = CloudTime.sdkDate(millis: now())
             let signature = signer.sign(

@@ -3,9 +3,9 @@ import JobwatchCore
 
 /// Turns a 2xx "GET job" body into a `JobSnapshot`, tolerating what the real APIs send: optional fields,
 /// quoted numbers, empty strings for "none", odd time formats, a trailing comma.
-public enum JobResponseDecoder {
+package enum JobResponseDecoder {
     /// Throws `CloudError.malformed` when the body is not a JSON object with a status.
-    public static func decode(_ body: [UInt8], api: JobAPI, requestedJobID: String) throws -> JobSnapshot {
+    package static func decode(_ body: [UInt8], api: JobAPI, requestedJobID: String) throws -> JobSnapshot {
         guard let json = TolerantJSON.parse(body), json.objectValue != nil,
             let providerStatus = json["status"]?.stringValue
         else {
@@ -30,7 +30,8 @@ public enum JobResponseDecoder {
 
     // MARK: - IMS
 
-    private static func decodeIMS(_ json: JSONValue, status: String, api: JobAPI, requestedJobID: String) -> JobSnapshot {
+    private static func decodeIMS(_ json: JSONValue, status: String, api: JobAPI, requestedJobID: String) -> JobSnapshot
+    {
         let entities = json["entities"].flatMap { $0 == .null ? nil : $0 }
         var subJobs = (entities?["sub_jobs_result"]?.arrayValue ?? []).compactMap { imsSubJob($0, api: api) }
         for id in entities?["sub_jobs_list"]?.arrayValue ?? [] {
@@ -38,7 +39,8 @@ public enum JobResponseDecoder {
             subJobs.append(SubJobSnapshot(jobID: id, status: .initial, providerStatus: nil))
         }
         // Member jobs name their image only in `results[]`; OVA and data-image jobs only in their sub-jobs.
-        let imageID = text(entities?["image_id"]) ?? subJobs.lazy.compactMap(\.imageID).first
+        let imageID =
+            text(entities?["image_id"]) ?? subJobs.lazy.compactMap(\.imageID).first
             ?? text(entities?["results"]?.arrayValue?.first?["image_id"])
         let imageName = text(entities?["image_name"]) ?? subJobs.lazy.compactMap(\.imageName).first
         return JobSnapshot(

@@ -3,14 +3,14 @@ import Foundation
 
 /// AK/SK request signing, `SDK-HMAC-SHA256`, exactly as the official Huawei Cloud SDKs sign
 /// (reference/huawei-cloud.md; the SDKs' own test vectors are in the tests).
-public struct RequestSigner: Sendable {
-    public static let algorithm = "SDK-HMAC-SHA256"
-    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+package struct RequestSigner: Sendable {
+    package static let algorithm = "SDK-HMAC-SHA256"
+    package static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
-    public let accessKey: String
+    package let accessKey: String
     private let secretKey: [UInt8]
 
-    public init(accessKey: String, secretKey: String) {
+    package init(accessKey: String, secretKey: String) {
         self.accessKey = accessKey
         self.secretKey = Array(secretKey.utf8)
     }
@@ -19,35 +19,39 @@ public struct RequestSigner: Sendable {
     ///
     /// `headers` are the headers the request will carry; those named in `signedHeaders` (case-insensitive)
     /// take part in the signature. Header names containing `_` are never signed.
-    public func sign(
+    package func sign(
         method: String, url: URL, headers: [(String, String)], signedHeaders: [String], body: [UInt8], sdkDate: String
     ) -> (date: String, authorization: String) {
         var all = headers
         if !all.contains(where: { $0.0.lowercased() == "x-sdk-date" }) { all.append(("X-Sdk-Date", sdkDate)) }
         let names = Self.signedHeaderNames(signedHeaders)
-        let canonical = Self.canonicalRequest(method: method, url: url, headers: all, signedHeaderNames: names, body: body)
+        let canonical = Self.canonicalRequest(
+            method: method, url: url, headers: all, signedHeaderNames: names, body: body)
         let signature = signature(canonicalRequest: canonical, sdkDate: sdkDate)
-        return (sdkDate, "\(Self.algorithm) Access=\(accessKey), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)")
+        return (
+            sdkDate,
+            "\(Self.algorithm) Access=\(accessKey), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)"
+        )
     }
 
     /// The lower-hex signature of a canonical request.
-    public func signature(canonicalRequest: String, sdkDate: String) -> String {
+    package func signature(canonicalRequest: String, sdkDate: String) -> String {
         let stringToSign = Self.stringToSign(canonicalRequest: canonicalRequest, sdkDate: sdkDate)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: SymmetricKey(data: secretKey))
         return Self.hex(mac)
     }
 
-    public static func stringToSign(canonicalRequest: String, sdkDate: String) -> String {
+    package static func stringToSign(canonicalRequest: String, sdkDate: String) -> String {
         "\(algorithm)\n\(sdkDate)\n\(hex(SHA256.hash(data: Data(canonicalRequest.utf8))))"
     }
 
     /// Lower-case, sorted, de-duplicated names, without any containing `_`.
-    public static func signedHeaderNames(_ names: [String]) -> [String] {
+    package static func signedHeaderNames(_ names: [String]) -> [String] {
         Array(Set(names.map { $0.lowercased() }.filter { !$0.contains("_") })).sorted()
     }
 
     /// The six-line canonical request.
-    public static func canonicalRequest(
+    package static func canonicalRequest(
         method: String, url: URL, headers: [(String, String)], signedHeaderNames: [String], body: [UInt8]
     ) -> String {
         let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
@@ -72,7 +76,7 @@ public struct RequestSigner: Sendable {
     }
 
     /// Each segment decoded then re-encoded with RFC 3986 unreserved characters kept, always ending in `/`.
-    public static func canonicalURI(percentEncodedPath path: String) -> String {
+    package static func canonicalURI(percentEncodedPath path: String) -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             encode(String(segment).removingPercentEncoding ?? String(segment))
         }
@@ -83,7 +87,7 @@ public struct RequestSigner: Sendable {
     }
 
     /// Keys sorted, values of a repeated key sorted, keys and values percent-encoded, joined by `&`.
-    public static func canonicalQuery(_ pairs: [(String, String)]) -> String {
+    package static func canonicalQuery(_ pairs: [(String, String)]) -> String {
         var grouped: [String: [String]] = [:]
         for (key, value) in pairs { grouped[key, default: []].append(value) }
         return grouped.keys.sorted().flatMap { key in
@@ -92,7 +96,7 @@ public struct RequestSigner: Sendable {
     }
 
     /// RFC 3986 encoding: `A-Za-z0-9-_.~` kept, everything else as upper-case `%XX` of its UTF-8 bytes.
-    public static func encode(_ text: String) -> String {
+    package static func encode(_ text: String) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {

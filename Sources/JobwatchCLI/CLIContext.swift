@@ -15,11 +15,13 @@ struct CLIContext {
     ) throws -> CLIContext {
         let configuration: Configuration
         do {
-            configuration = try ConfigLoader.load(explicitPath: options.configPath, environment: environment, secrets: secrets)
+            configuration = try ConfigLoader.load(
+                explicitPath: options.configPath, environment: environment, secrets: secrets)
         } catch let error as ConfigError {
             throw CLIFailure(.configuration, error.message)
         }
-        let path = DatabaseLocation.resolve(explicit: options.databasePath, configuration: configuration, environment: environment)
+        let path = DatabaseLocation.resolve(
+            explicit: options.databasePath, configuration: configuration, environment: environment)
         return CLIContext(configuration: configuration, databasePath: path, environment: environment)
     }
 
@@ -46,12 +48,19 @@ struct CLIContext {
         switch matches.count {
         case 0:
             let scope = api.map { " for --api \($0.rawValue)" } ?? ""
-            throw CLIFailure(.notFound, "no tracked job \(jobID)\(scope) in \(databasePath); register it first or check `jobwatch list --tracking all`")
+            throw CLIFailure(
+                .notFound,
+                "no tracked job \(jobID)\(scope) in \(databasePath); register it first or check `jobwatch list --tracking all`"
+            )
         case 1:
             return matches[0]
         default:
-            let which = matches.map { "\($0.record.api.rawValue)/\($0.record.account)/\($0.record.projectID ?? "-")" }.joined(separator: ", ")
-            throw CLIFailure(.usage, "job id \(jobID) is ambiguous: it matches \(matches.count) tracked jobs (\(which)); add --api to choose one")
+            let which = matches.map { "\($0.record.api.rawValue)/\($0.record.account)/\($0.record.projectID ?? "-")" }
+                .joined(separator: ", ")
+            throw CLIFailure(
+                .usage,
+                "job id \(jobID) is ambiguous: it matches \(matches.count) tracked jobs (\(which)); add --api to choose one"
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
 /// The exit codes of CONTRACT §1.
-public enum ExitStatus: Int32, Sendable {
+package enum ExitStatus: Int32, Sendable {
     case success = 0
     case jobFailed = 1
     case jobAbnormal = 2

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 
 /// The `jobwatch` command line.
-public struct Jobwatch: AsyncParsableCommand {
-    public static let version = "0.1.0"
+package struct Jobwatch: AsyncParsableCommand {
+    package static let version = "0.1.0"
 
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         commandName: "jobwatch",
         abstract: "Know when Huawei Cloud asynchronous jobs finish, and tell whoever waits for them.",
         version: version,
@@ -15,11 +15,11 @@ public struct Jobwatch: AsyncParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 
     /// Parses the process arguments, runs the command and exits with the contract's exit code.
     /// Every failure prints exactly one line on stderr.
-    public static func runMain(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+    package static func runMain(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         do {
             var command = try parseAsRoot(GlobalOptions.hoist(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {

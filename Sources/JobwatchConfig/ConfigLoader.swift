@@ -9,25 +9,34 @@ import Yams
 /// Lookup: `--config`, then `$JOBWATCH_CONFIG`, then `/etc/jobwatch/config.yaml` when it exists, else the
 /// built-in defaults. Every problem is a `ConfigError` naming the key; unknown keys are errors, so a typo
 /// is never silently ignored.
-public enum ConfigLoader {
-    public static let systemPath = "/etc/jobwatch/config.yaml"
+package enum ConfigLoader {
+    package static let systemPath = "/etc/jobwatch/config.yaml"
 
     /// The file to read, or nil for the built-in defaults.
-    public static func resolvePath(explicit: String?, environment: [String: String], fileExists: (String) -> Bool) -> String? {
+    package static func resolvePath(
+        explicit: String?, environment: [String: String], fileExists: (String) -> Bool
+    ) -> String? {
         if let explicit { return explicit }
         if let fromEnvironment = environment["JOBWATCH_CONFIG"], !fromEnvironment.isEmpty { return fromEnvironment }
         return fileExists(systemPath) ? systemPath : nil
     }
 
-    public static func load(
-        explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment, secrets: SecretLoading = .read
+    package static func load(
+        explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        secrets: SecretLoading = .read
     ) throws -> Configuration {
-        guard let path = resolvePath(explicit: explicitPath, environment: environment, fileExists: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard
+            let path = resolvePath(
+                explicit: explicitPath, environment: environment,
+                fileExists: { FileManager.default.fileExists(atPath: $0) })
+        else {
             return try parse(yaml: "", source: nil, environment: environment, secrets: secrets)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw ConfigError("configuration file \(path) does not exist: create it (see config/config.yaml) or point --config or JOBWATCH_CONFIG at an existing file")
+            throw ConfigError(
+                "configuration file \(path) does not exist: create it (see config/config.yaml) or point --config or JOBWATCH_CONFIG at an existing file"
+            )
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("configuration file \(path) cannot be read: check its permissions")
@@ -39,7 +48,9 @@ public enum ConfigLoader {
     }
 
     /// Parses YAML text into a validated configuration. `source` names the file in messages.
-    public static func parse(yaml: String, source: String?, environment: [String: String], secrets: SecretLoading = .read) throws -> Configuration {
+    package static func parse(
+        yaml: String, source: String?, environment: [String: String], secrets: SecretLoading = .read
+    ) throws -> Configuration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -58,7 +69,10 @@ public enum ConfigLoader {
         if let node = top["log_level"] {
             let text = try reader.string(node, path: "log_level")
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
-                throw reader.error("log_level", "'\(text)' is not a log level; use one of trace, debug, info, notice, warning, error, critical", node)
+                throw reader.error(
+                    "log_level",
+                    "'\(text)' is not a log level; use one of trace, debug, info, notice, warning, error, critical",
+                    node)
             }
             config.logLevel = level
         }
@@ -74,8 +88,12 @@ public enum ConfigLoader {
             let sinks = try reader.mapping(node, path: "sinks", known: ["stdout", "webhooks"])
             if let stdoutNode = sinks["stdout"] {
                 let stdout = try reader.mapping(stdoutNode, path: "sinks.stdout", known: ["enabled", "events"])
-                if let enabled = stdout["enabled"] { config.stdout.enabled = try reader.bool(enabled, path: "sinks.stdout.enabled") }
-                if let events = stdout["events"] { config.stdout.events = try eventFilter(events, path: "sinks.stdout.events", reader: reader) }
+                if let enabled = stdout["enabled"] {
+                    config.stdout.enabled = try reader.bool(enabled, path: "sinks.stdout.enabled")
+                }
+                if let events = stdout["events"] {
+                    config.stdout.events = try eventFilter(events, path: "sinks.stdout.events", reader: reader)
+                }
             }
             if let webhooksNode = sinks["webhooks"] {
                 guard case .sequence(let list) = webhooksNode else {
@@ -85,7 +103,10 @@ public enum ConfigLoader {
                 for (index, item) in list.enumerated() {
                     let sink = try webhook(item, path: "sinks.webhooks[\(index)]", reader: reader)
                     guard seen.insert(sink.name).inserted else {
-                        throw reader.error("sinks.webhooks[\(index)].name", "the sink name '\(sink.name)' is used twice (or is the reserved name 'stdout'); give every sink its own name", item)
+                        throw reader.error(
+                            "sinks.webhooks[\(index)].name",
+                            "the sink name '\(sink.name)' is used twice (or is the reserved name 'stdout'); give every sink its own name",
+                            item)
                     }
                     config.webhooks.append(sink)
                 }
@@ -97,22 +118,43 @@ public enum ConfigLoader {
     // MARK: - Sections
 
     private static func polling(_ node: Node, reader: YAMLReader) throws -> PollingConfig {
-        let map = try reader.mapping(node, path: "polling", known: [
-            "initial_interval", "max_interval", "multiplier", "jitter", "max_in_flight", "requests_per_second",
-            "request_timeout", "deadline", "not_found_after",
-        ])
+        let map = try reader.mapping(
+            node, path: "polling",
+            known: [
+                "initial_interval", "max_interval", "multiplier", "jitter", "max_in_flight", "requests_per_second",
+                "request_timeout", "deadline", "not_found_after",
+            ])
         var polling = PollingConfig()
-        if let n = map["initial_interval"] { polling.initialIntervalMillis = try reader.duration(n, path: "polling.initial_interval") }
-        if let n = map["max_interval"] { polling.maxIntervalMillis = try reader.duration(n, path: "polling.max_interval") }
-        if let n = map["multiplier"] { polling.multiplier = try reader.number(n, path: "polling.multiplier", range: 1...10) }
+        if let n = map["initial_interval"] {
+            polling.initialIntervalMillis = try reader.duration(n, path: "polling.initial_interval")
+        }
+        if let n = map["max_interval"] {
+            polling.maxIntervalMillis = try reader.duration(n, path: "polling.max_interval")
+        }
+        if let n = map["multiplier"] {
+            polling.multiplier = try reader.number(n, path: "polling.multiplier", range: 1...10)
+        }
         if let n = map["jitter"] { polling.jitter = try reader.number(n, path: "polling.jitter", range: 0...0.9) }
-        if let n = map["max_in_flight"] { polling.maxInFlight = Int(try reader.number(n, path: "polling.max_in_flight", range: 1...10_000, integer: true)) }
-        if let n = map["requests_per_second"] { polling.requestsPerSecond = try reader.number(n, path: "polling.requests_per_second", range: 0.01...100_000) }
-        if let n = map["request_timeout"] { polling.requestTimeoutMillis = try reader.duration(n, path: "polling.request_timeout") }
+        if let n = map["max_in_flight"] {
+            polling.maxInFlight = Int(
+                try reader.number(n, path: "polling.max_in_flight", range: 1...10_000, integer: true))
+        }
+        if let n = map["requests_per_second"] {
+            polling.requestsPerSecond = try reader.number(n, path: "polling.requests_per_second", range: 0.01...100_000)
+        }
+        if let n = map["request_timeout"] {
+            polling.requestTimeoutMillis = try reader.duration(n, path: "polling.request_timeout")
+        }
         if let n = map["deadline"] { polling.deadlineMillis = try reader.duration(n, path: "polling.deadline") }
-        if let n = map["not_found_after"] { polling.notFoundAfter = Int(try reader.number(n, path: "polling.not_found_after", range: 1...1000, integer: true)) }
+        if let n = map["not_found_after"] {
+            polling.notFoundAfter = Int(
+                try reader.number(n, path: "polling.not_found_after", range: 1...1000, integer: true))
+        }
         if polling.initialIntervalMillis > polling.maxIntervalMillis {
-            throw reader.error("polling.initial_interval", "(\(DurationText.format(millis: polling.initialIntervalMillis))) is longer than polling.max_interval (\(DurationText.format(millis: polling.maxIntervalMillis))); make it shorter or equal", node)
+            throw reader.error(
+                "polling.initial_interval",
+                "(\(DurationText.format(millis: polling.initialIntervalMillis))) is longer than polling.max_interval (\(DurationText.format(millis: polling.maxIntervalMillis))); make it shorter or equal",
+                node)
         }
         return polling
     }
@@ -120,13 +162,19 @@ public enum ConfigLoader {
     private static func account(name: String, node: Node, reader: YAMLReader) throws -> AccountConfig {
         let path = "accounts.\(name)"
         if let problem = InputRules.nameProblem(name) { throw reader.error(path, "account name: \(problem)", node) }
-        let map = try reader.mapping(node, path: path, known: reader.secretKeys("ak") + reader.secretKeys("sk") + reader.secretKeys("security_token") + reader.secretKeys("token") + ["region", "project_id", "endpoints", "iam"])
+        let map = try reader.mapping(
+            node, path: path,
+            known: reader.secretKeys("ak") + reader.secretKeys("sk") + reader.secretKeys("security_token")
+                + reader.secretKeys("token") + ["region", "project_id", "endpoints", "iam"])
         let region = try map["region"].map { try reader.nonEmptyString($0, path: "\(path).region") }
         let projectID = try map["project_id"].map { try reader.nonEmptyString($0, path: "\(path).project_id") }
-        if let projectID, let problem = InputRules.projectIDProblem(projectID) { throw reader.error("\(path).project_id", problem, node) }
+        if let projectID, let problem = InputRules.projectIDProblem(projectID) {
+            throw reader.error("\(path).project_id", problem, node)
+        }
         var endpoints: [CloudService: URL] = [:]
         if let endpointsNode = map["endpoints"] {
-            let endpointMap = try reader.mapping(endpointsNode, path: "\(path).endpoints", known: CloudService.allCases.map(\.rawValue))
+            let endpointMap = try reader.mapping(
+                endpointsNode, path: "\(path).endpoints", known: CloudService.allCases.map(\.rawValue))
             for (key, value) in endpointMap.sortedPairs {
                 endpoints[CloudService(rawValue: key)!] = try reader.url(value, path: "\(path).endpoints.\(key)")
             }
@@ -137,12 +185,16 @@ public enum ConfigLoader {
         let token = try reader.secret(map, key: "token", path: path)
         let credentials: AccountConfig.Credentials
         if let iamNode = map["iam"] {
-            let iam = try reader.mapping(iamNode, path: "\(path).iam", known: ["endpoint", "domain", "user"] + reader.secretKeys("password"))
+            let iam = try reader.mapping(
+                iamNode, path: "\(path).iam", known: ["endpoint", "domain", "user"] + reader.secretKeys("password"))
             guard let domain = iam["domain"], let user = iam["user"] else {
-                throw reader.error("\(path).iam", "needs domain and user (the IAM user's account name and user name)", iamNode)
+                throw reader.error(
+                    "\(path).iam", "needs domain and user (the IAM user's account name and user name)", iamNode)
             }
             guard let password = try reader.secret(iam, key: "password", path: "\(path).iam") else {
-                throw reader.error("\(path).iam.password", "is missing: set password_file, password_env or password_credential", iamNode)
+                throw reader.error(
+                    "\(path).iam.password", "is missing: set password_file, password_env or password_credential",
+                    iamNode)
             }
             credentials = .iamPassword(
                 endpoint: try iam["endpoint"].map { try reader.url($0, path: "\(path).iam.endpoint") },
@@ -154,19 +206,27 @@ public enum ConfigLoader {
             credentials = .accessKey(ak: ak, sk: sk, securityToken: securityToken)
         } else {
             let missing = ak == nil ? "ak" : "sk"
-            throw reader.error("\(path).\(missing)", "is missing: give the account ak and sk (inline, *_file, *_env or *_credential), a token, or iam credentials", node)
+            throw reader.error(
+                "\(path).\(missing)",
+                "is missing: give the account ak and sk (inline, *_file, *_env or *_credential), a token, or iam credentials",
+                node)
         }
-        return AccountConfig(name: name, region: region, projectID: projectID, credentials: credentials, endpoints: endpoints)
+        return AccountConfig(
+            name: name, region: region, projectID: projectID, credentials: credentials, endpoints: endpoints)
     }
 
     /// The `default` account from the official SDKs' environment variables, when the file names no account.
-    private static func environmentAccount(_ environment: [String: String], reader: YAMLReader) throws -> AccountConfig {
+    private static func environmentAccount(_ environment: [String: String], reader: YAMLReader) throws -> AccountConfig
+    {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let credentials: AccountConfig.Credentials
         if let ak = value("HUAWEICLOUD_SDK_AK"), let sk = value("HUAWEICLOUD_SDK_SK") {
             credentials = .accessKey(
-                ak: Secret(value: ak, origin: "env HUAWEICLOUD_SDK_AK"), sk: Secret(value: sk, origin: "env HUAWEICLOUD_SDK_SK"),
-                securityToken: value("HUAWEICLOUD_SDK_SECURITY_TOKEN").map { Secret(value: $0, origin: "env HUAWEICLOUD_SDK_SECURITY_TOKEN") })
+                ak: Secret(value: ak, origin: "env HUAWEICLOUD_SDK_AK"),
+                sk: Secret(value: sk, origin: "env HUAWEICLOUD_SDK_SK"),
+                securityToken: value("HUAWEICLOUD_SDK_SECURITY_TOKEN").map {
+                    Secret(value: $0, origin: "env HUAWEICLOUD_SDK_SECURITY_TOKEN")
+                })
         } else {
             credentials = .missing
         }
@@ -174,28 +234,44 @@ public enum ConfigLoader {
         if let projectID, let problem = InputRules.projectIDProblem(projectID) {
             throw ConfigError("HUAWEICLOUD_SDK_PROJECT_ID: \(problem)")
         }
-        return AccountConfig(name: "default", region: value("HUAWEICLOUD_SDK_REGION"), projectID: projectID, credentials: credentials)
+        return AccountConfig(
+            name: "default", region: value("HUAWEICLOUD_SDK_REGION"), projectID: projectID, credentials: credentials)
     }
 
     private static func webhook(_ node: Node, path: String, reader: YAMLReader) throws -> WebhookSinkConfig {
-        let map = try reader.mapping(node, path: path, known: ["name", "url", "events", "format", "timeout", "max_attempts", "retry_initial", "retry_max", "concurrency"] + reader.secretKeys("secret"))
-        guard let nameNode = map["name"] else { throw reader.error("\(path).name", "is missing: every webhook sink needs a name", node) }
+        let map = try reader.mapping(
+            node, path: path,
+            known: [
+                "name", "url", "events", "format", "timeout", "max_attempts", "retry_initial", "retry_max",
+                "concurrency",
+            ] + reader.secretKeys("secret"))
+        guard let nameNode = map["name"] else {
+            throw reader.error("\(path).name", "is missing: every webhook sink needs a name", node)
+        }
         let name = try reader.nonEmptyString(nameNode, path: "\(path).name")
         if let problem = InputRules.nameProblem(name) { throw reader.error("\(path).name", problem, nameNode) }
-        guard let urlNode = map["url"] else { throw reader.error("\(path).url", "is missing: give the URL to POST events to", node) }
+        guard let urlNode = map["url"] else {
+            throw reader.error("\(path).url", "is missing: give the URL to POST events to", node)
+        }
         let url = try reader.url(urlNode, path: "\(path).url")
         var sink = WebhookSinkConfig(name: name, url: url)
         if let n = map["format"] {
             let text = try reader.string(n, path: "\(path).format")
             guard let format = WebhookFormat(rawValue: text.lowercased()) else {
-                throw reader.error("\(path).format", "'\(text)' is not a format; use one of \(WebhookFormat.allCases.map(\.rawValue).joined(separator: ", "))", n)
+                throw reader.error(
+                    "\(path).format",
+                    "'\(text)' is not a format; use one of \(WebhookFormat.allCases.map(\.rawValue).joined(separator: ", "))",
+                    n)
             }
             sink.format = format
         }
         sink.secrets = try reader.secretList(map, key: "secret", path: path)
         if sink.format == .cloudevents {
             for secret in sink.secrets where secret.isLoaded && StandardWebhookKey.decode(secret.value) == nil {
-                throw reader.error("\(path).secret", "is not a Standard Webhooks secret: it must be 'whsec_' followed by base64 (for example one made with `echo whsec_$(head -c 32 /dev/urandom | base64)`)", node)
+                throw reader.error(
+                    "\(path).secret",
+                    "is not a Standard Webhooks secret: it must be 'whsec_' followed by base64 (for example one made with `echo whsec_$(head -c 32 /dev/urandom | base64)`)",
+                    node)
             }
         }
         if sink.format == .wecom && !sink.secrets.isEmpty {
@@ -203,10 +279,16 @@ public enum ConfigLoader {
         }
         if let n = map["events"] { sink.events = try eventFilter(n, path: "\(path).events", reader: reader) }
         if let n = map["timeout"] { sink.timeoutMillis = try reader.duration(n, path: "\(path).timeout") }
-        if let n = map["max_attempts"] { sink.maxAttempts = Int(try reader.number(n, path: "\(path).max_attempts", range: 1...1000, integer: true)) }
-        if let n = map["retry_initial"] { sink.retryInitialMillis = try reader.duration(n, path: "\(path).retry_initial") }
+        if let n = map["max_attempts"] {
+            sink.maxAttempts = Int(try reader.number(n, path: "\(path).max_attempts", range: 1...1000, integer: true))
+        }
+        if let n = map["retry_initial"] {
+            sink.retryInitialMillis = try reader.duration(n, path: "\(path).retry_initial")
+        }
         if let n = map["retry_max"] { sink.retryMaxMillis = try reader.duration(n, path: "\(path).retry_max") }
-        if let n = map["concurrency"] { sink.concurrency = Int(try reader.number(n, path: "\(path).concurrency", range: 1...256, integer: true)) }
+        if let n = map["concurrency"] {
+            sink.concurrency = Int(try reader.number(n, path: "\(path).concurrency", range: 1...256, integer: true))
+        }
         if sink.retryInitialMillis > sink.retryMaxMillis {
             throw reader.error("\(path).retry_initial", "is longer than retry_max; make it shorter or equal", node)
         }
@@ -220,7 +302,8 @@ public enum ConfigLoader {
             for item in list {
                 let text = try reader.string(item, path: path)
                 guard let type = EventType(rawValue: text) else {
-                    throw reader.error(path, "'\(text)' is not an event type; use terminal, all, or a list of: \(known)", item)
+                    throw reader.error(
+                        path, "'\(text)' is not an event type; use terminal, all, or a list of: \(known)", item)
                 }
                 types.insert(type)
             }
@@ -232,7 +315,8 @@ public enum ConfigLoader {
         case "all": return .all
         default:
             if let type = EventType(rawValue: text) { return .types([type]) }
-            throw reader.error(path, "'\(text)' is not valid; use terminal, all, or a list of event types (\(known))", node)
+            throw reader.error(
+                path, "'\(text)' is not valid; use terminal, all, or a list of event types (\(known))", node)
         }
     }
 
@@ -243,7 +327,7 @@ public enum ConfigLoader {
 
 /// How much of the secrets a command reads. Only the daemon needs them; an operator's `jobwatch list`
 /// must work even where the service's credential files are not readable.
-public enum SecretLoading: Sendable {
+package enum SecretLoading: Sendable {
     /// Read every secret; a missing one is an error (the daemon).
     case read
     /// Read what this process can; `*_credential` secrets outside systemd are reported, not read (`config check`).
@@ -253,8 +337,8 @@ public enum SecretLoading: Sendable {
 }
 
 /// Standard Webhooks secrets: `whsec_` + base64; the HMAC key is the decoded bytes.
-public enum StandardWebhookKey {
-    public static func decode(_ secret: String) -> [UInt8]? {
+package enum StandardWebhookKey {
+    package static func decode(_ secret: String) -> [UInt8]? {
         guard secret.hasPrefix("whsec_") else { return nil }
         guard let data = Data(base64Encoded: String(secret.dropFirst(6))), !data.isEmpty else { return nil }
         return Array(data)

@@ -1,10 +1,12 @@
 /// Where the database lives (CONTRACT §1): `--db`, then `database:` in the configuration, then
 /// `$STATE_DIRECTORY/jobwatch.sqlite` (systemd), then `$XDG_STATE_HOME/jobwatch/jobwatch.sqlite`
 /// (default `~/.local/state/jobwatch/jobwatch.sqlite`).
-public enum DatabaseLocation {
-    public static let fileName = "jobwatch.sqlite"
+package enum DatabaseLocation {
+    package static let fileName = "jobwatch.sqlite"
 
-    public static func resolve(explicit: String?, configuration: Configuration, environment: [String: String]) -> String {
+    package static func resolve(
+        explicit: String?, configuration: Configuration, environment: [String: String]
+    ) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let configured = configuration.database { return configured }
         // systemd may pass several directories separated by ':'; the first is ours.

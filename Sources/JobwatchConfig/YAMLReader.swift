@@ -30,7 +30,9 @@ struct YAMLReader {
             guard let key = keyNode.scalar?.string else { throw error(path, "has a key that is not text", keyNode) }
             let keyPath = path.isEmpty ? key : "\(path).\(key)"
             if let known, !known.contains(key) {
-                throw error(keyPath, "is not a known key (known here: \(known.joined(separator: ", "))); check its spelling", keyNode)
+                throw error(
+                    keyPath, "is not a known key (known here: \(known.joined(separator: ", "))); check its spelling",
+                    keyNode)
             }
             if values[key] != nil { throw error(keyPath, "is given twice", keyNode) }
             values[key] = value
@@ -63,7 +65,10 @@ struct YAMLReader {
             throw error(path, "'\(text)' is not \(integer ? "a whole number" : "a number")", node)
         }
         guard range.contains(value) else {
-            throw error(path, "\(text) is out of range; use a value from \(format(range.lowerBound)) to \(format(range.upperBound))", node)
+            throw error(
+                path,
+                "\(text) is out of range; use a value from \(format(range.lowerBound)) to \(format(range.upperBound))",
+                node)
         }
         return value
     }
@@ -79,13 +84,16 @@ struct YAMLReader {
     /// `https://…`, or `http://` to a loopback address (simulators, tests).
     func url(_ node: Node, path: String) throws -> URL {
         let text = try nonEmptyString(node, path: path)
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        else {
             throw error(path, "'\(text)' is not a URL; write it like https://host/path", node)
         }
         switch scheme {
         case "https": return url
         case "http" where LoopbackAddress.isLoopback(host): return url
-        case "http": throw error(path, "uses plain http to \(host); use https (plain http is allowed only for loopback addresses)", node)
+        case "http":
+            throw error(
+                path, "uses plain http to \(host); use https (plain http is allowed only for loopback addresses)", node)
         default: throw error(path, "'\(text)' must start with https://", node)
         }
     }
@@ -100,7 +108,9 @@ struct YAMLReader {
     func secret(_ map: Mapping, key: String, path: String) throws -> Secret? {
         let given = secretKeys(key).filter { map[$0] != nil }
         if given.count > 1 {
-            throw error("\(path).\(given[1])", "conflicts with \(path).\(given[0]); give the secret one way only", map[given[1]])
+            throw error(
+                "\(path).\(given[1])", "conflicts with \(path).\(given[0]); give the secret one way only", map[given[1]]
+            )
         }
         guard let variant = given.first, let node = map[variant] else { return nil }
         let keyPath = "\(path).\(variant)"
@@ -118,18 +128,28 @@ struct YAMLReader {
             return Secret(value: try readSecretFile(text, keyPath: keyPath, node: node), origin: "file \(text)")
         case "\(key)_env":
             guard let value = environment[text], !value.isEmpty else {
-                throw error(keyPath, "names the environment variable \(text), which is not set or empty; export it or give the secret another way", node)
+                throw error(
+                    keyPath,
+                    "names the environment variable \(text), which is not set or empty; export it or give the secret another way",
+                    node)
             }
             return Secret(value: value, origin: "env \(text)")
         default:
             guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
                 if secrets == .readWhereAvailable {
-                    return Secret(value: "", origin: "credential \(text) (read by the service; $CREDENTIALS_DIRECTORY is not set here)")
+                    return Secret(
+                        value: "",
+                        origin: "credential \(text) (read by the service; $CREDENTIALS_DIRECTORY is not set here)")
                 }
-                throw error(keyPath, "needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run under systemd or use \(key)_file", node)
+                throw error(
+                    keyPath,
+                    "needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run under systemd or use \(key)_file",
+                    node)
             }
             if text.contains("/") { throw error(keyPath, "'\(text)' must be a credential name, not a path", node) }
-            return Secret(value: try readSecretFile("\(directory)/\(text)", keyPath: keyPath, node: node), origin: "credential \(text)")
+            return Secret(
+                value: try readSecretFile("\(directory)/\(text)", keyPath: keyPath, node: node),
+                origin: "credential \(text)")
         }
     }
 
@@ -137,7 +157,9 @@ struct YAMLReader {
     func secretList(_ map: Mapping, key: String, path: String) throws -> [Secret] {
         if let node = map[key], case .sequence(let list) = node {
             let others = secretKeys(key).dropFirst().filter { map[$0] != nil }
-            if let other = others.first { throw error("\(path).\(other)", "conflicts with \(path).\(key); give the secrets one way only", node) }
+            if let other = others.first {
+                throw error("\(path).\(other)", "conflicts with \(path).\(key); give the secrets one way only", node)
+            }
             return try list.enumerated().map { index, item in
                 Secret(value: try nonEmptyString(item, path: "\(path).\(key)[\(index)]"), origin: "inline")
             }
@@ -147,7 +169,9 @@ struct YAMLReader {
 
     private func readSecretFile(_ file: String, keyPath: String, node: Node) throws -> String {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw error(keyPath, "names \(file), which does not exist or cannot be read; check the path and its permissions", node)
+            throw error(
+                keyPath, "names \(file), which does not exist or cannot be read; check the path and its permissions",
+                node)
         }
         let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if value.isEmpty { throw error(keyPath, "names \(file), which is empty", node) }

@@ -1,19 +1,19 @@
 /// A per-account request pacer: a token bucket (GCRA) whose rate halves when the gateway throttles and
 /// recovers additively while requests succeed. Pure: the caller passes the clock and sleeps the delay.
-public struct AdaptiveRate: Sendable {
-    public private(set) var configuredPerSecond: Double
-    public private(set) var currentPerSecond: Double
+package struct AdaptiveRate: Sendable {
+    package private(set) var configuredPerSecond: Double
+    package private(set) var currentPerSecond: Double
     /// The theoretical arrival time of the next request, in milliseconds.
     private var nextSlotMillis: Double = 0
 
-    public init(perSecond: Double) {
+    package init(perSecond: Double) {
         configuredPerSecond = max(perSecond, 0.01)
         currentPerSecond = configuredPerSecond
     }
 
     /// Takes a slot and returns how long to wait before sending, in milliseconds.
     /// Up to one second's worth of requests may go at once after a quiet spell.
-    public mutating func reserve(nowMillis: Int64) -> Int64 {
+    package mutating func reserve(nowMillis: Int64) -> Int64 {
         let now = Double(nowMillis)
         let interval = 1000 / currentPerSecond
         let burstTolerance = interval * max(0, currentPerSecond.rounded(.down) - 1)
@@ -23,17 +23,17 @@ public struct AdaptiveRate: Sendable {
     }
 
     /// The gateway said 429: halve the rate (down to one request a minute at worst).
-    public mutating func recordThrottled() {
+    package mutating func recordThrottled() {
         currentPerSecond = max(currentPerSecond / 2, min(configuredPerSecond, 1.0 / 60))
     }
 
     /// A request went through: win back a twentieth of the configured rate.
-    public mutating func recordSuccess() {
+    package mutating func recordSuccess() {
         currentPerSecond = min(configuredPerSecond, currentPerSecond + configuredPerSecond / 20)
     }
 
     /// A new configured rate (on reload); a throttled account stays at its reduced rate if that is lower.
-    public mutating func reconfigure(perSecond: Double) {
+    package mutating func reconfigure(perSecond: Double) {
         configuredPerSecond = max(perSecond, 0.01)
         currentPerSecond = min(currentPerSecond, configuredPerSecond)
     }

@@ -1,14 +1,17 @@
 /// A CloudEvents 1.0 event in JSON structured mode (CONTRACT §3).
-public struct CloudEvent: Sendable, Encodable {
-    public var id: String
-    public var source: String
-    public var type: EventType
-    public var subject: String
-    public var timeMillis: Int64
-    public var sequence: Int64
-    public var data: EventData
+package struct CloudEvent: Sendable, Encodable {
+    package var id: String
+    package var source: String
+    package var type: EventType
+    package var subject: String
+    package var timeMillis: Int64
+    package var sequence: Int64
+    package var data: EventData
 
-    public init(id: String, source: String, type: EventType, subject: String, timeMillis: Int64, sequence: Int64, data: EventData) {
+    package init(
+        id: String, source: String, type: EventType, subject: String, timeMillis: Int64, sequence: Int64,
+        data: EventData
+    ) {
         self.id = id
         self.source = source
         self.type = type
@@ -19,7 +22,7 @@ public struct CloudEvent: Sendable, Encodable {
     }
 
     /// `jobwatch://HOSTNAME/ACCOUNT`.
-    public static func source(hostname: String, account: String) -> String {
+    package static func source(hostname: String, account: String) -> String {
         "jobwatch://\(hostname)/\(account)"
     }
 
@@ -27,7 +30,7 @@ public struct CloudEvent: Sendable, Encodable {
         case specversion, id, source, type, subject, time, sequence, datacontenttype, data
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode("1.0", forKey: .specversion)
         try c.encode(id, forKey: .id)
@@ -44,12 +47,12 @@ public struct CloudEvent: Sendable, Encodable {
 
 /// The `data` of every jobwatch event: the job record (without history), the status before the change,
 /// and the sub-job that changed (for `jobwatch.subjob.status_changed`).
-public struct EventData: Sendable, Encodable {
-    public var job: JobRecord
-    public var previousStatus: JobStatus?
-    public var subJob: SubJobSnapshot?
+package struct EventData: Sendable, Encodable {
+    package var job: JobRecord
+    package var previousStatus: JobStatus?
+    package var subJob: SubJobSnapshot?
 
-    public init(job: JobRecord, previousStatus: JobStatus?, subJob: SubJobSnapshot?) {
+    package init(job: JobRecord, previousStatus: JobStatus?, subJob: SubJobSnapshot?) {
         self.job = job
         self.previousStatus = previousStatus
         self.subJob = subJob
@@ -57,7 +60,7 @@ public struct EventData: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey { case job, previousStatus = "previous_status", subJob = "sub_job" }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(job, forKey: .job)
         try c.encode(previousStatus, forKey: .previousStatus)
@@ -66,12 +69,12 @@ public struct EventData: Sendable, Encodable {
 }
 
 /// An event decided by the domain logic, before the store gives it an id and a sequence.
-public struct PendingEvent: Sendable, Hashable {
-    public var type: EventType
-    public var previousStatus: JobStatus?
-    public var subJob: SubJobSnapshot?
+package struct PendingEvent: Sendable, Hashable {
+    package var type: EventType
+    package var previousStatus: JobStatus?
+    package var subJob: SubJobSnapshot?
 
-    public init(type: EventType, previousStatus: JobStatus? = nil, subJob: SubJobSnapshot? = nil) {
+    package init(type: EventType, previousStatus: JobStatus? = nil, subJob: SubJobSnapshot? = nil) {
         self.type = type
         self.previousStatus = previousStatus
         self.subJob = subJob

@@ -3,9 +3,9 @@
 /// Accepted: RFC 3339 with any number of fraction digits and `Z` or an offset (`2024-05-20T10:39:49.61Z`),
 /// the same without a zone (taken as UTC, as the API documents say), a space instead of `T`, and the old
 /// IMS format `04-Jun-2015 18:11:06:586`. Hand-written so that it is fast, locale-free and never throws.
-public enum CloudTime {
+package enum CloudTime {
     /// The normalized text, the raw text when it cannot be parsed, nil when absent or blank.
-    public static func normalize(_ raw: String?) -> String? {
+    package static func normalize(_ raw: String?) -> String? {
         guard let raw else { return nil }
         let trimmed = String(raw.trimmingWhitespace())
         if trimmed.isEmpty { return nil }
@@ -14,13 +14,13 @@ public enum CloudTime {
     }
 
     /// Milliseconds since 1970 for a parseable time, nil otherwise.
-    public static func parseMillis(_ text: String) -> Int64? {
+    package static func parseMillis(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         return parseRFC3339(bytes) ?? parseLegacyIMS(bytes)
     }
 
     /// `yyyy-MM-ddTHH:mm:ss.SSSZ` for milliseconds since 1970.
-    public static func format(millis: Int64) -> String {
+    package static func format(millis: Int64) -> String {
         let days = floorDiv(millis, 86_400_000)
         let msOfDay = millis - days * 86_400_000
         let (y, m, d) = civil(fromDays: days)
@@ -29,7 +29,7 @@ public enum CloudTime {
     }
 
     /// `yyyyMMddTHHmmssZ`, the `X-Sdk-Date` form.
-    public static func sdkDate(millis: Int64) -> String {
+    package static func sdkDate(millis: Int64) -> String {
         let iso = format(millis: millis)
         let digits = iso.prefix(19).filter { $0 != "-" && $0 != ":" }
         return digits + "Z"
@@ -90,7 +90,9 @@ public enum CloudTime {
         return compose(y, Int64(index + 1), d, h, mi, s, ms)
     }
 
-    private static func compose(_ y: Int64, _ mo: Int64, _ d: Int64, _ h: Int64, _ mi: Int64, _ s: Int64, _ ms: Int64) -> Int64? {
+    private static func compose(
+        _ y: Int64, _ mo: Int64, _ d: Int64, _ h: Int64, _ mi: Int64, _ s: Int64, _ ms: Int64
+    ) -> Int64? {
         guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         return days(fromCivil: y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms
     }

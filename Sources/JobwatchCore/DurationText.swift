@@ -1,7 +1,7 @@
 /// Durations as users write them: `500ms`, `5s`, `10m`, `72h`, `3d`, or a sum such as `1h30m`.
-public enum DurationText {
+package enum DurationText {
     /// Milliseconds for a duration text, nil when it is malformed, negative or zero-length.
-    public static func parseMillis(_ text: String) -> Int64? {
+    package static func parseMillis(_ text: String) -> Int64? {
         let input = Array(text.trimmingWhitespace().lowercased().utf8)
         guard !input.isEmpty else { return nil }
         var total: Int64 = 0
@@ -43,7 +43,7 @@ public enum DurationText {
     }
 
     /// The shortest exact text for milliseconds: `1500` → `1500ms`, `90000` → `90s`, `7200000` → `2h`.
-    public static func format(millis: Int64) -> String {
+    package static func format(millis: Int64) -> String {
         for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
         where millis >= size && millis % size == 0 {
             return "\(millis / size)\(unit)"
@@ -52,9 +52,11 @@ public enum DurationText {
     }
 
     /// A rounded human reading: `42s`, `3m12s`, `1h05m`, `2d03h`.
-    public static func human(millis: Int64) -> String {
+    package static func human(millis: Int64) -> String {
         let seconds = max(0, millis / 1000)
-        if seconds < 60 { return millis < 10_000 && millis % 1000 != 0 ? String(format1: Double(millis) / 1000) + "s" : "\(seconds)s" }
+        if seconds < 60 {
+            return millis < 10_000 && millis % 1000 != 0 ? String(format1: Double(millis) / 1000) + "s" : "\(seconds)s"
+        }
         if seconds < 3600 { return "\(seconds / 60)m\(twoDigits(seconds % 60))s" }
         if seconds < 86_400 { return "\(seconds / 3600)h\(twoDigits((seconds / 60) % 60))m" }
         return "\(seconds / 86_400)d\(twoDigits((seconds / 3600) % 24))h"

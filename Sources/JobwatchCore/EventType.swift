@@ -1,5 +1,5 @@
 /// The CloudEvents `type`s jobwatch emits (CONTRACT §3).
-public enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
+package enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
     case registered = "jobwatch.job.registered"
     case statusChanged = "jobwatch.job.status_changed"
     case progress = "jobwatch.job.progress"
@@ -10,7 +10,7 @@ public enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
     case expired = "jobwatch.job.expired"
     case notFound = "jobwatch.job.not_found"
 
-    public var isTerminal: Bool {
+    package var isTerminal: Bool {
         switch self {
         case .succeeded, .failed, .abnormal, .expired, .notFound: return true
         case .registered, .statusChanged, .progress, .subJobStatusChanged: return false
@@ -18,7 +18,7 @@ public enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
     }
 
     /// The terminal event for a terminal job status.
-    public static func terminal(for status: JobStatus) -> EventType? {
+    package static func terminal(for status: JobStatus) -> EventType? {
         switch status {
         case .success: return .succeeded
         case .fail: return .failed
@@ -29,12 +29,12 @@ public enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
 }
 
 /// Which events a sink receives: `terminal` (the default), `all`, or a list of types.
-public enum EventFilter: Sendable, Hashable {
+package enum EventFilter: Sendable, Hashable {
     case terminal
     case all
     case types(Set<EventType>)
 
-    public func matches(_ type: EventType) -> Bool {
+    package func matches(_ type: EventType) -> Bool {
         switch self {
         case .terminal: return type.isTerminal
         case .all: return true
@@ -42,7 +42,7 @@ public enum EventFilter: Sendable, Hashable {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .terminal: return "terminal"
         case .all: return "all"
@@ -52,18 +52,19 @@ public enum EventFilter: Sendable, Hashable {
 }
 
 /// A sink as event routing sees it: a name and what it subscribes to.
-public struct SinkSubscription: Sendable, Hashable {
-    public var name: String
-    public var filter: EventFilter
+package struct SinkSubscription: Sendable, Hashable {
+    package var name: String
+    package var filter: EventFilter
 
-    public init(name: String, filter: EventFilter) {
+    package init(name: String, filter: EventFilter) {
         self.name = name
         self.filter = filter
     }
 
     /// The sinks that receive an event of `type` for a job registered with `jobSinks`
     /// (`nil`: every sink that subscribes to the type; `register --sink` narrows it).
-    public static func recipients(of type: EventType, jobSinks: [String]?, among sinks: [SinkSubscription]) -> [String] {
+    package static func recipients(of type: EventType, jobSinks: [String]?, among sinks: [SinkSubscription]) -> [String]
+    {
         sinks.filter { sink in
             sink.filter.matches(type) && (jobSinks.map { $0.contains(sink.name) } ?? true)
         }.map(\.name)

@@ -1,5 +1,5 @@
 /// The three Huawei Cloud "GET the job" APIs that jobwatch can track.
-public enum JobAPI: String, CaseIterable, Codable, Sendable, Hashable {
+package enum JobAPI: String, CaseIterable, Codable, Sendable, Hashable {
     /// IMS `GET /v1/cloudimages/job/{job_id}` (ShowJobProgress); no project id in the path.
     case ims
     /// IMS `GET /v1/{project_id}/jobs/{job_id}` (ShowJob); the only job API on Huawei Cloud Stack.
@@ -8,13 +8,13 @@ public enum JobAPI: String, CaseIterable, Codable, Sendable, Hashable {
     case workspace
 
     /// Whether the request path carries a project id, so registration must know one.
-    public var needsProjectID: Bool { self != .ims }
+    package var needsProjectID: Bool { self != .ims }
 
     /// The service whose endpoint serves this API.
-    public var service: CloudService { self == .workspace ? .workspace : .ims }
+    package var service: CloudService { self == .workspace ? .workspace : .ims }
 
     /// The request path for a job, with each segment taken verbatim (ids are validated at registration).
-    public func path(jobID: String, projectID: String?) -> String {
+    package func path(jobID: String, projectID: String?) -> String {
         switch self {
         case .ims: return "/v1/cloudimages/job/\(jobID)"
         case .imsProject: return "/v1/\(projectID ?? "")/jobs/\(jobID)"
@@ -22,11 +22,11 @@ public enum JobAPI: String, CaseIterable, Codable, Sendable, Hashable {
         }
     }
 
-    public static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    package static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// A Huawei Cloud service endpoint family.
-public enum CloudService: String, CaseIterable, Codable, Sendable, Hashable {
+package enum CloudService: String, CaseIterable, Codable, Sendable, Hashable {
     case ims
     case workspace
     case iam

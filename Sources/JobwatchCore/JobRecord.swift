@@ -1,43 +1,44 @@
 /// The job record of CONTRACT §2, as `show --json`, `list --json`, `register --json` and event data print it.
-public struct JobRecord: Sendable, Hashable, Encodable {
-    public var jobID: String
-    public var api: JobAPI
-    public var account: String
-    public var region: String?
-    public var projectID: String?
-    public var jobType: String?
+package struct JobRecord: Sendable, Hashable, Encodable {
+    package var jobID: String
+    package var api: JobAPI
+    package var account: String
+    package var region: String?
+    package var projectID: String?
+    package var jobType: String?
     /// `UNKNOWN` until the first poll answers; `provider_status` stays null until then.
-    public var status: JobStatus
-    public var providerStatus: String?
-    public var tracking: Tracking
-    public var progress: Double?
-    public var currentTask: String?
-    public var beginTime: String?
-    public var endTime: String?
-    public var errorCode: String?
-    public var failReason: String?
-    public var imageID: String?
-    public var imageName: String?
-    public var entities: JSONValue?
-    public var labels: [String: String]
-    public var registeredAtMillis: Int64
-    public var lastPolledAtMillis: Int64?
-    public var nextPollAtMillis: Int64?
-    public var polls: Int
-    public var subJobs: [SubJobSnapshot]
+    package var status: JobStatus
+    package var providerStatus: String?
+    package var tracking: Tracking
+    package var progress: Double?
+    package var currentTask: String?
+    package var beginTime: String?
+    package var endTime: String?
+    package var errorCode: String?
+    package var failReason: String?
+    package var imageID: String?
+    package var imageName: String?
+    package var entities: JSONValue?
+    package var labels: [String: String]
+    package var registeredAtMillis: Int64
+    package var lastPolledAtMillis: Int64?
+    package var nextPollAtMillis: Int64?
+    package var polls: Int
+    package var subJobs: [SubJobSnapshot]
 
     // Shown by the human views, not part of the JSON contract.
-    public var sinks: [String]?
-    public var deadlineAtMillis: Int64?
-    public var lastError: String?
+    package var sinks: [String]?
+    package var deadlineAtMillis: Int64?
+    package var lastError: String?
 
-    public init(
+    package init(
         jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, jobType: String? = nil,
         status: JobStatus = .unknown, providerStatus: String? = nil, tracking: Tracking = .active,
         progress: Double? = nil, currentTask: String? = nil, beginTime: String? = nil, endTime: String? = nil,
         errorCode: String? = nil, failReason: String? = nil, imageID: String? = nil, imageName: String? = nil,
         entities: JSONValue? = nil, labels: [String: String] = [:], registeredAtMillis: Int64,
-        lastPolledAtMillis: Int64? = nil, nextPollAtMillis: Int64? = nil, polls: Int = 0, subJobs: [SubJobSnapshot] = [],
+        lastPolledAtMillis: Int64? = nil, nextPollAtMillis: Int64? = nil, polls: Int = 0,
+        subJobs: [SubJobSnapshot] = [],
         sinks: [String]? = nil, deadlineAtMillis: Int64? = nil, lastError: String? = nil
     ) {
         self.jobID = jobID
@@ -70,7 +71,7 @@ public struct JobRecord: Sendable, Hashable, Encodable {
     }
 
     /// Takes over everything a poll observed.
-    public mutating func apply(_ snapshot: JobSnapshot) {
+    package mutating func apply(_ snapshot: JobSnapshot) {
         jobType = snapshot.jobType ?? jobType
         status = snapshot.status
         providerStatus = snapshot.providerStatus
@@ -87,7 +88,7 @@ public struct JobRecord: Sendable, Hashable, Encodable {
     }
 
     /// The last observed state as a snapshot, for diffing against the next poll; nil before the first poll.
-    public var lastSnapshot: JobSnapshot? {
+    package var lastSnapshot: JobSnapshot? {
         guard providerStatus != nil || polls > 0 && status != .unknown else { return nil }
         return JobSnapshot(
             jobID: jobID, jobType: jobType, status: status, providerStatus: providerStatus, progress: progress,
@@ -103,7 +104,7 @@ public struct JobRecord: Sendable, Hashable, Encodable {
         case lastPolledAt = "last_polled_at", nextPollAt = "next_poll_at", polls, subJobs = "sub_jobs"
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(jobID, forKey: .jobID)
         try c.encode(api, forKey: .api)
@@ -133,16 +134,16 @@ public struct JobRecord: Sendable, Hashable, Encodable {
 }
 
 /// One row of a job's history (`show --json` → `history`).
-public struct HistoryEntry: Sendable, Hashable, Encodable {
-    public var atMillis: Int64
-    public var subJobID: String?
-    public var from: JobStatus?
-    public var to: JobStatus
-    public var providerStatus: String?
-    public var progress: Double?
-    public var currentTask: String?
+package struct HistoryEntry: Sendable, Hashable, Encodable {
+    package var atMillis: Int64
+    package var subJobID: String?
+    package var from: JobStatus?
+    package var to: JobStatus
+    package var providerStatus: String?
+    package var progress: Double?
+    package var currentTask: String?
 
-    public init(atMillis: Int64, transition: Transition) {
+    package init(atMillis: Int64, transition: Transition) {
         self.atMillis = atMillis
         subJobID = transition.subJobID
         from = transition.from
@@ -157,7 +158,7 @@ public struct HistoryEntry: Sendable, Hashable, Encodable {
         case currentTask = "current_task"
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(CloudTime.format(millis: atMillis), forKey: .at)
         try c.encode(subJobID, forKey: .subJobID)
@@ -170,18 +171,18 @@ public struct HistoryEntry: Sendable, Hashable, Encodable {
 }
 
 /// `show --json`: the record plus its history.
-public struct JobRecordWithHistory: Encodable, Sendable {
-    public var record: JobRecord
-    public var history: [HistoryEntry]
+package struct JobRecordWithHistory: Encodable, Sendable {
+    package var record: JobRecord
+    package var history: [HistoryEntry]
 
-    public init(record: JobRecord, history: [HistoryEntry]) {
+    package init(record: JobRecord, history: [HistoryEntry]) {
         self.record = record
         self.history = history
     }
 
     enum CodingKeys: String, CodingKey { case history }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         try record.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(history, forKey: .history)

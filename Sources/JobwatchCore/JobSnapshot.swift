@@ -1,25 +1,25 @@
 /// What one successful poll says about a job, normalized across the three APIs (CONTRACT §2).
-public struct JobSnapshot: Sendable, Hashable {
-    public var jobID: String
-    public var jobType: String?
-    public var status: JobStatus
+package struct JobSnapshot: Sendable, Hashable {
+    package var jobID: String
+    package var jobType: String?
+    package var status: JobStatus
     /// The status string exactly as the cloud sent it.
-    public var providerStatus: String?
+    package var providerStatus: String?
     /// `entities.process_percent`, a fraction 0...1.
-    public var progress: Double?
-    public var currentTask: String?
+    package var progress: Double?
+    package var currentTask: String?
     /// ISO 8601 UTC with milliseconds when parseable, the raw text otherwise, nil when absent or empty.
-    public var beginTime: String?
-    public var endTime: String?
-    public var errorCode: String?
-    public var failReason: String?
-    public var imageID: String?
-    public var imageName: String?
+    package var beginTime: String?
+    package var endTime: String?
+    package var errorCode: String?
+    package var failReason: String?
+    package var imageID: String?
+    package var imageName: String?
     /// The raw `entities` object of the response (IMS), kept for users who need more than the summary.
-    public var entities: JSONValue?
-    public var subJobs: [SubJobSnapshot]
+    package var entities: JSONValue?
+    package var subJobs: [SubJobSnapshot]
 
-    public init(
+    package init(
         jobID: String, jobType: String? = nil, status: JobStatus, providerStatus: String?,
         progress: Double? = nil, currentTask: String? = nil, beginTime: String? = nil, endTime: String? = nil,
         errorCode: String? = nil, failReason: String? = nil, imageID: String? = nil, imageName: String? = nil,
@@ -43,21 +43,21 @@ public struct JobSnapshot: Sendable, Hashable {
 }
 
 /// One sub-job: IMS `entities.sub_jobs_result[]` (or an id only listed in `sub_jobs_list`), Workspace `sub_jobs[]`.
-public struct SubJobSnapshot: Sendable, Hashable, Codable {
-    public var jobID: String
-    public var jobType: String?
-    public var status: JobStatus
-    public var providerStatus: String?
-    public var beginTime: String?
-    public var endTime: String?
-    public var errorCode: String?
-    public var failReason: String?
-    public var imageID: String?
-    public var imageName: String?
-    public var resourceID: String?
-    public var resourceName: String?
+package struct SubJobSnapshot: Sendable, Hashable, Codable {
+    package var jobID: String
+    package var jobType: String?
+    package var status: JobStatus
+    package var providerStatus: String?
+    package var beginTime: String?
+    package var endTime: String?
+    package var errorCode: String?
+    package var failReason: String?
+    package var imageID: String?
+    package var imageName: String?
+    package var resourceID: String?
+    package var resourceName: String?
 
-    public init(
+    package init(
         jobID: String, jobType: String? = nil, status: JobStatus, providerStatus: String?,
         beginTime: String? = nil, endTime: String? = nil, errorCode: String? = nil, failReason: String? = nil,
         imageID: String? = nil, imageName: String? = nil, resourceID: String? = nil, resourceName: String? = nil
@@ -83,7 +83,7 @@ public struct SubJobSnapshot: Sendable, Hashable, Codable {
     }
 
     // Absent values are written as explicit nulls: the contract's records always carry every key.
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(jobID, forKey: .jobID)
         try c.encode(jobType, forKey: .jobType)

@@ -1,5 +1,5 @@
 /// The normalized status of a job or sub-job (CONTRACT §2).
-public enum JobStatus: String, CaseIterable, Codable, Sendable, Hashable {
+package enum JobStatus: String, CaseIterable, Codable, Sendable, Hashable {
     case initial = "INIT"
     case running = "RUNNING"
     case success = "SUCCESS"
@@ -8,7 +8,7 @@ public enum JobStatus: String, CaseIterable, Codable, Sendable, Hashable {
     case unknown = "UNKNOWN"
 
     /// SUCCESS, FAIL and ABNORMAL end a job (and a sub-job); nothing changes after them.
-    public var isTerminal: Bool {
+    package var isTerminal: Bool {
         switch self {
         case .success, .fail, .abnormal: return true
         case .initial, .running, .unknown: return false
@@ -20,7 +20,7 @@ public enum JobStatus: String, CaseIterable, Codable, Sendable, Hashable {
     /// IMS sends INIT/RUNNING/SUCCESS/FAIL; Workspace sends WAITING/RUNNING/SUCCESS/FAILED and, for
     /// sub-jobs, ABNORMAL/ROLLBACK/ABORTING. A rollback or an abort is still work in progress, so it is
     /// RUNNING until the cloud gives its verdict. Anything else is UNKNOWN and polling continues.
-    public init(provider: String, api: JobAPI) {
+    package init(provider: String, api: JobAPI) {
         let value = provider.trimmingWhitespace().uppercased()
         switch api {
         case .ims, .imsProject:
@@ -45,7 +45,7 @@ public enum JobStatus: String, CaseIterable, Codable, Sendable, Hashable {
 }
 
 /// Whether jobwatch still polls a job, and if not, why it stopped (CONTRACT §2).
-public enum Tracking: String, CaseIterable, Codable, Sendable, Hashable {
+package enum Tracking: String, CaseIterable, Codable, Sendable, Hashable {
     case active
     /// A terminal status was seen.
     case done

@@ -1,6 +1,6 @@
 /// Loopback hosts: the only places plain http may go (simulators, tests).
-public enum LoopbackAddress {
-    public static func isLoopback(_ host: String) -> Bool {
+package enum LoopbackAddress {
+    package static func isLoopback(_ host: String) -> Bool {
         var bare = host.lowercased()
         if bare.hasPrefix("["), bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
         if bare == "localhost" || bare == "::1" { return true }

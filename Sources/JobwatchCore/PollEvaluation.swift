@@ -1,13 +1,13 @@
 /// The poller's per-job counters that shape its schedule; stored with the job so a restart resumes them.
-public struct SchedulingState: Sendable, Hashable {
+package struct SchedulingState: Sendable, Hashable {
     /// Polls in a row that saw nothing new (grows the interval).
-    public var unchangedPolls: Int
+    package var unchangedPolls: Int
     /// Failed requests in a row (grows the error backoff).
-    public var failures: Int
+    package var failures: Int
     /// 404s in a row (ends tracking at `not_found_after`).
-    public var notFoundStreak: Int
+    package var notFoundStreak: Int
 
-    public init(unchangedPolls: Int = 0, failures: Int = 0, notFoundStreak: Int = 0) {
+    package init(unchangedPolls: Int = 0, failures: Int = 0, notFoundStreak: Int = 0) {
         self.unchangedPolls = unchangedPolls
         self.failures = failures
         self.notFoundStreak = notFoundStreak
@@ -15,7 +15,7 @@ public struct SchedulingState: Sendable, Hashable {
 }
 
 /// What one poll of a job came back with, as the poller classifies it.
-public enum PollResult: Sendable {
+package enum PollResult: Sendable {
     case snapshot(JobSnapshot, rawBody: String)
     case throttled(retryAfterMillis: Int64?, message: String)
     case unauthorized(message: String)
@@ -25,31 +25,31 @@ public enum PollResult: Sendable {
 }
 
 /// The settings that shape how a poll result is turned into the next state.
-public struct PollSettings: Sendable, Hashable {
-    public var policy: PollPolicy
-    public var notFoundAfter: Int
+package struct PollSettings: Sendable, Hashable {
+    package var policy: PollPolicy
+    package var notFoundAfter: Int
 
-    public init(policy: PollPolicy, notFoundAfter: Int) {
+    package init(policy: PollPolicy, notFoundAfter: Int) {
         self.policy = policy
         self.notFoundAfter = notFoundAfter
     }
 }
 
 /// Everything one poll changes, decided before anything is written; the store applies it in one transaction.
-public struct PollUpdate: Sendable {
-    public var record: JobRecord
-    public var scheduling: SchedulingState
-    public var transitions: [Transition]
-    public var events: [PendingEvent]
+package struct PollUpdate: Sendable {
+    package var record: JobRecord
+    package var scheduling: SchedulingState
+    package var transitions: [Transition]
+    package var events: [PendingEvent]
     /// False when only scheduling fields move (an unchanged poll, a failed request).
-    public var stateChanged: Bool
+    package var stateChanged: Bool
     /// The raw body of the response, kept with the job when its state changed.
-    public var rawResponse: String?
+    package var rawResponse: String?
 }
 
 /// Turns a poll result into the job's next state, history rows, events and schedule. Pure.
-public enum PollEvaluation {
-    public static func evaluate<R: RandomNumberGenerator>(
+package enum PollEvaluation {
+    package static func evaluate<R: RandomNumberGenerator>(
         record: JobRecord, scheduling: SchedulingState, result: PollResult, nowMillis: Int64, settings: PollSettings,
         random: inout R
     ) -> PollUpdate {
@@ -57,7 +57,8 @@ public enum PollEvaluation {
         next.polls += 1
         next.lastPolledAtMillis = nowMillis
         var state = scheduling
-        var update = PollUpdate(record: next, scheduling: state, transitions: [], events: [], stateChanged: false, rawResponse: nil)
+        var update = PollUpdate(
+            record: next, scheduling: state, transitions: [], events: [], stateChanged: false, rawResponse: nil)
         let policy = settings.policy
 
         switch result {
@@ -68,7 +69,9 @@ public enum PollEvaluation {
             next.lastError = nil
             state.failures = 0
             state.notFoundStreak = 0
-            state.unchangedPolls = TransitionDiff.resetsBackoff(transitions, previous: previous, current: snapshot) ? 0 : state.unchangedPolls + 1
+            state.unchangedPolls =
+                TransitionDiff.resetsBackoff(transitions, previous: previous, current: snapshot)
+                ? 0 : state.unchangedPolls + 1
             update.transitions = transitions
             update.events = events(for: transitions, in: snapshot)
             update.stateChanged = previous != snapshot || record.lastError != nil
@@ -79,14 +82,16 @@ public enum PollEvaluation {
             } else {
                 let delay = PollSchedule.nextPollDelay(
                     policy, unchangedPolls: state.unchangedPolls, progress: snapshot.progress,
-                    beginMillis: snapshot.beginTime.flatMap(CloudTime.parseMillis), nowMillis: nowMillis, random: &random)
+                    beginMillis: snapshot.beginTime.flatMap(CloudTime.parseMillis), nowMillis: nowMillis,
+                    random: &random)
                 next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
             }
 
         case .throttled(let retryAfter, let message):
             state.failures += 1
             next.lastError = message
-            let delay = PollSchedule.throttledDelay(policy, retryAfterMillis: retryAfter, failures: state.failures, random: &random)
+            let delay = PollSchedule.throttledDelay(
+                policy, retryAfterMillis: retryAfter, failures: state.failures, random: &random)
             next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
 
         case .unauthorized(let message):
@@ -119,7 +124,7 @@ public enum PollEvaluation {
     }
 
     /// The deadline passed before a verdict: tracking ends as `expired`.
-    public static func expire(record: JobRecord, scheduling: SchedulingState, nowMillis: Int64) -> PollUpdate {
+    package static func expire(record: JobRecord, scheduling: SchedulingState, nowMillis: Int64) -> PollUpdate {
         var next = record
         next.tracking = .expired
         next.nextPollAtMillis = nil
@@ -129,14 +134,15 @@ public enum PollEvaluation {
     }
 
     /// The events a poll's transitions create: one per sub-job change, then the job's own.
-    public static func events(for transitions: [Transition], in snapshot: JobSnapshot) -> [PendingEvent] {
+    package static func events(for transitions: [Transition], in snapshot: JobSnapshot) -> [PendingEvent] {
         transitions.map { transition in
             switch transition.kind {
             case .subJobStatus:
                 let sub = snapshot.subJobs.first { $0.jobID == transition.subJobID }
                 return PendingEvent(type: .subJobStatusChanged, previousStatus: transition.from, subJob: sub)
             case .jobStatus:
-                return PendingEvent(type: EventType.terminal(for: transition.to) ?? .statusChanged, previousStatus: transition.from)
+                return PendingEvent(
+                    type: EventType.terminal(for: transition.to) ?? .statusChanged, previousStatus: transition.from)
             case .jobProgress:
                 return PendingEvent(type: .progress, previousStatus: transition.from)
             }

@@ -1,12 +1,13 @@
 /// The polling policy of CONTRACT §4 `polling:` in milliseconds.
-public struct PollPolicy: Sendable, Hashable {
-    public var initialMillis: Int64
-    public var maxMillis: Int64
-    public var multiplier: Double
+package struct PollPolicy: Sendable, Hashable {
+    package var initialMillis: Int64
+    package var maxMillis: Int64
+    package var multiplier: Double
     /// ±fraction applied to every planned interval, so that jobs registered together spread out.
-    public var jitter: Double
+    package var jitter: Double
 
-    public init(initialMillis: Int64 = 5000, maxMillis: Int64 = 60_000, multiplier: Double = 1.5, jitter: Double = 0.2) {
+    package init(initialMillis: Int64 = 5000, maxMillis: Int64 = 60_000, multiplier: Double = 1.5, jitter: Double = 0.2)
+    {
         self.initialMillis = initialMillis
         self.maxMillis = maxMillis
         self.multiplier = multiplier
@@ -18,9 +19,9 @@ public struct PollPolicy: Sendable, Hashable {
 ///
 /// Two policies, kept apart as Google's long-running operations keep them: "not done yet" grows the
 /// interval geometrically, while "the request failed" backs off exponentially with full jitter.
-public enum PollSchedule {
+package enum PollSchedule {
     /// The base interval after `unchangedPolls` polls in a row that saw nothing new, before jitter.
-    public static func baseInterval(_ policy: PollPolicy, unchangedPolls: Int) -> Int64 {
+    package static func baseInterval(_ policy: PollPolicy, unchangedPolls: Int) -> Int64 {
         var interval = Double(policy.initialMillis)
         let cap = Double(max(policy.maxMillis, policy.initialMillis))
         for _ in 0..<max(0, unchangedPolls) {
@@ -31,7 +32,7 @@ public enum PollSchedule {
     }
 
     /// Milliseconds until the job should finish, by a linear estimate from its begin time and progress.
-    public static func predictedRemaining(progress: Double?, beginMillis: Int64?, nowMillis: Int64) -> Int64? {
+    package static func predictedRemaining(progress: Double?, beginMillis: Int64?, nowMillis: Int64) -> Int64? {
         guard let progress, let beginMillis, progress > 0, progress < 1 else { return nil }
         let elapsed = Double(nowMillis - beginMillis)
         guard elapsed > 0 else { return nil }
@@ -43,7 +44,7 @@ public enum PollSchedule {
     /// The jittered geometric interval, but never later than the predicted completion: a job that says it
     /// is 90 % done after 9 minutes is looked at again around the 10-minute mark, not a whole `max` later.
     /// Never earlier than the initial interval, whatever the estimate says.
-    public static func nextPollDelay<R: RandomNumberGenerator>(
+    package static func nextPollDelay<R: RandomNumberGenerator>(
         _ policy: PollPolicy, unchangedPolls: Int, progress: Double?, beginMillis: Int64?, nowMillis: Int64,
         random: inout R
     ) -> Int64 {
@@ -58,7 +59,9 @@ public enum PollSchedule {
 
     /// The delay after the `failures`-th failed request in a row (1 = the first): full jitter between one
     /// second and min(4 × max interval, 1 s × 2^(failures-1)).
-    public static func errorDelay<R: RandomNumberGenerator>(_ policy: PollPolicy, failures: Int, random: inout R) -> Int64 {
+    package static func errorDelay<R: RandomNumberGenerator>(
+        _ policy: PollPolicy, failures: Int, random: inout R
+    ) -> Int64 {
         let floor: Int64 = 1000
         let cap = max(floor, 4 * policy.maxMillis)
         let exponent = min(max(failures - 1, 0), 40)
@@ -68,7 +71,7 @@ public enum PollSchedule {
 
     /// After HTTP 429: the server's Retry-After when it sent one, else at least five seconds (Huawei advises
     /// retrying after 2–5 s) and more as throttling persists.
-    public static func throttledDelay<R: RandomNumberGenerator>(
+    package static func throttledDelay<R: RandomNumberGenerator>(
         _ policy: PollPolicy, retryAfterMillis: Int64?, failures: Int, random: inout R
     ) -> Int64 {
         if let retryAfterMillis, retryAfterMillis > 0 { return retryAfterMillis }
@@ -77,14 +80,14 @@ public enum PollSchedule {
 
     /// How long an account's polling pauses after the gateway rejected its credentials: the gateway locks
     /// an AK for five minutes after five signature failures, so hammering it only prolongs the outage.
-    public static let unauthorizedPauseMillis: Int64 = 5 * 60 * 1000
+    package static let unauthorizedPauseMillis: Int64 = 5 * 60 * 1000
 }
 
 /// A small deterministic generator (SplitMix64) for tests, simulations and benchmarks.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,6 +1,6 @@
 /// One observed change of a job or of one of its sub-jobs: a row of the history and the seed of an event.
-public struct Transition: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
+package struct Transition: Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         /// The job's status (normalized or as the cloud spells it) changed, or was first observed.
         case jobStatus
         /// Only the job's progress or current task moved.
@@ -9,15 +9,15 @@ public struct Transition: Sendable, Hashable {
         case subJobStatus
     }
 
-    public var kind: Kind
-    public var subJobID: String?
-    public var from: JobStatus?
-    public var to: JobStatus
-    public var providerStatus: String?
-    public var progress: Double?
-    public var currentTask: String?
+    package var kind: Kind
+    package var subJobID: String?
+    package var from: JobStatus?
+    package var to: JobStatus
+    package var providerStatus: String?
+    package var progress: Double?
+    package var currentTask: String?
 
-    public init(
+    package init(
         kind: Kind, subJobID: String? = nil, from: JobStatus?, to: JobStatus, providerStatus: String?,
         progress: Double? = nil, currentTask: String? = nil
     ) {
@@ -33,8 +33,8 @@ public struct Transition: Sendable, Hashable {
 
 /// Compares two snapshots of one job and lists what changed, sub-jobs first, then the job itself,
 /// so that a history reads in the order things settle (the sub-job ends, then its parent).
-public enum TransitionDiff {
-    public static func transitions(from previous: JobSnapshot?, to current: JobSnapshot) -> [Transition] {
+package enum TransitionDiff {
+    package static func transitions(from previous: JobSnapshot?, to current: JobSnapshot) -> [Transition] {
         var result: [Transition] = []
         let previousSubJobs = Dictionary(
             (previous?.subJobs ?? []).map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -50,12 +50,14 @@ public enum TransitionDiff {
         if previous == nil || previous?.status != current.status || previous?.providerStatus != current.providerStatus {
             result.append(
                 Transition(
-                    kind: .jobStatus, from: previous?.status, to: current.status, providerStatus: current.providerStatus,
+                    kind: .jobStatus, from: previous?.status, to: current.status,
+                    providerStatus: current.providerStatus,
                     progress: current.progress, currentTask: current.currentTask))
         } else if previous?.progress != current.progress || previous?.currentTask != current.currentTask {
             result.append(
                 Transition(
-                    kind: .jobProgress, from: current.status, to: current.status, providerStatus: current.providerStatus,
+                    kind: .jobProgress, from: current.status, to: current.status,
+                    providerStatus: current.providerStatus,
                     progress: current.progress, currentTask: current.currentTask))
         }
         return result
@@ -64,7 +66,8 @@ public enum TransitionDiff {
     /// Whether the schedule should start again from the initial interval: something other than steady
     /// progress moved. Progress alone feeds the completion estimate instead (see `PollSchedule`), otherwise
     /// a job that reports progress on every poll would be polled at the initial interval for its whole life.
-    public static func resetsBackoff(_ transitions: [Transition], previous: JobSnapshot?, current: JobSnapshot) -> Bool {
+    package static func resetsBackoff(_ transitions: [Transition], previous: JobSnapshot?, current: JobSnapshot) -> Bool
+    {
         transitions.contains { $0.kind != .jobProgress } || previous?.currentTask != current.currentTask
     }
 }

@@ -1,6 +1,6 @@
 /// Time-ordered UUIDs (RFC 9562 version 7) for event ids: unique, and sortable by creation time.
-public enum UUIDv7 {
-    public static func make<R: RandomNumberGenerator>(millis: Int64, random: inout R) -> String {
+package enum UUIDv7 {
+    package static func make<R: RandomNumberGenerator>(millis: Int64, random: inout R) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
         let time = UInt64(max(0, millis))
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: time >> (8 * (5 - i))) }

@@ -6,8 +6,8 @@ import Logging
 
 /// The tracking service without its process concerns: polls due jobs, records what they do, delivers the
 /// events. `jobwatch daemon` runs it under swift-service-lifecycle; `jobwatch demo` and tests run it directly.
-public final class DaemonEngine: Sendable {
-    public typealias FetcherFactory = @Sendable (Configuration) -> [String: any JobFetching]
+package final class DaemonEngine: Sendable {
+    package typealias FetcherFactory = @Sendable (Configuration) -> [String: any JobFetching]
 
     private let store: JobStore
     private let settings: SettingsBox
@@ -19,7 +19,7 @@ public final class DaemonEngine: Sendable {
     private let logger: Logger
     private let lastProblem = LastProblem()
 
-    public init(
+    package init(
         store: JobStore, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
         clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock
@@ -48,20 +48,22 @@ public final class DaemonEngine: Sendable {
         }
     }
 
-    public static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    package static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     /// Starts polling and delivering; every active job resumes from its stored schedule and every pending
     /// delivery is sent.
-    public func start() async {
+    package func start() async {
         if !watcher.start(databasePath: store.path) {
-            logger.warning("cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up")
+            logger.warning(
+                "cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up"
+            )
         }
         await deliveries.start()
         await polls.start()
     }
 
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
-    public func reload(_ configuration: Configuration) async {
+    package func reload(_ configuration: Configuration) async {
         settings.replace(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
         await pacer.reconfigure(requestsPerSecond: configuration.polling.requestsPerSecond)
         await polls.tick()
@@ -69,7 +71,7 @@ public final class DaemonEngine: Sendable {
     }
 
     /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
-    public func stop(grace: Duration = .seconds(10)) async {
+    package func stop(grace: Duration = .seconds(10)) async {
         watcher.stop()
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
@@ -77,10 +79,11 @@ public final class DaemonEngine: Sendable {
     }
 
     /// One line for systemd's STATUS=: active jobs, polls in flight, deliveries, and the last problem.
-    public func statusLine() async -> String {
+    package func statusLine() async -> String {
         let inFlight = await polls.inFlightCount
         guard let counts = try? store.counts() else { return "database unavailable" }
-        var line = "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
+        var line =
+            "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
         if let problem = lastProblem.current {
             line += "; last error at \(CloudTime.format(millis: problem.atMillis)): \(problem.message)"
         }

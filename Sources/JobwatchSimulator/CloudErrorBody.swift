@@ -3,9 +3,11 @@
 /// `{"error":{"code","message"}}`.
 enum CloudErrorBody {
     static func gateway(_ status: Int, code: String, message: String, requestID: String) -> ServerResponse {
-        json(status, .object([
-            ("error_code", .string(code)), ("error_msg", .string(message)), ("request_id", .string(requestID)),
-        ]))
+        json(
+            status,
+            .object([
+                ("error_code", .string(code)), ("error_msg", .string(message)), ("request_id", .string(requestID)),
+            ]))
     }
 
     static func throttled(retryAfterSeconds: Int, requestID: String) -> ServerResponse {
@@ -18,12 +20,14 @@ enum CloudErrorBody {
     }
 
     static func noSuchAPI(requestID: String) -> ServerResponse {
-        gateway(404, code: "APIGW.0101", message: "The API does not exist or has not been published in the environment",
+        gateway(
+            404, code: "APIGW.0101", message: "The API does not exist or has not been published in the environment",
             requestID: requestID)
     }
 
     static func jobNotFound(family: JobKind.Family, jobID: String) -> ServerResponse {
-        service(family, 404, ims: ("IMG.0027", "The job \(jobID) does not exist."),
+        service(
+            family, 404, ims: ("IMG.0027", "The job \(jobID) does not exist."),
             workspace: ("WKS.00129901", "The image job \(jobID) does not exist."))
     }
 
@@ -32,7 +36,8 @@ enum CloudErrorBody {
     }
 
     static func unavailable(family: JobKind.Family) -> ServerResponse {
-        service(family, 503, ims: ("IMG.0002", "The service is unavailable."),
+        service(
+            family, 503, ims: ("IMG.0002", "The service is unavailable."),
             workspace: ("WKS.00000002", "The service is unavailable."))
     }
 

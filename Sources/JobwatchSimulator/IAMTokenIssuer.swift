@@ -19,7 +19,10 @@ final class IAMTokenIssuer: Sendable {
         struct Auth: Decodable { var identity: Identity }
         struct Identity: Decodable { var password: Password? }
         struct Password: Decodable { var user: User }
-        struct User: Decodable { var name: String; var password: String }
+        struct User: Decodable {
+            var name: String
+            var password: String
+        }
         var auth: Auth
     }
 
@@ -36,14 +39,19 @@ final class IAMTokenIssuer: Sendable {
         let token = "MIIsim" + (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
         let expiresAt = now + lifetimeMillis
         issued.withLock { $0[token] = expiresAt }
-        var response = CloudErrorBody.json(201, .object([
-            ("token", .object([
-                ("expires_at", .string(CloudTime.format(millis: expiresAt))),
-                ("issued_at", .string(CloudTime.format(millis: now))),
-                ("methods", .array([.string("password")])),
-                ("user", .object([("name", .string(user.name))])),
-            ])),
-        ]))
+        var response = CloudErrorBody.json(
+            201,
+            .object([
+                (
+                    "token",
+                    .object([
+                        ("expires_at", .string(CloudTime.format(millis: expiresAt))),
+                        ("issued_at", .string(CloudTime.format(millis: now))),
+                        ("methods", .array([.string("password")])),
+                        ("user", .object([("name", .string(user.name))])),
+                    ])
+                )
+            ]))
         response.headers.append(("X-Subject-Token", token))
         return response
     }
@@ -56,8 +64,13 @@ final class IAMTokenIssuer: Sendable {
     }
 
     private func iamError(_ status: Int, _ message: String, title: String) -> ServerResponse {
-        CloudErrorBody.json(status, .object([
-            ("error", .object([("code", .int(Int64(status))), ("message", .string(message)), ("title", .string(title))])),
-        ]))
+        CloudErrorBody.json(
+            status,
+            .object([
+                (
+                    "error",
+                    .object([("code", .int(Int64(status))), ("message", .string(message)), ("title", .string(title))])
+                )
+            ]))
     }
 }

@@ -26,7 +26,9 @@ enum IMSJobBody {
         }
     }
 
-    private static func entities(_ job: SimulatedJob, progressAPI: Bool, phase: SimulatedJob.Phase, now: Int64) -> JSONText {
+    private static func entities(
+        _ job: SimulatedJob, progressAPI: Bool, phase: SimulatedJob.Phase, now: Int64
+    ) -> JSONText {
         var members: [(String, JSONText)] = []
         switch job.kind.shape {
         case .image(let subJobID, let nameInShowJob):
@@ -86,10 +88,13 @@ enum IMSJobBody {
             ("status", .string(status)),
             ("error_code", .optional(error?.code)),
             ("fail_reason", .optional(error?.reason)),
-            ("entities", .object([
-                ("image_name", .string("\(job.imageName)-\(index + 1)")),
-                ("image_id", .string(job.subJobResourceIDs[index])),
-            ])),
+            (
+                "entities",
+                .object([
+                    ("image_name", .string("\(job.imageName)-\(index + 1)")),
+                    ("image_id", .string(job.subJobResourceIDs[index])),
+                ])
+            ),
         ])
     }
 }

@@ -59,55 +59,66 @@ struct JobKind: Sendable {
 
     static func named(_ name: String) -> JobKind? { byName[name] }
 
-    static let all: [JobKind] = imsKinds + [
-        JobKind(
-            name: "ims-fail", family: .ims, jobType: "imsImportImageJob", shape: .image(subJobID: true, nameInShowJob: true),
-            tasks: importTasks, outcome: .imsImportFailure),
-        JobKind(
-            name: "ims-subjob-fail", family: .ims, jobType: "imsImportOvaImageJob", shape: .subJobs, tasks: ovaTasks,
-            subJobs: [
-                SubJobPlan(jobType: "imsImportImageJob", appear: 0.15, start: 0.2, end: 0.97),
-                SubJobPlan(jobType: "imsImportDataImageJob", appear: 0.15, start: 0.2, end: 0.5, outcome: .imsDataImageFailure),
-            ],
-            outcome: .imsDataImageFailure),
-        JobKind(
-            name: "workspace-success", family: .workspace, jobType: "CREATE_SERVER_IMAGE", shape: .workspace,
-            subJobs: [
-                SubJobPlan(jobType: "CREATE_SERVER", appear: 0, start: 0.1, end: 0.35),
-                SubJobPlan(jobType: "CREATE_SERVER_IMAGE", appear: 0, start: 0.35, end: 0.85),
-                SubJobPlan(jobType: "DELETE_SERVER", appear: 0, start: 0.85, end: 0.97),
-            ]),
-        JobKind(
-            name: "workspace-abnormal", family: .workspace, jobType: "CREATE_SERVER_IMAGE", shape: .workspace,
-            subJobs: [
-                SubJobPlan(jobType: "CREATE_SERVER", appear: 0, start: 0.1, end: 0.35),
-                SubJobPlan(
-                    jobType: "CREATE_SERVER_IMAGE", appear: 0, start: 0.35, end: 0.8, rollback: 0.65,
-                    outcome: .workspaceImageFailure),
-            ],
-            outcome: .workspaceImageFailure),
-    ]
+    static let all: [JobKind] =
+        imsKinds + [
+            JobKind(
+                name: "ims-fail", family: .ims, jobType: "imsImportImageJob",
+                shape: .image(subJobID: true, nameInShowJob: true),
+                tasks: importTasks, outcome: .imsImportFailure),
+            JobKind(
+                name: "ims-subjob-fail", family: .ims, jobType: "imsImportOvaImageJob", shape: .subJobs,
+                tasks: ovaTasks,
+                subJobs: [
+                    SubJobPlan(jobType: "imsImportImageJob", appear: 0.15, start: 0.2, end: 0.97),
+                    SubJobPlan(
+                        jobType: "imsImportDataImageJob", appear: 0.15, start: 0.2, end: 0.5,
+                        outcome: .imsDataImageFailure),
+                ],
+                outcome: .imsDataImageFailure),
+            JobKind(
+                name: "workspace-success", family: .workspace, jobType: "CREATE_SERVER_IMAGE", shape: .workspace,
+                subJobs: [
+                    SubJobPlan(jobType: "CREATE_SERVER", appear: 0, start: 0.1, end: 0.35),
+                    SubJobPlan(jobType: "CREATE_SERVER_IMAGE", appear: 0, start: 0.35, end: 0.85),
+                    SubJobPlan(jobType: "DELETE_SERVER", appear: 0, start: 0.85, end: 0.97),
+                ]),
+            JobKind(
+                name: "workspace-abnormal", family: .workspace, jobType: "CREATE_SERVER_IMAGE", shape: .workspace,
+                subJobs: [
+                    SubJobPlan(jobType: "CREATE_SERVER", appear: 0, start: 0.1, end: 0.35),
+                    SubJobPlan(
+                        jobType: "CREATE_SERVER_IMAGE", appear: 0, start: 0.35, end: 0.8, rollback: 0.65,
+                        outcome: .workspaceImageFailure),
+                ],
+                outcome: .workspaceImageFailure),
+        ]
 
     /// Every IMS job type of the ShowJobProgress document, succeeding.
     private static let imsKinds: [JobKind] = {
         func image(_ type: String, subJobID: Bool = false, nameInShowJob: Bool = true, tasks: [String]) -> JobKind {
-            JobKind(name: type, family: .ims, jobType: type, shape: .image(subJobID: subJobID, nameInShowJob: nameInShowJob), tasks: tasks)
+            JobKind(
+                name: type, family: .ims, jobType: type,
+                shape: .image(subJobID: subJobID, nameInShowJob: nameInShowJob), tasks: tasks)
         }
         func members(_ type: String, count: Int) -> JobKind {
-            JobKind(name: type, family: .ims, jobType: type, shape: .members(count: count), tasks: ["ImageMemberTask:UpdateMembersTask"])
+            JobKind(
+                name: type, family: .ims, jobType: type, shape: .members(count: count),
+                tasks: ["ImageMemberTask:UpdateMembersTask"])
         }
         return [
             image("imsCreateImageByInstance", tasks: instanceTasks),
             image("imsImportImageJob", subJobID: true, tasks: importTasks),
             JobKind(
-                name: "imsImportOvaImageJob", family: .ims, jobType: "imsImportOvaImageJob", shape: .subJobs, tasks: ovaTasks,
+                name: "imsImportOvaImageJob", family: .ims, jobType: "imsImportOvaImageJob", shape: .subJobs,
+                tasks: ovaTasks,
                 subJobs: [
                     SubJobPlan(jobType: "imsImportImageJob", appear: 0.15, start: 0.2, end: 0.97),
                     SubJobPlan(jobType: "imsImportDataImageJob", appear: 0.15, start: 0.2, end: 0.3),
                 ]),
             image("imsVolumeCreateImageJob", tasks: volumeTasks),
             JobKind(
-                name: "imsVolumesToSysDataImagesJob", family: .ims, jobType: "imsVolumesToSysDataImagesJob", shape: .subJobs,
+                name: "imsVolumesToSysDataImagesJob", family: .ims, jobType: "imsVolumesToSysDataImagesJob",
+                shape: .subJobs,
                 tasks: volumeTasks,
                 subJobs: [SubJobPlan(jobType: "imsCopyVolumeToImageJob", appear: 0.12, start: 0.15, end: 0.95)]),
             image("imsImportDataImageJob", subJobID: true, tasks: importTasks),
@@ -133,7 +144,9 @@ struct JobKind: Sendable {
     private static let instanceTasks = [
         "CreateImageTask:CreateSnapshotTask", "CreateImageTask:CopySnapshotTask", "CreateImageTask:RegisterImageTask",
     ]
-    private static let volumeTasks = ["CreateImageTask:CreateVolumeSnapshotTask", "CreateImageTask:CopyVolumeToImageTask"]
+    private static let volumeTasks = [
+        "CreateImageTask:CreateVolumeSnapshotTask", "CreateImageTask:CopyVolumeToImageTask",
+    ]
     private static let wholeImageTasks = [
         "CreateWholeImageTask:CreateBackupTask", "CreateWholeImageTask:RegisterWholeImageTask",
     ]

@@ -3,60 +3,61 @@ import NIOHTTP1
 import NIOPosix
 
 /// A request as the loopback server saw it.
-public struct ServerRequest: Sendable {
-    public var method: String
+package struct ServerRequest: Sendable {
+    package var method: String
     /// The request target as sent: path and query.
-    public var uri: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+    package var uri: String
+    package var headers: [(String, String)]
+    package var body: [UInt8]
 
-    public var path: String { String(uri.split(separator: "?", maxSplits: 1).first ?? "") }
-    public var query: String? {
+    package var path: String { String(uri.split(separator: "?", maxSplits: 1).first ?? "") }
+    package var query: String? {
         let parts = uri.split(separator: "?", maxSplits: 1)
         return parts.count > 1 ? String(parts[1]) : nil
     }
 
     /// The first value of a header, by case-insensitive name.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    package var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// What the loopback server answers.
-public struct ServerResponse: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+package struct ServerResponse: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var body: [UInt8]
     /// Close the connection without answering (a dropped connection, as a flaky network does).
-    public var dropConnection: Bool
+    package var dropConnection: Bool
 
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], dropConnection: Bool = false) {
+    package init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], dropConnection: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
         self.dropConnection = dropConnection
     }
 
-    public static func json(_ status: Int, _ text: String, headers: [(String, String)] = []) -> ServerResponse {
-        ServerResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
+    package static func json(_ status: Int, _ text: String, headers: [(String, String)] = []) -> ServerResponse {
+        ServerResponse(
+            status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
     }
 
-    public static func text(_ status: Int, _ text: String) -> ServerResponse {
+    package static func text(_ status: Int, _ text: String) -> ServerResponse {
         ServerResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
 
-    public static let dropped = ServerResponse(status: 0, dropConnection: true)
+    package static let dropped = ServerResponse(status: 0, dropConnection: true)
 }
 
 /// A small HTTP/1.1 server on SwiftNIO, bound to a loopback address: the simulator's front door and the
 /// receiver that tests point webhooks at. Each request is handed to an async handler.
-public final class LoopbackHTTPServer: Sendable {
-    public typealias Handler = @Sendable (ServerRequest) async -> ServerResponse
+package final class LoopbackHTTPServer: Sendable {
+    package typealias Handler = @Sendable (ServerRequest) async -> ServerResponse
 
-    public let host: String
-    public let port: Int
+    package let host: String
+    package let port: Int
     private let channel: Channel
 
     private init(host: String, port: Int, channel: Channel) {
@@ -66,10 +67,10 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// `http://host:port`, without a trailing slash.
-    public var baseURL: String { "http://\(host):\(port)" }
+    package var baseURL: String { "http://\(host):\(port)" }
 
     /// Binds and starts serving. Port 0 picks a free port.
-    public static func start(
+    package static func start(
         host: String = "127.0.0.1", port: Int = 0, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         handler: @escaping Handler
     ) async throws -> LoopbackHTTPServer {
@@ -88,7 +89,7 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// Stops accepting connections.
-    public func shutdown() async {
+    package func shutdown() async {
         try? await channel.close().get()
     }
 }
@@ -115,7 +116,8 @@ private final class RequestHandler: ChannelInboundHandler, RemovableChannelHandl
         case .end:
             guard let head else { return }
             let request = ServerRequest(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                body: body)
             let keepAlive = head.isKeepAlive
             let version = head.version
             let handler = self.handler
@@ -130,7 +132,9 @@ private final class RequestHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    private func write(_ response: ServerResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+    private func write(
+        _ response: ServerResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext
+    ) {
         if response.dropConnection {
             context.close(promise: nil)
             return
@@ -138,10 +142,13 @@ private final class RequestHandler: ChannelInboundHandler, RemovableChannelHandl
         var headers = HTTPHeaders(response.headers)
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        let head = HTTPResponseHead(
+            version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !response.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))),
+                promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {

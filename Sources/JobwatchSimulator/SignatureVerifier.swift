@@ -31,7 +31,8 @@ struct SignatureVerifier: Sendable {
                     + "15 minutes away from the server time \(CloudTime.sdkDate(millis: now))", code: "APIGW.0303")
         }
         let host = request.header("Host") ?? "127.0.0.1"
-        guard let url = URL(string: "http://\(host)\(request.uri)") ?? URL(string: "http://127.0.0.1\(request.uri)") else {
+        guard let url = URL(string: "http://\(host)\(request.uri)") ?? URL(string: "http://127.0.0.1\(request.uri)")
+        else {
             return reject("the request target cannot be parsed")
         }
         let canonical = RequestSigner.canonicalRequest(
@@ -65,7 +66,8 @@ struct SignatureVerifier: Sendable {
         let c = Array(text)
         guard c.count == 16, c[8] == "T", c[15] == "Z" else { return nil }
         let s = String(c)
-        let iso = "\(s.prefix(4))-\(s.dropFirst(4).prefix(2))-\(s.dropFirst(6).prefix(2))T"
+        let iso =
+            "\(s.prefix(4))-\(s.dropFirst(4).prefix(2))-\(s.dropFirst(6).prefix(2))T"
             + "\(s.dropFirst(9).prefix(2)):\(s.dropFirst(11).prefix(2)):\(s.dropFirst(13).prefix(2))Z"
         return CloudTime.parseMillis(iso)
     }

@@ -1,8 +1,8 @@
 /// A misbehaviour injected into a job's next `count` polls, in the order the faults are listed.
 ///
 /// JSON: `{"kind": "throttled", "count": 2, "retry_after": 3}`; `count` defaults to 1.
-public struct SimulatedFault: Codable, Sendable, Hashable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+package struct SimulatedFault: Codable, Sendable, Hashable {
+    package enum Kind: String, Codable, Sendable, CaseIterable {
         /// 429 `APIGW.0308` with `Retry-After: retry_after` (seconds, default 2).
         case throttled
         /// 500 with the service's error body.
@@ -21,15 +21,17 @@ public struct SimulatedFault: Codable, Sendable, Hashable {
         case notFound = "not-found"
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// How many polls this fault answers.
-    public var count: Int
-    public var retryAfterSeconds: Int?
-    public var delayMillis: Int64?
+    package var count: Int
+    package var retryAfterSeconds: Int?
+    package var delayMillis: Int64?
     /// The HTTP status of a malformed body (`truncated-json`, `html-page`).
-    public var status: Int?
+    package var status: Int?
 
-    public init(_ kind: Kind, count: Int = 1, retryAfterSeconds: Int? = nil, delayMillis: Int64? = nil, status: Int? = nil) {
+    package init(
+        _ kind: Kind, count: Int = 1, retryAfterSeconds: Int? = nil, delayMillis: Int64? = nil, status: Int? = nil
+    ) {
         self.kind = kind
         self.count = count
         self.retryAfterSeconds = retryAfterSeconds
@@ -43,7 +45,7 @@ public struct SimulatedFault: Codable, Sendable, Hashable {
         case delayMillis = "delay_ms"
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         count = try container.decodeIfPresent(Int.self, forKey: .count) ?? 1
@@ -51,7 +53,8 @@ public struct SimulatedFault: Codable, Sendable, Hashable {
         delayMillis = try container.decodeIfPresent(Int64.self, forKey: .delayMillis)
         status = try container.decodeIfPresent(Int.self, forKey: .status)
         guard count >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .count, in: container, debugDescription: "count must be at least 1")
+            throw DecodingError.dataCorruptedError(
+                forKey: .count, in: container, debugDescription: "count must be at least 1")
         }
     }
 }

@@ -10,18 +10,18 @@ import JobwatchCore
 /// duration) and `faults` (see `SimulatedFault`).
 ///
 /// Both IMS APIs serve every IMS job, as the cloud does; `api` only picks the default kind.
-public struct SimulatedJobSpec: Codable, Sendable {
-    public var api: JobAPI
-    public var jobID: String?
-    public var projectID: String?
-    public var kind: String
-    public var durationMillis: Int64
-    public var initMillis: Int64?
-    public var faults: [SimulatedFault]
+package struct SimulatedJobSpec: Codable, Sendable {
+    package var api: JobAPI
+    package var jobID: String?
+    package var projectID: String?
+    package var kind: String
+    package var durationMillis: Int64
+    package var initMillis: Int64?
+    package var faults: [SimulatedFault]
 
-    public static let defaultDurationMillis: Int64 = 10_000
+    package static let defaultDurationMillis: Int64 = 10_000
 
-    public init(
+    package init(
         api: JobAPI, kind: String? = nil, jobID: String? = nil, projectID: String? = nil,
         durationMillis: Int64 = SimulatedJobSpec.defaultDurationMillis, initMillis: Int64? = nil,
         faults: [SimulatedFault] = []
@@ -48,10 +48,11 @@ public struct SimulatedJobSpec: Codable, Sendable {
         case initMillis = "init_ms"
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try container.decodeIfPresent(String.self, forKey: .kind)
-        let api = try container.decodeIfPresent(JobAPI.self, forKey: .api)
+        let api =
+            try container.decodeIfPresent(JobAPI.self, forKey: .api)
             ?? (kind.flatMap(JobKind.named)?.family == .workspace ? .workspace : .ims)
         self.api = api
         self.kind = kind ?? Self.defaultKind(for: api)
@@ -62,7 +63,7 @@ public struct SimulatedJobSpec: Codable, Sendable {
         faults = try container.decodeIfPresent([SimulatedFault].self, forKey: .faults) ?? []
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(api, forKey: .api)
         try container.encode(kind, forKey: .kind)

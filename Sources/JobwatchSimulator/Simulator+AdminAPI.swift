@@ -72,19 +72,24 @@ extension Simulator {
         }
         guard self.status(jobID: id) != nil else { return adminError(404, "no simulated job '\(id)'") }
         guard let at = finish(jobID: id, status: status) else {
-            return adminError(409, "job '\(id)' is already terminal or '\(status)' is not a terminal status for its API")
+            return adminError(
+                409, "job '\(id)' is already terminal or '\(status)' is not a terminal status for its API")
         }
-        return CloudErrorBody.json(200, .object([
-            ("job_id", .string(id)),
-            ("status", .string(self.status(jobID: id) ?? status)),
-            ("finished_at", .string(CloudTime.format(millis: at))),
-        ]))
+        return CloudErrorBody.json(
+            200,
+            .object([
+                ("job_id", .string(id)),
+                ("status", .string(self.status(jobID: id) ?? status)),
+                ("finished_at", .string(CloudTime.format(millis: at))),
+            ]))
     }
 
     private func injectFaults(_ id: String, body: [UInt8]) -> ServerResponse {
         guard let request = try? JSONDecoder().decode(FaultsRequest.self, from: Data(body)) else {
-            return adminError(400, "the body must be {\"faults\": [{\"kind\": \"throttled\", \"count\": 1}, …]}; kinds: "
-                + SimulatedFault.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+            return adminError(
+                400,
+                "the body must be {\"faults\": [{\"kind\": \"throttled\", \"count\": 1}, …]}; kinds: "
+                    + SimulatedFault.Kind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         guard inject(request.faults, jobID: id) else { return adminError(404, "no simulated job '\(id)'") }
         let pending = job(id: id)?.pendingFaults.reduce(0) { $0 + $1.count } ?? 0

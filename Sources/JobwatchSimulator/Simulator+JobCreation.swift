@@ -19,14 +19,17 @@ extension Simulator {
         guard initMillis >= 0, initMillis < spec.durationMillis else {
             throw SimulatorError.invalidSpec("init_ms must be at least 0 and shorter than duration_ms")
         }
-        guard spec.faults.allSatisfy({ $0.count > 0 }) else { throw SimulatorError.invalidSpec("a fault's count must be at least 1") }
+        guard spec.faults.allSatisfy({ $0.count > 0 }) else {
+            throw SimulatorError.invalidSpec("a fault's count must be at least 1")
+        }
 
         let subJobIDs = kind.subJobs.map { _ in kind.family == .workspace ? workspaceID(&random) : imsID(&random) }
         let resourceIDs = kind.subJobs.map { _ in uuid(&random) }
         let imageID = uuid(&random), internalSubJobID = imsID(&random), memberProjectID = imsID(&random)
         let make = { (id: String) in
             SimulatedJob(
-                id: id, api: spec.api, kind: kind, projectID: spec.projectID, createdAt: now, initEndsAt: now + initMillis,
+                id: id, api: spec.api, kind: kind, projectID: spec.projectID, createdAt: now,
+                initEndsAt: now + initMillis,
                 scheduledEnd: now + spec.durationMillis, imageID: imageID, imageName: "jobwatch-sim-image",
                 internalSubJobID: internalSubJobID, memberProjectID: memberProjectID, subJobIDs: subJobIDs,
                 subJobResourceIDs: resourceIDs, pendingFaults: spec.faults)
@@ -69,6 +72,7 @@ extension Simulator {
     private static func uuid<R: RandomNumberGenerator>(_ random: inout R) -> String {
         let h = hex(random.next()) + hex(random.next())
         let c = Array(h)
-        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
+        return
+            "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
     }
 }

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Every job's state is derived from the clock (`SimulatorOptions.now`), so a poll costs one dictionary
 /// lookup under a lock plus rendering; the whole simulator serves thousands of polls per second.
-public final class Simulator: Sendable {
+package final class Simulator: Sendable {
     let options: SimulatorOptions
     let logger: Logger
     private let verifier: SignatureVerifier
@@ -25,7 +25,7 @@ public final class Simulator: Sendable {
         var order: [String] = []
     }
 
-    public init(options: SimulatorOptions = SimulatorOptions(), logger: Logger) {
+    package init(options: SimulatorOptions = SimulatorOptions(), logger: Logger) {
         self.options = options
         self.logger = logger
         verifier = SignatureVerifier(credentials: options.credentials)
@@ -35,10 +35,10 @@ public final class Simulator: Sendable {
     }
 
     /// The job kinds `SimulatedJobSpec.kind` accepts.
-    public static var catalog: [String] { JobKind.all.map(\.name) }
+    package static var catalog: [String] { JobKind.all.map(\.name) }
 
     /// Serves on a loopback address; port 0 picks a free port. Stop it with `LoopbackHTTPServer.shutdown()`.
-    public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> LoopbackHTTPServer {
+    package func start(host: String = "127.0.0.1", port: Int = 0) async throws -> LoopbackHTTPServer {
         let server = try await LoopbackHTTPServer.start(host: host, port: port) { [self] request in
             await handle(request)
         }
@@ -50,13 +50,13 @@ public final class Simulator: Sendable {
 
     /// Creates a job; returns its id.
     @discardableResult
-    public func add(_ spec: SimulatedJobSpec) throws -> String {
+    package func add(_ spec: SimulatedJobSpec) throws -> String {
         try add(contentsOf: [spec])[0]
     }
 
     /// Creates several jobs at once, all or none; returns their ids in order.
     @discardableResult
-    public func add(contentsOf specs: [SimulatedJobSpec]) throws -> [String] {
+    package func add(contentsOf specs: [SimulatedJobSpec]) throws -> [String] {
         let now = options.now()
         var generator = SystemRandomNumberGenerator()
         var prepared: [(SimulatedJobSpec, (String) -> SimulatedJob)] = []
@@ -83,7 +83,7 @@ public final class Simulator: Sendable {
     /// the running sub-job goes ABNORMAL and the job FAILED). Returns that moment (ms since 1970), or nil when
     /// the job is unknown, already terminal, or the status is not a terminal one for its API.
     @discardableResult
-    public func finish(jobID: String, status: String) -> Int64? {
+    package func finish(jobID: String, status: String) -> Int64? {
         let now = options.now()
         return jobs.withLock { table -> Int64? in
             guard var job = table.byID[jobID], job.phase(at: now) != .ended,
@@ -97,7 +97,7 @@ public final class Simulator: Sendable {
 
     /// Adds faults after those still pending for a job; false when the job is unknown.
     @discardableResult
-    public func inject(_ faults: [SimulatedFault], jobID: String) -> Bool {
+    package func inject(_ faults: [SimulatedFault], jobID: String) -> Bool {
         jobs.withLock { table in
             guard table.byID[jobID] != nil else { return false }
             table.byID[jobID]?.pendingFaults.append(contentsOf: faults.filter { $0.count > 0 })
@@ -106,12 +106,12 @@ public final class Simulator: Sendable {
     }
 
     /// How many times a job has been polled (every answered or faulted request for it), 0 when unknown.
-    public func pollCount(jobID: String) -> Int {
+    package func pollCount(jobID: String) -> Int {
         jobs.withLock { $0.byID[jobID]?.polls ?? 0 }
     }
 
     /// The status the job's API reports now (`RUNNING`, `WAITING`, …), nil when unknown.
-    public func status(jobID: String) -> String? {
+    package func status(jobID: String) -> String? {
         guard let job = job(id: jobID) else { return nil }
         return Self.providerStatus(job, at: options.now())
     }
@@ -122,7 +122,7 @@ public final class Simulator: Sendable {
 
     /// Loads a scenario file (JSON: `{"jobs": [spec, …]}`) and creates its jobs; returns their ids.
     @discardableResult
-    public func loadScenario(file path: String) throws -> [String] {
+    package func loadScenario(file path: String) throws -> [String] {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -168,7 +168,8 @@ public final class Simulator: Sendable {
             return CloudErrorBody.noSuchAPI(requestID: requestID)
         }
         if let rejection = authenticate(request, requestID: requestID) {
-            logger.debug("simulator rejected a request", metadata: ["path": "\(request.path)", "status": "\(rejection.status)"])
+            logger.debug(
+                "simulator rejected a request", metadata: ["path": "\(request.path)", "status": "\(rejection.status)"])
             return rejection
         }
         return await poll(target, requestID: requestID)
@@ -196,10 +197,13 @@ public final class Simulator: Sendable {
             switch tokens.verdict(on: token, now: now) {
             case .valid: return nil
             case .expired:
-                return CloudErrorBody.gateway(401, code: "APIGW.0301",
-                    message: "Incorrect IAM authentication information: The token must be updated.", requestID: requestID)
+                return CloudErrorBody.gateway(
+                    401, code: "APIGW.0301",
+                    message: "Incorrect IAM authentication information: The token must be updated.",
+                    requestID: requestID)
             case .unknown:
-                return CloudErrorBody.gateway(401, code: "APIGW.0301",
+                return CloudErrorBody.gateway(
+                    401, code: "APIGW.0301",
                     message: "Incorrect IAM authentication information: decrypt token fail", requestID: requestID)
             }
         }
@@ -220,7 +224,8 @@ public final class Simulator: Sendable {
         let (job, fault) = ticket
         guard let fault else { return answer(job, target) }
         switch fault.kind {
-        case .throttled: return CloudErrorBody.throttled(retryAfterSeconds: fault.retryAfterSeconds ?? 2, requestID: requestID)
+        case .throttled:
+            return CloudErrorBody.throttled(retryAfterSeconds: fault.retryAfterSeconds ?? 2, requestID: requestID)
         case .serverError: return CloudErrorBody.internalError(family: target.family)
         case .unavailable: return CloudErrorBody.unavailable(family: target.family)
         case .notFound: return CloudErrorBody.jobNotFound(family: target.family, jobID: target.jobID)
@@ -243,7 +248,8 @@ public final class Simulator: Sendable {
         switch target.api {
         case .ims: body = IMSJobBody.render(job, progressAPI: true, now: now)
         case .imsProject: body = IMSJobBody.render(job, progressAPI: false, now: now)
-        case .workspace: body = WorkspaceJobBody.render(job, projectID: target.projectID ?? job.projectID ?? "", now: now)
+        case .workspace:
+            body = WorkspaceJobBody.render(job, projectID: target.projectID ?? job.projectID ?? "", now: now)
         }
         return CloudErrorBody.json(200, body)
     }

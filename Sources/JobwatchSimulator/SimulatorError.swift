@@ -1,12 +1,12 @@
 /// Why a job could not be created or a scenario loaded.
-public enum SimulatorError: Error, Equatable, CustomStringConvertible {
+package enum SimulatorError: Error, Equatable, CustomStringConvertible {
     case unknownKind(String)
     case kindDoesNotFitAPI(kind: String, api: String)
     case invalidSpec(String)
     case duplicateJob(String)
     case unreadableScenario(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknownKind(let kind):
             return "unknown job kind '\(kind)'; known kinds: \(Simulator.catalog.joined(separator: ", "))"

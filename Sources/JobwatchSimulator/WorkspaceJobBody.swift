@@ -46,17 +46,23 @@ enum WorkspaceJobBody {
         return .object([
             ("id", .string(job.subJobIDs[index])),
             ("job_type", .string(plan.jobType)),
-            ("job_resource_info", .object([
-                ("resource_id", .string(job.subJobResourceIDs[index])),
-                ("resource_name", .string(resourceName)),
-            ])),
+            (
+                "job_resource_info",
+                .object([
+                    ("resource_id", .string(job.subJobResourceIDs[index])),
+                    ("resource_name", .string(resourceName)),
+                ])
+            ),
             ("begin_time", .string(CloudTime.format(millis: state.beganAt))),
             ("end_time", .string(state.endedAt.map { CloudTime.format(millis: $0) } ?? "")),
             ("status", .string(status)),
-            ("job_execute_info", .object([
-                ("error_code", .string(error?.code ?? "")),
-                ("error_message", .string(error?.reason ?? "")),
-            ])),
+            (
+                "job_execute_info",
+                .object([
+                    ("error_code", .string(error?.code ?? "")),
+                    ("error_message", .string(error?.reason ?? "")),
+                ])
+            ),
             ("project_id", .string(projectID)),
             ("job_id", .string(job.id)),
         ])

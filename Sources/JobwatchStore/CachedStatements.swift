@@ -15,7 +15,9 @@ extension Database {
         try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 
-    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ type: T.Type, sql: String, arguments: StatementArguments = []) throws -> T? {
+    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(
+        _ type: T.Type, sql: String, arguments: StatementArguments = []
+    ) throws -> T? {
         try T.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 }

@@ -2,29 +2,29 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-public enum DeliveryState: String, Sendable, CaseIterable, Codable {
+package enum DeliveryState: String, Sendable, CaseIterable, Codable {
     case pending, delivered, dead
 }
 
 /// One event's delivery to one sink (`jobwatch deliveries`).
-public struct Delivery: Sendable, Encodable {
-    public var eventSequence: Int64
-    public var eventID: String
-    public var eventType: EventType
-    public var sink: String
-    public var state: DeliveryState
-    public var attempts: Int
-    public var lastStatus: Int?
-    public var lastError: String?
-    public var nextAttemptAtMillis: Int64?
-    public var deliveredAtMillis: Int64?
+package struct Delivery: Sendable, Encodable {
+    package var eventSequence: Int64
+    package var eventID: String
+    package var eventType: EventType
+    package var sink: String
+    package var state: DeliveryState
+    package var attempts: Int
+    package var lastStatus: Int?
+    package var lastError: String?
+    package var nextAttemptAtMillis: Int64?
+    package var deliveredAtMillis: Int64?
 
     enum CodingKeys: String, CodingKey {
         case eventID = "event_id", sink, state, attempts, lastStatus = "last_status", lastError = "last_error"
         case nextAttemptAt = "next_attempt_at", deliveredAt = "delivered_at"
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(eventID, forKey: .eventID)
         try c.encode(sink, forKey: .sink)
@@ -32,28 +32,32 @@ public struct Delivery: Sendable, Encodable {
         try c.encode(attempts, forKey: .attempts)
         try c.encode(lastStatus, forKey: .lastStatus)
         try c.encode(lastError, forKey: .lastError)
-        try c.encode(state == .pending ? nextAttemptAtMillis.map(CloudTime.format(millis:)) : nil, forKey: .nextAttemptAt)
+        try c.encode(
+            state == .pending ? nextAttemptAtMillis.map(CloudTime.format(millis:)) : nil, forKey: .nextAttemptAt)
         try c.encode(deliveredAtMillis.map(CloudTime.format(millis:)), forKey: .deliveredAt)
     }
 }
 
 /// A pending delivery that is due, with the event it carries.
-public struct DueDelivery: Sendable {
-    public var event: StoredEvent
-    public var sink: String
-    public var attempts: Int
+package struct DueDelivery: Sendable {
+    package var event: StoredEvent
+    package var sink: String
+    package var attempts: Int
 }
 
 /// What one attempt came to, as the delivery worker records it.
-public struct AttemptRecord: Sendable {
-    public var atMillis: Int64
-    public var statusCode: Int?
-    public var error: String?
-    public var durationMillis: Int64
-    public var newState: DeliveryState
-    public var nextAttemptAtMillis: Int64?
+package struct AttemptRecord: Sendable {
+    package var atMillis: Int64
+    package var statusCode: Int?
+    package var error: String?
+    package var durationMillis: Int64
+    package var newState: DeliveryState
+    package var nextAttemptAtMillis: Int64?
 
-    public init(atMillis: Int64, statusCode: Int?, error: String?, durationMillis: Int64, newState: DeliveryState, nextAttemptAtMillis: Int64?) {
+    package init(
+        atMillis: Int64, statusCode: Int?, error: String?, durationMillis: Int64, newState: DeliveryState,
+        nextAttemptAtMillis: Int64?
+    ) {
         self.atMillis = atMillis
         self.statusCode = statusCode
         self.error = error
@@ -70,11 +74,14 @@ extension JobStore {
         """
 
     /// Due pending deliveries of the given sinks, oldest event first, skipping those already in flight.
-    public func dueDeliveries(nowMillis: Int64, sinks: [String], limit: Int, excluding inFlight: Set<DeliveryKey>) throws -> [DueDelivery] {
+    package func dueDeliveries(
+        nowMillis: Int64, sinks: [String], limit: Int, excluding inFlight: Set<DeliveryKey>
+    ) throws -> [DueDelivery] {
         guard limit > 0, !sinks.isEmpty else { return [] }
         return try read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
-            let rows = try db.rows(sql: """
+            let rows = try db.rows(
+                sql: """
                     SELECT d.sink, d.attempts, e.sequence, e.id, e.type, e.created_at, e.body, j.job_id
                     FROM delivery d JOIN event e ON e.sequence = d.event_sequence JOIN job j ON j.id = e.job_row
                     WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.sink IN (\(placeholders))
@@ -91,11 +98,12 @@ extension JobStore {
     }
 
     /// When the next pending delivery of these sinks is due.
-    public func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) throws -> Int64? {
+    package func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) throws -> Int64? {
         guard !sinks.isEmpty else { return nil }
         return try read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
-            let rows = try db.rows(sql: """
+            let rows = try db.rows(
+                sql: """
                     SELECT event_sequence, sink, next_attempt_at FROM delivery
                     WHERE state = 'pending' AND sink IN (\(placeholders)) ORDER BY next_attempt_at LIMIT ?
                     """,
@@ -106,11 +114,15 @@ extension JobStore {
     }
 
     /// Records an attempt and the delivery's new state in one transaction.
-    public func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) throws {
+    package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) throws {
         try write { db in
             try db.executeCached(
-                sql: "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [key.eventSequence, key.sink, attempt.atMillis, attempt.statusCode, attempt.error, attempt.durationMillis])
+                sql:
+                    "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    key.eventSequence, key.sink, attempt.atMillis, attempt.statusCode, attempt.error,
+                    attempt.durationMillis,
+                ])
             try db.executeCached(
                 sql: """
                     UPDATE delivery SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
@@ -125,12 +137,13 @@ extension JobStore {
     }
 
     /// Marks a batch delivered in one transaction (the stdout sink prints many lines per wake-up).
-    public func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) throws {
+    package func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) throws {
         guard !keys.isEmpty else { return }
         try write { db in
             for key in keys {
                 try db.executeCached(
-                    sql: "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, NULL, NULL, 0)",
+                    sql:
+                        "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, NULL, NULL, 0)",
                     arguments: [key.eventSequence, key.sink, atMillis])
                 try db.executeCached(
                     sql: """
@@ -143,7 +156,7 @@ extension JobStore {
     }
 
     /// `jobwatch deliveries`.
-    public func deliveries(state: DeliveryState?) throws -> [Delivery] {
+    package func deliveries(state: DeliveryState?) throws -> [Delivery] {
         try read { db in
             var sql = "SELECT \(Self.deliveryColumns) FROM delivery d JOIN event e ON e.sequence = d.event_sequence"
             var arguments: StatementArguments = []
@@ -165,11 +178,12 @@ extension JobStore {
     /// Re-queues the deliveries of these events (every sink), or every dead delivery; a new round of
     /// `max_attempts` starts, earlier attempts stay recorded. Returns the number re-queued, or (when some ids
     /// match no event) nothing re-queued and those ids.
-    public func redeliver(eventIDs: [String]?, nowMillis: Int64) throws -> (requeued: Int, unknown: [String]) {
+    package func redeliver(eventIDs: [String]?, nowMillis: Int64) throws -> (requeued: Int, unknown: [String]) {
         try write { db in
             guard let eventIDs else {
                 try db.executeCached(
-                    sql: "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'dead'",
+                    sql:
+                        "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'dead'",
                     arguments: [nowMillis])
                 return (db.changesCount, [])
             }
@@ -177,7 +191,9 @@ extension JobStore {
             var sequences: [Int64] = []
             var unknown: [String] = []
             for id in eventIDs {
-                if let sequence = try db.value(Int64.self, sql: "SELECT sequence FROM event WHERE id = ?", arguments: [id]) {
+                if let sequence = try db.value(
+                    Int64.self, sql: "SELECT sequence FROM event WHERE id = ?", arguments: [id])
+                {
                     sequences.append(sequence)
                 } else {
                     unknown.append(id)
@@ -187,7 +203,8 @@ extension JobStore {
             var count = 0
             for sequence in sequences {
                 try db.executeCached(
-                    sql: "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE event_sequence = ?",
+                    sql:
+                        "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE event_sequence = ?",
                     arguments: [nowMillis, sequence])
                 count += db.changesCount
             }
@@ -197,10 +214,10 @@ extension JobStore {
 }
 
 /// A delivery's identity: one event to one sink.
-public struct DeliveryKey: Sendable, Hashable {
-    public var eventSequence: Int64
-    public var sink: String
-    public init(eventSequence: Int64, sink: String) {
+package struct DeliveryKey: Sendable, Hashable {
+    package var eventSequence: Int64
+    package var sink: String
+    package init(eventSequence: Int64, sink: String) {
         self.eventSequence = eventSequence
         self.sink = sink
     }

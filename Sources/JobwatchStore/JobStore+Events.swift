@@ -4,13 +4,13 @@ import JobwatchCore
 
 /// An event as stored in the outbox: its CloudEvent JSON text is fixed at creation, so every retry of
 /// every sink sends the same bytes.
-public struct StoredEvent: Sendable, Hashable {
-    public var sequence: Int64
-    public var id: String
-    public var type: EventType
-    public var jobID: String
-    public var createdAtMillis: Int64
-    public var body: String
+package struct StoredEvent: Sendable, Hashable {
+    package var sequence: Int64
+    package var id: String
+    package var type: EventType
+    package var jobID: String
+    package var createdAtMillis: Int64
+    package var body: String
 }
 
 extension JobStore {
@@ -37,18 +37,23 @@ extension JobStore {
             try db.executeCached(sql: "UPDATE event SET body = ? WHERE sequence = ?", arguments: [body, sequence])
             for sink in SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks) {
                 try db.executeCached(
-                    sql: "INSERT INTO delivery (event_sequence, sink, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+                    sql:
+                        "INSERT INTO delivery (event_sequence, sink, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
                     arguments: [sequence, sink, nowMillis])
             }
-            created.append(StoredEvent(sequence: sequence, id: id, type: event.type, jobID: job.record.jobID, createdAtMillis: nowMillis, body: body))
+            created.append(
+                StoredEvent(
+                    sequence: sequence, id: id, type: event.type, jobID: job.record.jobID, createdAtMillis: nowMillis,
+                    body: body))
         }
         return created
     }
 
     /// Events with a sequence greater than `since`, oldest first.
-    public func events(since: Int64, limit: Int) throws -> [StoredEvent] {
+    package func events(since: Int64, limit: Int) throws -> [StoredEvent] {
         try read { db in
-            try db.rows(sql: """
+            try db.rows(
+                sql: """
                     SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id FROM event e JOIN job j ON j.id = e.job_row
                     WHERE e.sequence > ? ORDER BY e.sequence LIMIT ?
                     """,
@@ -57,7 +62,7 @@ extension JobStore {
         }
     }
 
-    public func lastEventSequence() throws -> Int64 {
+    package func lastEventSequence() throws -> Int64 {
         try read { db in try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
     }
 

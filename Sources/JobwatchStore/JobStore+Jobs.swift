@@ -3,18 +3,21 @@ import GRDB
 import JobwatchCore
 
 /// What `jobwatch register` asks for.
-public struct Registration: Sendable {
-    public var jobID: String
-    public var api: JobAPI
-    public var account: String
-    public var region: String?
-    public var projectID: String?
-    public var labels: [String: String]
+package struct Registration: Sendable {
+    package var jobID: String
+    package var api: JobAPI
+    package var account: String
+    package var region: String?
+    package var projectID: String?
+    package var labels: [String: String]
     /// nil: every sink subscribed to the event type.
-    public var sinks: [String]?
-    public var deadlineAtMillis: Int64
+    package var sinks: [String]?
+    package var deadlineAtMillis: Int64
 
-    public init(jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, labels: [String: String], sinks: [String]?, deadlineAtMillis: Int64) {
+    package init(
+        jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, labels: [String: String],
+        sinks: [String]?, deadlineAtMillis: Int64
+    ) {
         self.jobID = jobID
         self.api = api
         self.account = account
@@ -27,7 +30,7 @@ public struct Registration: Sendable {
 }
 
 /// Which jobs `list` shows.
-public enum TrackingFilter: String, Sendable, CaseIterable {
+package enum TrackingFilter: String, Sendable, CaseIterable {
     case active, done, all
 }
 
@@ -41,10 +44,15 @@ extension JobStore {
 
     /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent.
     /// A new job gets a `jobwatch.job.registered` event, routed to the subscribed sinks, in the same transaction.
-    public func register(_ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64) throws -> (job: StoredJob, created: Bool) {
+    package func register(
+        _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64
+    ) throws -> (job: StoredJob, created: Bool) {
         let hostname = self.hostname
         return try write { db in
-            if let existing = try Self.fetchJob(db, account: registration.account, api: registration.api, projectID: registration.projectID, jobID: registration.jobID) {
+            if let existing = try Self.fetchJob(
+                db, account: registration.account, api: registration.api, projectID: registration.projectID,
+                jobID: registration.jobID)
+            {
                 return (existing, false)
             }
             try db.executeCached(
@@ -60,13 +68,15 @@ extension JobStore {
                 ])
             let rowID = db.lastInsertedRowID
             guard let job = try Self.fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }
-            try Self.appendEvents([PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+            try Self.appendEvents(
+                [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname,
+                db: db)
             return (job, true)
         }
     }
 
     /// Jobs whose job id is `jobID` (optionally of one api): more than one means the id is ambiguous.
-    public func jobs(withJobID jobID: String, api: JobAPI?) throws -> [StoredJob] {
+    package func jobs(withJobID jobID: String, api: JobAPI?) throws -> [StoredJob] {
         try read { db in
             var sql = "SELECT \(Self.jobColumns) FROM job WHERE job_id = ?"
             var arguments: StatementArguments = [jobID]
@@ -74,16 +84,17 @@ extension JobStore {
                 sql += " AND api = ?"
                 arguments += [api.rawValue]
             }
-            return try Self.withSubJobs(db, db.rows(sql: sql + " ORDER BY id", arguments: arguments).map(Self.decodeJob))
+            return try Self.withSubJobs(
+                db, db.rows(sql: sql + " ORDER BY id", arguments: arguments).map(Self.decodeJob))
         }
     }
 
-    public func job(rowID: Int64) throws -> StoredJob? {
+    package func job(rowID: Int64) throws -> StoredJob? {
         try read { db in try Self.fetchJob(db, rowID: rowID) }
     }
 
     /// `jobwatch list`: newest registrations last.
-    public func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) throws -> [StoredJob] {
+    package func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) throws -> [StoredJob] {
         try read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
@@ -102,15 +113,20 @@ extension JobStore {
             }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
             return try Self.withSubJobs(
-                db, db.rows(sql: "SELECT \(Self.jobColumns) FROM job\(whereClause) ORDER BY registered_at, id", arguments: arguments)
-                    .map(Self.decodeJob))
+                db,
+                db.rows(
+                    sql: "SELECT \(Self.jobColumns) FROM job\(whereClause) ORDER BY registered_at, id",
+                    arguments: arguments
+                )
+                .map(Self.decodeJob))
         }
     }
 
     /// Every observed change of a job and its sub-jobs, in order.
-    public func history(rowID: Int64) throws -> [HistoryEntry] {
+    package func history(rowID: Int64) throws -> [HistoryEntry] {
         try read { db in
-            try db.rows(sql: """
+            try db.rows(
+                sql: """
                     SELECT at, sub_job_id, from_status, to_status, provider_status, progress, current_task
                     FROM transition WHERE job_row = ? ORDER BY id
                     """,
@@ -128,15 +144,17 @@ extension JobStore {
     }
 
     /// Stops tracking; the history stays. Returns the updated job (unchanged if it was not active).
-    public func unregister(rowID: Int64) throws -> StoredJob? {
+    package func unregister(rowID: Int64) throws -> StoredJob? {
         try write { db in
-            try db.executeCached(sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'", arguments: [rowID])
+            try db.executeCached(
+                sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'",
+                arguments: [rowID])
             return try Self.fetchJob(db, rowID: rowID)
         }
     }
 
     /// Counts for the daemon's status line.
-    public func counts() throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
+    package func counts() throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
         try read { db in
             let active = try db.value(Int.self, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active'") ?? 0
             let pending = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'pending'") ?? 0
@@ -148,15 +166,20 @@ extension JobStore {
     // MARK: - Row mapping
 
     static func fetchJob(_ db: Database, rowID: Int64) throws -> StoredJob? {
-        guard let row = try db.row(sql: "SELECT \(jobColumns) FROM job WHERE id = ?", arguments: [rowID]) else { return nil }
+        guard let row = try db.row(sql: "SELECT \(jobColumns) FROM job WHERE id = ?", arguments: [rowID]) else {
+            return nil
+        }
         var job = try decodeJob(row)
         job.record.subJobs = try fetchSubJobs(db, rowID: rowID)
         return job
     }
 
-    static func fetchJob(_ db: Database, account: String, api: JobAPI, projectID: String?, jobID: String) throws -> StoredJob? {
+    static func fetchJob(
+        _ db: Database, account: String, api: JobAPI, projectID: String?, jobID: String
+    ) throws -> StoredJob? {
         guard
-            let rowID = try db.value(Int64.self, sql: "SELECT id FROM job WHERE account = ? AND api = ? AND project_id = ? AND job_id = ?",
+            let rowID = try db.value(
+                Int64.self, sql: "SELECT id FROM job WHERE account = ? AND api = ? AND project_id = ? AND job_id = ?",
                 arguments: [account, api.rawValue, projectID ?? "", jobID])
         else { return nil }
         return try fetchJob(db, rowID: rowID)
@@ -173,7 +196,8 @@ extension JobStore {
     static func fetchSubJobs(_ db: Database, rowID: Int64) throws -> [SubJobSnapshot] {
         try db.rows(sql: "SELECT * FROM sub_job WHERE job_row = ? ORDER BY position", arguments: [rowID]).map { row in
             SubJobSnapshot(
-                jobID: row["sub_job_id"], jobType: row["job_type"], status: JobStatus(rawValue: row["status"]) ?? .unknown,
+                jobID: row["sub_job_id"], jobType: row["job_type"],
+                status: JobStatus(rawValue: row["status"]) ?? .unknown,
                 providerStatus: row["provider_status"], beginTime: row["begin_time"], endTime: row["end_time"],
                 errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
                 imageName: row["image_name"], resourceID: row["resource_id"], resourceName: row["resource_name"])
@@ -186,9 +210,12 @@ extension JobStore {
         let labelsText: String = row["labels"]
         let labels = (try? JSONDecoder().decode([String: String].self, from: Data(labelsText.utf8))) ?? [:]
         let sinks = (row["sinks"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        let entities = (row["entities"] as String?).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        let entities = (row["entities"] as String?).flatMap {
+            try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+        }
         let record = JobRecord(
-            jobID: row["job_id"], api: JobAPI(rawValue: row["api"]) ?? .ims, account: row["account"], region: row["region"],
+            jobID: row["job_id"], api: JobAPI(rawValue: row["api"]) ?? .ims, account: row["account"],
+            region: row["region"],
             projectID: projectID.isEmpty ? nil : projectID, jobType: row["job_type"],
             status: JobStatus(rawValue: row["status"]) ?? .unknown, providerStatus: row["provider_status"],
             tracking: Tracking(rawValue: row["tracking"]) ?? .active, progress: row["progress"],
@@ -199,6 +226,8 @@ extension JobStore {
             subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"])
         return StoredJob(
             rowID: row["id"], record: record,
-            scheduling: SchedulingState(unchangedPolls: row["unchanged_polls"], failures: row["failures"], notFoundStreak: row["not_found_streak"]))
+            scheduling: SchedulingState(
+                unchangedPolls: row["unchanged_polls"], failures: row["failures"],
+                notFoundStreak: row["not_found_streak"]))
     }
 }

@@ -3,23 +3,24 @@ import GRDB
 import JobwatchCore
 
 /// A job the scheduler should poll now, with what the request needs.
-public struct DueJob: Sendable {
-    public var rowID: Int64
-    public var nextPollAtMillis: Int64
-    public var account: String
-    public var api: JobAPI
-    public var jobID: String
-    public var projectID: String?
-    public var deadlineAtMillis: Int64?
+package struct DueJob: Sendable {
+    package var rowID: Int64
+    package var nextPollAtMillis: Int64
+    package var account: String
+    package var api: JobAPI
+    package var jobID: String
+    package var projectID: String?
+    package var deadlineAtMillis: Int64?
 }
 
 extension JobStore {
     /// Active jobs due at `nowMillis`, earliest first, skipping those already in flight.
-    public func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) throws -> [DueJob] {
+    package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) throws -> [DueJob] {
         guard limit > 0 else { return [] }
         return try read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
-            let rows = try db.rows(sql: """
+            let rows = try db.rows(
+                sql: """
                     SELECT id, next_poll_at, account, api, job_id, project_id, deadline_at FROM job
                     WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?
                     """,
@@ -29,16 +30,19 @@ extension JobStore {
                 guard !inFlight.contains(id), let api = JobAPI(rawValue: row["api"]) else { return nil }
                 let projectID: String = row["project_id"]
                 return DueJob(
-                    rowID: id, nextPollAtMillis: row["next_poll_at"], account: row["account"], api: api, jobID: row["job_id"],
+                    rowID: id, nextPollAtMillis: row["next_poll_at"], account: row["account"], api: api,
+                    jobID: row["job_id"],
                     projectID: projectID.isEmpty ? nil : projectID, deadlineAtMillis: row["deadline_at"])
             }.prefix(limit).map { $0 }
         }
     }
 
     /// When the next poll of a job not in flight is due; nil when nothing is scheduled.
-    public func earliestPoll(excluding inFlight: Set<Int64>) throws -> Int64? {
+    package func earliestPoll(excluding inFlight: Set<Int64>) throws -> Int64? {
         try read { db in
-            let rows = try db.rows(sql: "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
+            let rows = try db.rows(
+                sql:
+                    "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
                 arguments: [inFlight.count + 1])
             return rows.first { !inFlight.contains($0["id"]) }.map { $0["next_poll_at"] }
         }
@@ -48,8 +52,9 @@ extension JobStore {
     /// the events and a delivery row per subscribed sink. `decide` sees the job as stored at that moment (the
     /// CLI may have unregistered it meanwhile) and returns nil to write nothing.
     @discardableResult
-    public func applyPoll(
-        rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64, decide: @escaping @Sendable (StoredJob) -> PollUpdate?
+    package func applyPoll(
+        rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64,
+        decide: @escaping @Sendable (StoredJob) -> PollUpdate?
     ) throws -> (job: StoredJob, events: [StoredEvent])? {
         let hostname = self.hostname
         return try write { db in
@@ -68,7 +73,8 @@ extension JobStore {
                         WHERE id = ?
                         """,
                     arguments: [
-                        record.jobType, record.status.rawValue, record.providerStatus, record.progress, record.currentTask,
+                        record.jobType, record.status.rawValue, record.providerStatus, record.progress,
+                        record.currentTask,
                         record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
                         record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
                         record.tracking.rawValue, record.lastPolledAtMillis, record.nextPollAtMillis, record.polls,
@@ -103,13 +109,14 @@ extension JobStore {
             }
             var job = StoredJob(rowID: rowID, record: record, scheduling: s)
             job.record.registeredAtMillis = current.record.registeredAtMillis
-            let events = try Self.appendEvents(update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+            let events = try Self.appendEvents(
+                update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
             return (job, events)
         }
     }
 
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
-    public func pauseAccount(_ account: String, untilMillis: Int64) throws {
+    package func pauseAccount(_ account: String, untilMillis: Int64) throws {
         try write { db in
             try db.executeCached(
                 sql: "UPDATE job SET next_poll_at = ? WHERE account = ? AND tracking = 'active' AND next_poll_at < ?",
@@ -128,7 +135,8 @@ extension JobStore {
                     """,
                 arguments: [
                     rowID, position, sub.jobID, sub.jobType, sub.status.rawValue, sub.providerStatus, sub.beginTime,
-                    sub.endTime, sub.errorCode, sub.failReason, sub.imageID, sub.imageName, sub.resourceID, sub.resourceName,
+                    sub.endTime, sub.errorCode, sub.failReason, sub.imageID, sub.imageName, sub.resourceID,
+                    sub.resourceName,
                 ])
         }
     }

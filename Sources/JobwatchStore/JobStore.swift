@@ -4,14 +4,14 @@ import JobwatchCore
 
 /// The SQLite database shared by the daemon and the CLI: WAL (`DatabasePool`), one writer at a time per
 /// process and a busy timeout across processes, so both can write at once without "database is locked".
-public final class JobStore: Sendable {
+package final class JobStore: Sendable {
     let pool: DatabasePool
-    public let path: String
+    package let path: String
     /// The CloudEvents `source` host part.
     let hostname: String
 
     /// Opens (creating when needed) and migrates the database at `path`.
-    public init(path: String, hostname: String = JobStore.defaultHostname) throws {
+    package init(path: String, hostname: String = JobStore.defaultHostname) throws {
         self.path = path
         self.hostname = hostname
         let directory = (path as NSString).deletingLastPathComponent
@@ -19,7 +19,9 @@ public final class JobStore: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw StoreError("cannot create the database directory \(directory): \(error.localizedDescription); create it or choose another path with --db")
+                throw StoreError(
+                    "cannot create the database directory \(directory): \(error.localizedDescription); create it or choose another path with --db"
+                )
             }
         }
         var configuration = Configuration()
@@ -47,18 +49,18 @@ public final class JobStore: Sendable {
             do {
                 try Schema.migrator.migrate(pool)
                 return
-            } catch where attempt < 5 {
+            } catch  where attempt < 5 {
                 usleep(UInt32(20_000 * attempt))
             }
         }
     }
 
-    public static var defaultHostname: String {
+    package static var defaultHostname: String {
         ProcessInfo.processInfo.hostName
     }
 
     /// Whether a database file is there (read-only commands treat a missing one as empty, creating nothing).
-    public static func exists(at path: String) -> Bool {
+    package static func exists(at path: String) -> Bool {
         FileManager.default.fileExists(atPath: path)
     }
 
@@ -91,7 +93,9 @@ extension StoreError {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return StoreError("the database \(path) stayed locked by another process for 15 s; try again")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
-                return StoreError("cannot open the database \(path) for writing: check the file's and its directory's permissions (operators need the jobwatch group), or choose another path with --db")
+                return StoreError(
+                    "cannot open the database \(path) for writing: check the file's and its directory's permissions (operators need the jobwatch group), or choose another path with --db"
+                )
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return StoreError("\(path) is not a jobwatch database or is damaged; point --db at the right file")
             case .SQLITE_FULL:
@@ -105,8 +109,8 @@ extension StoreError {
 }
 
 /// A tracked job as stored: its row id, the contract record, and the poller's counters.
-public struct StoredJob: Sendable {
-    public var rowID: Int64
-    public var record: JobRecord
-    public var scheduling: SchedulingState
+package struct StoredJob: Sendable {
+    package var rowID: Int64
+    package var record: JobRecord
+    package var scheduling: SchedulingState
 }

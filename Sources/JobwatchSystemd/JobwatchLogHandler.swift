@@ -6,16 +6,19 @@ import Logging
 ///
 /// The level comes from a shared `LogLevelHolder`, so a configuration reload changes it for every logger
 /// at once; setting `logLevel` on one logger overrides it for that logger only, as swift-log expects.
-public struct JobwatchLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct JobwatchLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
 
     private let levels: LogLevelHolder
     private var levelOverride: Logger.Level?
     private let formatter: LogLineFormatter
     private let output: LogOutput
 
-    public init(levels: LogLevelHolder, style: LogLineStyle, output: LogOutput = .standardError, metadataProvider: Logger.MetadataProvider? = nil) {
+    package init(
+        levels: LogLevelHolder, style: LogLineStyle, output: LogOutput = .standardError,
+        metadataProvider: Logger.MetadataProvider? = nil
+    ) {
         self.levels = levels
         self.formatter = LogLineFormatter(style: style)
         self.output = output
@@ -25,31 +28,36 @@ public struct JobwatchLogHandler: LogHandler {
     /// Installs the handler for the whole process (`LoggingSystem.bootstrap`, once per process) and returns
     /// the level holder to change the level later, e.g. after a reload.
     @discardableResult
-    public static func bootstrap(level: Logger.Level, environment: [String: String], metadataProvider: Logger.MetadataProvider? = nil) -> LogLevelHolder {
+    package static func bootstrap(
+        level: Logger.Level, environment: [String: String], metadataProvider: Logger.MetadataProvider? = nil
+    ) -> LogLevelHolder {
         let levels = LogLevelHolder(level)
         let style = LogLineStyle.forStandardError(environment: environment)
-        LoggingSystem.bootstrap({ _, provider in
-            JobwatchLogHandler(levels: levels, style: style, metadataProvider: provider)
-        }, metadataProvider: metadataProvider)
+        LoggingSystem.bootstrap(
+            { _, provider in
+                JobwatchLogHandler(levels: levels, style: style, metadataProvider: provider)
+            }, metadataProvider: metadataProvider)
         return levels
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { levelOverride ?? levels.level }
         set { levelOverride = newValue }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var fields = metadata
         if let provided = metadataProvider?.get() { fields.merge(provided) { _, new in new } }
         if let explicit = event.metadata { fields.merge(explicit) { _, new in new } }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        output.write(formatter.line(level: event.level, message: event.message.description, metadata: fields, error: event.error, now: now))
+        output.write(
+            formatter.line(
+                level: event.level, message: event.message.description, metadata: fields, error: event.error, now: now))
     }
 }

@@ -6,7 +6,9 @@ import Logging
 struct LogLineFormatter: Sendable {
     var style: LogLineStyle
 
-    func line(level: Logger.Level, message: String, metadata: Logger.Metadata, error: (any Error)?, now: timespec) -> String {
+    func line(
+        level: Logger.Level, message: String, metadata: Logger.Metadata, error: (any Error)?, now: timespec
+    ) -> String {
         var line: String
         switch style {
         case .journald:
@@ -53,7 +55,8 @@ struct LogLineFormatter: Sendable {
     /// A metadata value: bare when it is one plain word, otherwise in double quotes with `"` and `\` escaped.
     static func value(_ value: Logger.MetadataValue) -> String {
         let text = String(describing: value)
-        let needsQuotes = text.isEmpty || text.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "\\" || $0 == "=" }
+        let needsQuotes =
+            text.isEmpty || text.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "\\" || $0 == "=" }
         guard needsQuotes else { return escaped(text) }
         var quoted = "\""
         for scalar in text.unicodeScalars {
@@ -87,6 +90,7 @@ struct LogLineFormatter: Sendable {
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}" || scalar == "\u{85}"
+        scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}"
+            || scalar == "\u{85}"
     }
 }

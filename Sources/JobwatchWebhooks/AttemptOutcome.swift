@@ -1,18 +1,18 @@
 /// What one delivery attempt to one sink came to; the worker records it and asks `DeliveryRetry` what next.
-public struct AttemptOutcome: Sendable, Equatable {
+package struct AttemptOutcome: Sendable, Equatable {
     /// A 2xx answer (and, for the chat platforms, no error code in it).
-    public var success: Bool
+    package var success: Bool
     /// The HTTP status, nil when no answer came (timeout, connection error).
-    public var statusCode: Int?
+    package var statusCode: Int?
     /// One line saying what went wrong; never a secret nor the sink's URL. Nil on success.
-    public var error: String?
+    package var error: String?
     /// The receiver's `Retry-After`, as a delay from the end of this attempt.
-    public var retryAfterMillis: Int64?
+    package var retryAfterMillis: Int64?
     /// `410 Gone`: the receiver asked never to be sent this event again.
-    public var gone: Bool
-    public var durationMillis: Int64
+    package var gone: Bool
+    package var durationMillis: Int64
 
-    public init(
+    package init(
         success: Bool, statusCode: Int? = nil, error: String? = nil, retryAfterMillis: Int64? = nil, gone: Bool = false,
         durationMillis: Int64 = 0
     ) {

@@ -4,8 +4,8 @@ import JobwatchCore
 /// The one human line a chat sink posts for an event: verdict, api, job type, job id, duration, and the
 /// image on success or the error code and reason on failure, e.g.
 /// `✅ SUCCESS · ims · imsCreateImageByInstance · 9a17… · 3m08s · image eaca… (nightly)`.
-public enum ChatMessage {
-    public static func text(for eventBody: String) -> String {
+package enum ChatMessage {
+    package static func text(for eventBody: String) -> String {
         guard let event = try? JSONDecoder().decode(EventSummary.self, from: Data(eventBody.utf8)) else {
             return "ℹ️ jobwatch event"
         }
@@ -20,7 +20,9 @@ public enum ChatMessage {
         return parts.compactMap { $0.map(oneLine) }.filter { !$0.isEmpty }.joined(separator: " · ")
     }
 
-    private static func verdict(type: EventType?, rawType: String?, job: EventSummary.Job?, previousStatus: String?) -> String {
+    private static func verdict(
+        type: EventType?, rawType: String?, job: EventSummary.Job?, previousStatus: String?
+    ) -> String {
         switch type {
         case .succeeded: return "✅ SUCCESS"
         case .failed: return "❌ FAIL"
@@ -40,7 +42,8 @@ public enum ChatMessage {
 
     /// From the job's begin time to its end time; nil unless both are known.
     private static func duration(_ job: EventSummary.Job?) -> String? {
-        guard let begin = job?.beginTime.flatMap(CloudTime.parseMillis), let end = job?.endTime.flatMap(CloudTime.parseMillis),
+        guard let begin = job?.beginTime.flatMap(CloudTime.parseMillis),
+            let end = job?.endTime.flatMap(CloudTime.parseMillis),
             end >= begin
         else { return nil }
         return DurationText.human(millis: end - begin)
@@ -61,8 +64,10 @@ public enum ChatMessage {
         case .subJobStatusChanged:
             guard let subJob else { return nil }
             let head = ["sub-job", subJob.jobID, subJob.status].compactMap { $0 }.joined(separator: " ")
-            let tail = subJob.status == JobStatus.success.rawValue
-                ? image(id: subJob.imageID, name: subJob.imageName) : failure(code: subJob.errorCode, reason: subJob.failReason)
+            let tail =
+                subJob.status == JobStatus.success.rawValue
+                ? image(id: subJob.imageID, name: subJob.imageName)
+                : failure(code: subJob.errorCode, reason: subJob.failReason)
             return [head, tail].compactMap { $0 }.joined(separator: " · ")
         case .registered, .statusChanged, nil:
             return nil

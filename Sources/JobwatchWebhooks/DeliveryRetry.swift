@@ -2,7 +2,7 @@ import Foundation
 import JobwatchConfig
 
 /// What the outbox does with a delivery after an attempt.
-public enum DeliveryDecision: Sendable, Equatable {
+package enum DeliveryDecision: Sendable, Equatable {
     case delivered
     /// Try again at this time (milliseconds since 1970).
     case retry(atMillis: Int64)
@@ -13,7 +13,7 @@ public enum DeliveryDecision: Sendable, Equatable {
 /// The retry maths of webhook deliveries: exponential backoff with jitter between the sink's
 /// `retry_initial` and `retry_max`, at most `max_attempts` attempts in all, `Retry-After` honoured,
 /// `410 Gone` final. Pure: the clock and the randomness come in.
-public enum DeliveryRetry {
+package enum DeliveryRetry {
     /// Each wait is about this many times the one before, until `retry_max`. With the defaults (5 s, 1 h,
     /// 10 attempts) the waits run 5 s, 20 s, 1m20s, 5m20s, 21m, then 1 h four times: about 4.5 h in all.
     static let multiplier = 4.0
@@ -22,23 +22,27 @@ public enum DeliveryRetry {
     /// A `Retry-After` further off than this is taken as this, so a wild date cannot park a delivery for good.
     static let longestRetryAfterMillis: Int64 = 24 * 3_600_000
 
-    public static func decide<R: RandomNumberGenerator>(
+    package static func decide<R: RandomNumberGenerator>(
         attemptsMade: Int, outcome: AttemptOutcome, sink: WebhookSinkConfig, nowMillis: Int64, random: inout R
     ) -> DeliveryDecision {
         if outcome.success { return .delivered }
         if outcome.gone { return .dead(reason: "the receiver answered 410 Gone: no more attempts for this event") }
         if attemptsMade >= sink.maxAttempts {
             let lastError = outcome.error ?? outcome.statusCode.map { "HTTP \($0)" } ?? "failed"
-            return .dead(reason: "gave up after \(attemptsMade) attempt\(attemptsMade == 1 ? "" : "s"); last: \(lastError)")
+            return .dead(
+                reason: "gave up after \(attemptsMade) attempt\(attemptsMade == 1 ? "" : "s"); last: \(lastError)")
         }
-        let wait = outcome.retryAfterMillis.map { min(max(0, $0), longestRetryAfterMillis) }
+        let wait =
+            outcome.retryAfterMillis.map { min(max(0, $0), longestRetryAfterMillis) }
             ?? backoffMillis(afterAttempt: attemptsMade, sink: sink, random: &random)
         return .retry(atMillis: nowMillis + wait)
     }
 
     /// The wait after attempt `n` (1-based): `retry_initial · multiplier^(n-1)` spread by the jitter,
     /// always within [`retry_initial`, `retry_max`].
-    static func backoffMillis<R: RandomNumberGenerator>(afterAttempt n: Int, sink: WebhookSinkConfig, random: inout R) -> Int64 {
+    static func backoffMillis<R: RandomNumberGenerator>(
+        afterAttempt n: Int, sink: WebhookSinkConfig, random: inout R
+    ) -> Int64 {
         let low = Double(sink.retryInitialMillis)
         let high = Double(max(sink.retryInitialMillis, sink.retryMaxMillis))
         // The exponent stops at 30: past that every wait is retry_max anyway.

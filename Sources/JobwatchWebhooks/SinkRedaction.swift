@@ -8,7 +8,9 @@ struct SinkRedaction {
 
     init(sink: WebhookSinkConfig) {
         let url = sink.url
-        let candidates = sink.secrets.map(\.value) + [url.absoluteString, url.host, url.path, url.query, url.user, url.password].compactMap { $0 }
+        let candidates =
+            sink.secrets.map(\.value)
+            + [url.absoluteString, url.host, url.path, url.query, url.user, url.password].compactMap { $0 }
         // Longest first, so that the whole URL goes before its parts; very short parts such as "/" carry nothing.
         sensitive = Set(candidates.filter { $0.count >= 4 }).sorted { $0.count > $1.count }
     }

@@ -3,11 +3,11 @@ import Foundation
 import JobwatchConfig
 
 /// Standard Webhooks v1 signing: `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
-public enum StandardWebhookSignature {
+package enum StandardWebhookSignature {
     /// The `webhook-signature` header value: one space-separated entry per secret (two during a rotation).
     /// `secrets` are `whsec_…` texts; nil when there is none or one is not a valid Standard Webhooks secret
     /// (the configuration loader rejects those, so that does not happen for a loaded sink).
-    public static func sign(id: String, timestampSeconds: Int64, body: [UInt8], secrets: [String]) -> String? {
+    package static func sign(id: String, timestampSeconds: Int64, body: [UInt8], secrets: [String]) -> String? {
         guard !secrets.isEmpty else { return nil }
         let signedContent = Array("\(id).\(timestampSeconds).".utf8) + body
         var entries: [String] = []

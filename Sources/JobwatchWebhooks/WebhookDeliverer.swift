@@ -7,7 +7,7 @@ import NIOCore
 
 /// Makes one delivery attempt of one event to one webhook sink and says how it went. It neither retries
 /// nor records anything: the outbox worker does, with `DeliveryRetry` deciding when to try again.
-public final class WebhookDeliverer: Sendable {
+package final class WebhookDeliverer: Sendable {
     private let httpClient: HTTPClient
     private let userAgent: String
     private let logger: Logger
@@ -20,7 +20,7 @@ public final class WebhookDeliverer: Sendable {
     ///   - httpClient: one long-lived client, made by `makeHTTPClient()` and shut down by the owner.
     ///   - userAgent: the whole header value, `jobwatch/VERSION`.
     ///   - now: milliseconds since 1970, for `webhook-timestamp`, the chat signatures and `Retry-After` dates.
-    public init(httpClient: HTTPClient, userAgent: String, logger: Logger, now: @escaping @Sendable () -> Int64) {
+    package init(httpClient: HTTPClient, userAgent: String, logger: Logger, now: @escaping @Sendable () -> Int64) {
         self.httpClient = httpClient
         self.userAgent = userAgent
         self.logger = logger
@@ -29,20 +29,23 @@ public final class WebhookDeliverer: Sendable {
 
     /// A client for webhooks: redirects are never followed (a 3xx is a failed attempt), and a connection that
     /// cannot be made fails the attempt at once instead of being retried inside it.
-    public static func makeHTTPClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
+    package static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    public func attempt(_ event: WebhookEvent, to sink: WebhookSinkConfig) async -> AttemptOutcome {
+    package func attempt(_ event: WebhookEvent, to sink: WebhookSinkConfig) async -> AttemptOutcome {
         let request = WebhookRequest(event: event, sink: sink, userAgent: userAgent, nowMillis: now())
         let clock = ContinuousClock()
         let start = clock.now
         var outcome: AttemptOutcome
         do {
-            outcome = try await exchange(request, timeoutMillis: sink.timeoutMillis).map { verdict(on: $0, sink: sink) }
-                ?? AttemptOutcome(success: false, error: "no answer within \(DurationText.format(millis: sink.timeoutMillis))")
+            outcome =
+                try await exchange(request, timeoutMillis: sink.timeoutMillis).map { verdict(on: $0, sink: sink) }
+                ?? AttemptOutcome(
+                    success: false, error: "no answer within \(DurationText.format(millis: sink.timeoutMillis))")
         } catch {
             outcome = AttemptOutcome(success: false, error: Self.describe(error, redaction: SinkRedaction(sink: sink)))
         }
@@ -70,7 +73,9 @@ public final class WebhookDeliverer: Sendable {
                     body.append(contentsOf: chunk.readableBytesView.prefix(Self.responseBodyLimit - body.count))
                     if body.count >= Self.responseBodyLimit { break }
                 }
-                return ReceivedReply(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
+                return ReceivedReply(
+                    status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+                    body: body)
             }
             group.addTask {
                 try await Task.sleep(for: .milliseconds(timeoutMillis))
@@ -94,7 +99,8 @@ public final class WebhookDeliverer: Sendable {
             outcome.error = "HTTP \(reply.status): redirects are not followed; point the sink at the final URL"
         default:
             outcome.gone = reply.status == 410
-            let snippet = SinkRedaction(sink: sink).clean(String(decoding: reply.body.prefix(512), as: UTF8.self), maxLength: 120)
+            let snippet = SinkRedaction(sink: sink).clean(
+                String(decoding: reply.body.prefix(512), as: UTF8.self), maxLength: 120)
             outcome.error = "HTTP \(reply.status)" + (snippet.isEmpty ? "" : ": \(snippet)")
         }
         outcome.retryAfterMillis = reply.retryAfter.flatMap { RetryAfter.delayMillis($0, nowMillis: now()) }

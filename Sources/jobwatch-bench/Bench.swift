@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +41,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Keep the temporary directories (configs, databases, daemon logs) under /tmp.") var keep = false
 
     func validate() throws {
-        guard (1...200_000).contains(jobs), (1...1_000_000).contains(largeJobs) else { throw ValidationError("job counts out of range") }
+        guard (1...200_000).contains(jobs), (1...1_000_000).contains(largeJobs) else {
+            throw ValidationError("job counts out of range")
+        }
         guard (2...120).contains(window) else { throw ValidationError("--window must be 2...120 seconds") }
         guard (1...10_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be 1...10000") }
     }
@@ -60,69 +63,146 @@ struct Bench: AsyncParsableCommand {
             switch scenario {
             case .throughput:
                 let r = try await runner.load(
-                    name: "throughput", jobs: jobs, polling: Sandbox.Polling(maxInFlight: maxInFlight), nextPollAt: { _, now in now },
+                    name: "throughput", jobs: jobs, polling: Sandbox.Polling(maxInFlight: maxInFlight),
+                    nextPollAt: { _, now in now },
                     warmup: 8, window: window)
-                rows.append(ResultRow(metric: "Poll throughput, \(n) jobs always due (polls/s)", target: "≥ 2,000", measured: fmt(r.pollsPerSecond, 0), met: r.pollsPerSecond >= 2000))
-                rows.append(ResultRow(metric: "Scheduling lag at saturation, p50 / p99 (ms)", target: "—", measured: "\(fmt(percentile(r.lags, 50), 0)) / \(fmt(percentile(r.lags, 99), 0))", met: nil))
-                rows.append(ResultRow(metric: "Daemon CPU per 1,000 polls, \(n) jobs (s)", target: "—", measured: fmt(r.cpuPer1000Polls, 3), met: nil))
-                rows.append(ResultRow(metric: "Daemon CPU while saturated (% of one core); simulator + bench", target: "—", measured: "\(fmt(r.daemonCPUSeconds / r.windowSeconds * 100, 0)) %; \(fmt(r.benchCPUSeconds / r.windowSeconds * 100, 0)) %", met: nil))
-                rows.append(ResultRow(metric: "Peak RSS (VmHWM), \(n) jobs under load (MiB)", target: "≤ 64", measured: fmt(r.peakRSSMiB, 1), met: r.peakRSSMiB <= 64))
+                rows.append(
+                    ResultRow(
+                        metric: "Poll throughput, \(n) jobs always due (polls/s)", target: "≥ 2,000",
+                        measured: fmt(r.pollsPerSecond, 0), met: r.pollsPerSecond >= 2000))
+                rows.append(
+                    ResultRow(
+                        metric: "Scheduling lag at saturation, p50 / p99 (ms)", target: "—",
+                        measured: "\(fmt(percentile(r.lags, 50), 0)) / \(fmt(percentile(r.lags, 99), 0))", met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Daemon CPU per 1,000 polls, \(n) jobs (s)", target: "—",
+                        measured: fmt(r.cpuPer1000Polls, 3), met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Daemon CPU while saturated (% of one core); simulator + bench", target: "—",
+                        measured:
+                            "\(fmt(r.daemonCPUSeconds / r.windowSeconds * 100, 0)) %; \(fmt(r.benchCPUSeconds / r.windowSeconds * 100, 0)) %",
+                        met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Peak RSS (VmHWM), \(n) jobs under load (MiB)", target: "≤ 64",
+                        measured: fmt(r.peakRSSMiB, 1), met: r.peakRSSMiB <= 64))
             case .lag:
                 let count = jobs
                 let r = try await runner.load(
                     name: "lag", jobs: jobs,
                     polling: Sandbox.Polling(initial: "30s", max: "30s", jitter: 0.2, maxInFlight: maxInFlight),
-                    nextPollAt: { index, now in now + Int64(index * 30_000 / max(count, 1)) }, warmup: 5, window: max(window, 20),
+                    nextPollAt: { index, now in now + Int64(index * 30_000 / max(count, 1)) }, warmup: 5,
+                    window: max(window, 20),
                     firstPollsFirst: false)
-                rows.append(ResultRow(metric: "Scheduling lag, \(n) jobs every 30 s ±20 % (\(fmt(r.pollsPerSecond, 0)) polls/s), p50 / p99 (ms)", target: "—", measured: "\(fmt(percentile(r.lags, 50), 0)) / \(fmt(percentile(r.lags, 99), 0))", met: nil))
-                rows.append(ResultRow(metric: "Daemon CPU per 1,000 polls at that rate (s)", target: "—", measured: fmt(r.cpuPer1000Polls, 3), met: nil))
+                rows.append(
+                    ResultRow(
+                        metric:
+                            "Scheduling lag, \(n) jobs every 30 s ±20 % (\(fmt(r.pollsPerSecond, 0)) polls/s), p50 / p99 (ms)",
+                        target: "—", measured: "\(fmt(percentile(r.lags, 50), 0)) / \(fmt(percentile(r.lags, 99), 0))",
+                        met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Daemon CPU per 1,000 polls at that rate (s)", target: "—",
+                        measured: fmt(r.cpuPer1000Polls, 3), met: nil))
             case .scale:
                 let times = try await runner.startup(jobs: largeJobs, runs: 3)
                 let worst = times.max() ?? .nan
-                rows.append(ResultRow(metric: "Start-up, \(largeJobs.formatted()) jobs: spawn → READY=1, median / worst of 3 (s)", target: "< 2", measured: "\(fmt(percentile(times, 50), 2)) / \(fmt(worst, 2))", met: worst < 2))
+                rows.append(
+                    ResultRow(
+                        metric: "Start-up, \(largeJobs.formatted()) jobs: spawn → READY=1, median / worst of 3 (s)",
+                        target: "< 2", measured: "\(fmt(percentile(times, 50), 2)) / \(fmt(worst, 2))", met: worst < 2))
                 let r = try await runner.load(
-                    name: "scale", jobs: largeJobs, polling: Sandbox.Polling(maxInFlight: maxInFlight), nextPollAt: { _, now in now },
+                    name: "scale", jobs: largeJobs, polling: Sandbox.Polling(maxInFlight: maxInFlight),
+                    nextPollAt: { _, now in now },
                     warmup: 5, window: window)
-                rows.append(ResultRow(metric: "Poll throughput, \(largeJobs.formatted()) jobs always due (polls/s)", target: "—", measured: fmt(r.pollsPerSecond, 0), met: nil))
-                rows.append(ResultRow(metric: "Daemon CPU per 1,000 polls, \(largeJobs.formatted()) jobs (s)", target: "—", measured: fmt(r.cpuPer1000Polls, 3), met: nil))
-                rows.append(ResultRow(metric: "Peak RSS (VmHWM), \(largeJobs.formatted()) jobs under load (MiB)", target: "—", measured: fmt(r.peakRSSMiB, 1), met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Poll throughput, \(largeJobs.formatted()) jobs always due (polls/s)", target: "—",
+                        measured: fmt(r.pollsPerSecond, 0), met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Daemon CPU per 1,000 polls, \(largeJobs.formatted()) jobs (s)", target: "—",
+                        measured: fmt(r.cpuPer1000Polls, 3), met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Peak RSS (VmHWM), \(largeJobs.formatted()) jobs under load (MiB)", target: "—",
+                        measured: fmt(r.peakRSSMiB, 1), met: nil))
             case .idle:
                 let r = try await runner.idle(jobs: jobs, window: max(window, 30))
-                rows.append(ResultRow(metric: "Idle CPU, \(n) jobs due in ≥ 24 h (% of one core)", target: "< 1 %", measured: fmt(r.cpuPercent, 3), met: r.cpuPercent < 1))
-                rows.append(ResultRow(metric: "Idle context switches per second; peak RSS (MiB)", target: "—", measured: "\(fmt(r.wakeupsPerSecond, 1)); \(fmt(r.rssMiB, 1))", met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Idle CPU, \(n) jobs due in ≥ 24 h (% of one core)", target: "< 1 %",
+                        measured: fmt(r.cpuPercent, 3), met: r.cpuPercent < 1))
+                rows.append(
+                    ResultRow(
+                        metric: "Idle context switches per second; peak RSS (MiB)", target: "—",
+                        measured: "\(fmt(r.wakeupsPerSecond, 1)); \(fmt(r.rssMiB, 1))", met: nil))
             case .latency:
                 for (count, finishing) in [(100, 100), (1000, 200)] {
                     let r = try await runner.latency(jobs: count, finishing: finishing)
                     let label = "\(count.formatted()) jobs polled every 1 s ±20 %"
-                    rows.append(ResultRow(metric: "Event latency SUCCESS → webhook, \(label), p50 / p99 (ms)", target: "—", measured: "\(fmt(percentile(r.fromSwitch, 50), 0)) / \(fmt(percentile(r.fromSwitch, 99), 0))", met: nil))
+                    rows.append(
+                        ResultRow(
+                            metric: "Event latency SUCCESS → webhook, \(label), p50 / p99 (ms)", target: "—",
+                            measured:
+                                "\(fmt(percentile(r.fromSwitch, 50), 0)) / \(fmt(percentile(r.fromSwitch, 99), 0))",
+                            met: nil))
                     let p99 = percentile(r.fromPoll, 99)
-                    rows.append(ResultRow(metric: "Event latency poll that sees it → webhook, \(label), p50 / p99 (ms); delivered", target: "p99 ≤ 100", measured: "\(fmt(percentile(r.fromPoll, 50), 1)) / \(fmt(p99, 1)); \(r.delivered)/\(r.finished)", met: p99 <= 100 && r.delivered == r.finished))
+                    rows.append(
+                        ResultRow(
+                            metric: "Event latency poll that sees it → webhook, \(label), p50 / p99 (ms); delivered",
+                            target: "p99 ≤ 100",
+                            measured:
+                                "\(fmt(percentile(r.fromPoll, 50), 1)) / \(fmt(p99, 1)); \(r.delivered)/\(r.finished)",
+                            met: p99 <= 100 && r.delivered == r.finished))
                 }
             case .efficiency:
                 let outcomes = Efficiency.run(jobs: 10_000, seed: 42)
                 for outcome in outcomes {
-                    note("efficiency: \(outcome.name): \(fmt(mean(outcome.pollsPerJob), 1)) polls/job (p50 \(fmt(percentile(outcome.pollsPerJob, 50), 0)), p99 \(fmt(percentile(outcome.pollsPerJob, 99), 0))); detection delay mean \(fmt(mean(outcome.detectionSeconds), 2)) s, p50 \(fmt(percentile(outcome.detectionSeconds, 50), 2)) s, p99 \(fmt(percentile(outcome.detectionSeconds, 99), 2)) s, max \(fmt(percentile(outcome.detectionSeconds, 100), 2)) s")
+                    note(
+                        "efficiency: \(outcome.name): \(fmt(mean(outcome.pollsPerJob), 1)) polls/job (p50 \(fmt(percentile(outcome.pollsPerJob, 50), 0)), p99 \(fmt(percentile(outcome.pollsPerJob, 99), 0))); detection delay mean \(fmt(mean(outcome.detectionSeconds), 2)) s, p50 \(fmt(percentile(outcome.detectionSeconds, 50), 2)) s, p99 \(fmt(percentile(outcome.detectionSeconds, 99), 2)) s, max \(fmt(percentile(outcome.detectionSeconds, 100), 2)) s"
+                    )
                 }
                 let jw = outcomes[0], f10 = outcomes[1], f15 = outcomes[2]
                 let ratio = mean(f10.pollsPerJob) / mean(jw.pollsPerJob)
-                rows.append(ResultRow(metric: "Polls per job, 10,000 jobs 10 s–2 h log-uniform: jobwatch / fixed 10 s / fixed 15 s", target: "—", measured: "\(fmt(mean(jw.pollsPerJob), 1)) / \(fmt(mean(f10.pollsPerJob), 1)) / \(fmt(mean(f15.pollsPerJob), 1))", met: nil))
-                rows.append(ResultRow(metric: "Fewer polls than fixed 10 s (×)", target: "≥ 3×", measured: fmt(ratio, 2) + "×", met: ratio >= 3))
-                rows.append(ResultRow(metric: "Detection delay, mean (p99): jobwatch / fixed 10 s / fixed 15 s (s)", target: "jobwatch mean ≤ 10", measured: "\(fmt(mean(jw.detectionSeconds), 2)) (\(fmt(percentile(jw.detectionSeconds, 99), 1))) / \(fmt(mean(f10.detectionSeconds), 2)) (\(fmt(percentile(f10.detectionSeconds, 99), 1))) / \(fmt(mean(f15.detectionSeconds), 2)) (\(fmt(percentile(f15.detectionSeconds, 99), 1)))", met: mean(jw.detectionSeconds) <= 10))
+                rows.append(
+                    ResultRow(
+                        metric: "Polls per job, 10,000 jobs 10 s–2 h log-uniform: jobwatch / fixed 10 s / fixed 15 s",
+                        target: "—",
+                        measured:
+                            "\(fmt(mean(jw.pollsPerJob), 1)) / \(fmt(mean(f10.pollsPerJob), 1)) / \(fmt(mean(f15.pollsPerJob), 1))",
+                        met: nil))
+                rows.append(
+                    ResultRow(
+                        metric: "Fewer polls than fixed 10 s (×)", target: "≥ 3×", measured: fmt(ratio, 2) + "×",
+                        met: ratio >= 3))
+                rows.append(
+                    ResultRow(
+                        metric: "Detection delay, mean (p99): jobwatch / fixed 10 s / fixed 15 s (s)",
+                        target: "jobwatch mean ≤ 10",
+                        measured:
+                            "\(fmt(mean(jw.detectionSeconds), 2)) (\(fmt(percentile(jw.detectionSeconds, 99), 1))) / \(fmt(mean(f10.detectionSeconds), 2)) (\(fmt(percentile(f10.detectionSeconds, 99), 1))) / \(fmt(mean(f15.detectionSeconds), 2)) (\(fmt(percentile(f15.detectionSeconds, 99), 1)))",
+                        met: mean(jw.detectionSeconds) <= 10))
             }
         }
         note("done in \(fmt(monotonicSeconds() - started, 0)) s")
         let table = renderTable(
             ["Metric", "Target", "Measured", "Met?"],
-            rows.map { [$0.metric, $0.target, $0.measured, $0.met.map { $0 ? "yes" : "NO" } ?? "—"] }, markdown: markdown)
+            rows.map { [$0.metric, $0.target, $0.measured, $0.met.map { $0 ? "yes" : "NO" } ?? "—"] },
+            markdown: markdown)
         print(table, terminator: "")
     }
 
     private func locateJobwatch() throws -> URL {
         if let jobwatch { return URL(fileURLWithPath: jobwatch) }
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let candidate = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("jobwatch")
         guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-            throw BenchError("no jobwatch binary at \(candidate.path): run `swift build -c release` first (or pass --jobwatch PATH)")
+            throw BenchError(
+                "no jobwatch binary at \(candidate.path): run `swift build -c release` first (or pass --jobwatch PATH)")
         }
         return candidate
     }

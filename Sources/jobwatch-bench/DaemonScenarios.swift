@@ -2,6 +2,7 @@ import Foundation
 import JobwatchCore
 import JobwatchSimulator
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,7 +52,9 @@ struct DaemonScenarios {
         // Steady state: every job has had its first poll (the one that records RUNNING, costlier), bounded.
         if firstPollsFirst {
             let until = monotonicSeconds() + 90
-            while monotonicSeconds() < until, try await offloaded({ try reader.unpolledJobs() }) > 0 { await sleep(seconds: 1) }
+            while monotonicSeconds() < until, try await offloaded({ try reader.unpolledJobs() }) > 0 {
+                await sleep(seconds: 1)
+            }
         }
 
         let polls0 = try await offloaded { cloud.polls(ids) }
@@ -69,7 +72,8 @@ struct DaemonScenarios {
         let cpu1 = daemon.cpuSeconds, bench1 = ProcStats.cpuSeconds(pid: getpid()) ?? .nan
         let polls1 = try await offloaded { cloud.polls(ids) }
         let result = LoadResult(
-            jobs: jobs, readySeconds: ready, windowSeconds: elapsed, polls: polls1 - polls0, daemonCPUSeconds: cpu1 - cpu0,
+            jobs: jobs, readySeconds: ready, windowSeconds: elapsed, polls: polls1 - polls0,
+            daemonCPUSeconds: cpu1 - cpu0,
             benchCPUSeconds: bench1 - bench0, peakRSSMiB: daemon.peakRSSMiB, lags: lags,
             threads: ProcStats.threads(pid: daemon.pid) ?? 0)
         let status = await daemon.stop()
@@ -96,7 +100,9 @@ struct DaemonScenarios {
         try cloud.addJobs(ids, durationMillis: 48 * 3_600_000)
         let now = nowMillis()
         try sandbox.prepareDatabase(jobIDs: ids) { now - 30_000 + Int64($0 * 60_000 / max(jobs, 1)) }
-        try sandbox.writeConfig(cloud: cloud, polling: Sandbox.Polling(initial: "5s", max: "60s", jitter: 0.2, maxInFlight: 32, requestsPerSecond: 10))
+        try sandbox.writeConfig(
+            cloud: cloud,
+            polling: Sandbox.Polling(initial: "5s", max: "60s", jitter: 0.2, maxInFlight: 32, requestsPerSecond: 10))
         var times: [Double] = []
         for run in 1...runs {
             let daemon = try DaemonProcess(binary: binary, sandbox: sandbox)
@@ -104,7 +110,9 @@ struct DaemonScenarios {
             times.append(ready)
             let rss = daemon.peakRSSMiB
             let status = await daemon.stop()
-            note("startup run \(run): READY=1 after \(fmt(ready * 1000, 0)) ms with \(jobs) jobs; peak RSS \(fmt(rss, 1)) MiB; exit \(status)")
+            note(
+                "startup run \(run): READY=1 after \(fmt(ready * 1000, 0)) ms with \(jobs) jobs; peak RSS \(fmt(rss, 1)) MiB; exit \(status)"
+            )
         }
         await cloud.shutdown()
         return times
@@ -127,11 +135,14 @@ struct DaemonScenarios {
         try cloud.addJobs(ids, durationMillis: 96 * 3_600_000)
         let now = nowMillis()
         try sandbox.prepareDatabase(jobIDs: ids) { now + 24 * 3_600_000 + Int64($0) * 1000 }
-        try sandbox.writeConfig(cloud: cloud, polling: Sandbox.Polling(initial: "5s", max: "60s", jitter: 0.2, maxInFlight: 32, requestsPerSecond: 10))
+        try sandbox.writeConfig(
+            cloud: cloud,
+            polling: Sandbox.Polling(initial: "5s", max: "60s", jitter: 0.2, maxInFlight: 32, requestsPerSecond: 10))
         let daemon = try DaemonProcess(binary: binary, sandbox: sandbox)
         _ = try await daemon.waitReady()
         await sleep(seconds: 3)
-        let cpu0 = daemon.cpuSeconds, switches0 = ProcStats.contextSwitches(pid: daemon.pid) ?? 0, t0 = monotonicSeconds()
+        let cpu0 = daemon.cpuSeconds, switches0 = ProcStats.contextSwitches(pid: daemon.pid) ?? 0,
+            t0 = monotonicSeconds()
         await sleep(seconds: window)
         let cpu1 = daemon.cpuSeconds, switches1 = ProcStats.contextSwitches(pid: daemon.pid) ?? 0
         let elapsed = monotonicSeconds() - t0
@@ -141,8 +152,10 @@ struct DaemonScenarios {
             rssMiB: daemon.peakRSSMiB)
         let status = await daemon.stop()
         await cloud.shutdown()
-        note("idle: \(jobs) jobs due in ≥ 24 h; CPU \(fmt(cpu1 - cpu0, 3)) s over \(fmt(elapsed, 1)) s = \(fmt(result.cpuPercent, 3)) %; "
-            + "\(fmt(result.wakeupsPerSecond, 1)) context switches/s; peak RSS \(fmt(result.rssMiB, 1)) MiB; polls \(polls); exit \(status)")
+        note(
+            "idle: \(jobs) jobs due in ≥ 24 h; CPU \(fmt(cpu1 - cpu0, 3)) s over \(fmt(elapsed, 1)) s = \(fmt(result.cpuPercent, 3)) %; "
+                + "\(fmt(result.wakeupsPerSecond, 1)) context switches/s; peak RSS \(fmt(result.rssMiB, 1)) MiB; polls \(polls); exit \(status)"
+        )
         return result
     }
 
@@ -172,7 +185,9 @@ struct DaemonScenarios {
         let now = nowMillis()
         try sandbox.prepareDatabase(jobIDs: ids) { now + Int64($0 * 1000 / max(jobs, 1)) }
         try sandbox.writeConfig(
-            cloud: cloud, polling: Sandbox.Polling(initial: "1s", max: "1s", jitter: 0.2, maxInFlight: 64, requestsPerSecond: 100_000),
+            cloud: cloud,
+            polling: Sandbox.Polling(
+                initial: "1s", max: "1s", jitter: 0.2, maxInFlight: 64, requestsPerSecond: 100_000),
             webhook: receiver.url)
         let daemon = try DaemonProcess(binary: binary, sandbox: sandbox)
         _ = try await daemon.waitReady()
@@ -222,7 +237,8 @@ struct DaemonScenarios {
         for item in receiver.all where item.type == "jobwatch.job.succeeded" && firstReceived[item.subject] == nil {
             firstReceived[item.subject] = item
         }
-        var result = LatencyResult(jobs: jobs, finished: observed.count, delivered: 0, fromSwitch: [], fromPoll: [], fromRecord: [])
+        var result = LatencyResult(
+            jobs: jobs, finished: observed.count, delivered: 0, fromSwitch: [], fromPoll: [], fromRecord: [])
         for (id, times) in observed {
             guard let got = firstReceived[id] else { continue }
             result.delivered += 1
@@ -230,10 +246,12 @@ struct DaemonScenarios {
             if let polled = times.polled { result.fromPoll.append(got.receivedAtMillis - polled) }
             if let recorded = got.eventTimeMillis { result.fromRecord.append(got.receivedAtMillis - recorded) }
         }
-        note("latency (\(jobs) jobs at 1 s): \(result.delivered)/\(result.finished) delivered; switch→webhook p50 \(fmt(percentile(result.fromSwitch, 50), 0)) "
-            + "p99 \(fmt(percentile(result.fromSwitch, 99), 0)) ms; poll→webhook p50 \(fmt(percentile(result.fromPoll, 50), 1)) "
-            + "p99 \(fmt(percentile(result.fromPoll, 99), 1)) max \(fmt(percentile(result.fromPoll, 100), 1)) ms; event time→webhook p50 "
-            + "\(fmt(percentile(result.fromRecord, 50), 1)) p99 \(fmt(percentile(result.fromRecord, 99), 1)) ms; exit \(status)")
+        note(
+            "latency (\(jobs) jobs at 1 s): \(result.delivered)/\(result.finished) delivered; switch→webhook p50 \(fmt(percentile(result.fromSwitch, 50), 0)) "
+                + "p99 \(fmt(percentile(result.fromSwitch, 99), 0)) ms; poll→webhook p50 \(fmt(percentile(result.fromPoll, 50), 1)) "
+                + "p99 \(fmt(percentile(result.fromPoll, 99), 1)) max \(fmt(percentile(result.fromPoll, 100), 1)) ms; event time→webhook p50 "
+                + "\(fmt(percentile(result.fromRecord, 50), 1)) p99 \(fmt(percentile(result.fromRecord, 99), 1)) ms; exit \(status)"
+        )
         return result
     }
 }

@@ -18,7 +18,8 @@ enum Efficiency {
         var jitter = SeededRandom(seed: seed ^ 0x5EED)
         let policy = PollPolicy()  // the defaults: 5 s initial, 60 s max, ×1.5, ±20 %
         let settings = PollSettings(policy: policy, notFoundAfter: 5)
-        var jobwatch = Outcome(name: "jobwatch (5 s → 60 s, ×1.5, ±20 %, completion estimate)", pollsPerJob: [], detectionSeconds: [])
+        var jobwatch = Outcome(
+            name: "jobwatch (5 s → 60 s, ×1.5, ±20 %, completion estimate)", pollsPerJob: [], detectionSeconds: [])
         var fixed10 = Outcome(name: "fixed 10 s (Terraform)", pollsPerJob: [], detectionSeconds: [])
         var fixed15 = Outcome(name: "fixed 15 s (AWS CLI waiters)", pollsPerJob: [], detectionSeconds: [])
         let begin: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
@@ -26,7 +27,8 @@ enum Efficiency {
             let u = Double.random(in: 0..<1, using: &durations)
             let duration = Int64((exp(log(10.0) + u * (log(7200.0) - log(10.0))) * 1000).rounded())
             let end = begin + duration
-            let (polls, detected) = jobwatchPolls(index: index, begin: begin, end: end, settings: settings, random: &jitter)
+            let (polls, detected) = jobwatchPolls(
+                index: index, begin: begin, end: end, settings: settings, random: &jitter)
             jobwatch.pollsPerJob.append(Double(polls))
             jobwatch.detectionSeconds.append(Double(detected - end) / 1000)
             for (interval, outcome) in [(Int64(10_000), 0), (Int64(15_000), 1)] {

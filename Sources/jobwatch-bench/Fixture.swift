@@ -5,6 +5,7 @@ import JobwatchSimulator
 import JobwatchStore
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,9 +40,10 @@ final class Cloud: Sendable {
         var start = 0
         while start < ids.count {
             let slice = ids[start..<min(start + 10_000, ids.count)]
-            try simulator.add(contentsOf: slice.map {
-                SimulatedJobSpec(api: .ims, jobID: $0, durationMillis: durationMillis, initMillis: 0)
-            })
+            try simulator.add(
+                contentsOf: slice.map {
+                    SimulatedJobSpec(api: .ims, jobID: $0, durationMillis: durationMillis, initMillis: 0)
+                })
             start += slice.count
         }
     }
@@ -90,7 +92,8 @@ final class WebhookReceiver: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else { return }
         let item = Received(
             subject: object["subject"] as? String ?? "", type: object["type"] as? String ?? "",
-            eventTimeMillis: (object["time"] as? String).flatMap(CloudTime.parseMillis).map(Double.init), receivedAtMillis: at)
+            eventTimeMillis: (object["time"] as? String).flatMap(CloudTime.parseMillis).map(Double.init),
+            receivedAtMillis: at)
         received.withLock { $0.append(item) }
     }
 
@@ -107,7 +110,8 @@ struct Sandbox: Sendable {
     var stderrLog: String { directory.appendingPathComponent("daemon.log").path }
 
     init(name: String) throws {
-        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("jobwatch-bench-\(name)-\(UUID().uuidString.prefix(8))")
+        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+            "jobwatch-bench-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
@@ -170,10 +174,11 @@ struct Sandbox: Sendable {
         let now = nowMillis()
         let queue = try DatabaseQueue(path: database)
         try queue.inTransaction { db in
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO job (account, api, project_id, job_id, region, labels, deadline_at, registered_at, next_poll_at)
-                VALUES ('default', 'ims', '', ?, 'bench-1', '{}', ?, ?, ?)
-                """)
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO job (account, api, project_id, job_id, region, labels, deadline_at, registered_at, next_poll_at)
+                    VALUES ('default', 'ims', '', ?, 'bench-1', '{}', ?, ?, ?)
+                    """)
             for (index, id) in jobIDs.enumerated() {
                 try statement.execute(arguments: [id, now + 72 * 3_600_000, now, nextPollAt(index)])
             }
@@ -265,9 +270,11 @@ final class ScheduleReader: Sendable {
     func snapshot() throws -> [Int64: ScheduleRow] {
         try queue.read { db in
             var rows: [Int64: ScheduleRow] = [:]
-            let cursor = try Row.fetchCursor(db, sql: "SELECT id, polls, last_polled_at, next_poll_at FROM job WHERE tracking = 'active'")
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT id, polls, last_polled_at, next_poll_at FROM job WHERE tracking = 'active'")
             while let row = try cursor.next() {
-                rows[row["id"]] = ScheduleRow(polls: row["polls"], lastPolledAt: row["last_polled_at"], nextPollAt: row["next_poll_at"])
+                rows[row["id"]] = ScheduleRow(
+                    polls: row["polls"], lastPolledAt: row["last_polled_at"], nextPollAt: row["next_poll_at"])
             }
             return rows
         }
@@ -278,7 +285,9 @@ final class ScheduleReader: Sendable {
     }
 
     func unpolledJobs() throws -> Int {
-        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active' AND polls = 0") ?? 0 }
+        try queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active' AND polls = 0") ?? 0
+        }
     }
 
     func close() { try? queue.close() }
@@ -289,7 +298,9 @@ final class ScheduleReader: Sendable {
 func lags(from before: [Int64: ScheduleRow], to after: [Int64: ScheduleRow]) -> [Double] {
     var result: [Double] = []
     for (id, old) in before {
-        guard let new = after[id], new.polls == old.polls + 1, let planned = old.nextPollAt, let actual = new.lastPolledAt else { continue }
+        guard let new = after[id], new.polls == old.polls + 1, let planned = old.nextPollAt,
+            let actual = new.lastPolledAt
+        else { continue }
         result.append(Double(actual - planned))
     }
     return result

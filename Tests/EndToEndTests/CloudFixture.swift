@@ -15,7 +15,9 @@ final class CloudFixture: Sendable {
     let receiver: WebhookReceiver
 
     init() async throws {
-        simulator = Simulator(options: SimulatorOptions(credentials: [Self.accessKey: Self.secretKey]), logger: Logger(label: "e2e.simulator"))
+        simulator = Simulator(
+            options: SimulatorOptions(credentials: [Self.accessKey: Self.secretKey]),
+            logger: Logger(label: "e2e.simulator"))
         server = try await simulator.start()
         receiver = try await WebhookReceiver.start()
     }
@@ -64,10 +66,14 @@ final class CloudFixture: Sendable {
     static let environment = ["JOBWATCH_E2E_SK": secretKey]
 
     @discardableResult
-    func add(_ kind: String, api: JobAPI, durationMillis: Int64 = 2000, initMillis: Int64? = nil, faults: [SimulatedFault] = []) throws -> String {
-        try simulator.add(SimulatedJobSpec(
-            api: api, kind: kind, projectID: api == .ims ? nil : Self.projectID, durationMillis: durationMillis,
-            initMillis: initMillis ?? durationMillis / 5, faults: faults))
+    func add(
+        _ kind: String, api: JobAPI, durationMillis: Int64 = 2000, initMillis: Int64? = nil,
+        faults: [SimulatedFault] = []
+    ) throws -> String {
+        try simulator.add(
+            SimulatedJobSpec(
+                api: api, kind: kind, projectID: api == .ims ? nil : Self.projectID, durationMillis: durationMillis,
+                initMillis: initMillis ?? durationMillis / 5, faults: faults))
     }
 }
 

@@ -27,13 +27,18 @@ import Testing
         #expect(try await sandbox.runAsync(["register", id, "--api", "ims", "--label", "team=e2e"]).status == 0)
         let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
         #expect(try await eventually { try await self.tracking(sandbox, id) == "done" })
-        #expect(try await eventually(timeout: .seconds(5)) { daemon.events.contains { $0["type"] as? String == "jobwatch.job.succeeded" } })
+        #expect(
+            try await eventually(timeout: .seconds(5)) {
+                daemon.events.contains { $0["type"] as? String == "jobwatch.job.succeeded" }
+            })
 
         let shown = try #require(try await record(sandbox, id))
         #expect(shown["status"] as? String == "SUCCESS" && shown["image_id"] as? String != nil)
         #expect(shown["job_type"] as? String == "imsCreateImageByInstance")
-        let statusChanges = (shown["history"] as? [[String: Any]] ?? []).filter { ($0["from"] as? String) != ($0["to"] as? String) }
-            .map { "\($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")" }
+        let statusChanges = (shown["history"] as? [[String: Any]] ?? []).filter {
+            ($0["from"] as? String) != ($0["to"] as? String)
+        }
+        .map { "\($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")" }
         #expect(statusChanges == ["->INIT", "INIT>RUNNING", "RUNNING>SUCCESS"])
 
         // stdout carries events and nothing else, and the terminal event once.
@@ -54,7 +59,8 @@ import Testing
         #expect(daemon.process.terminationStatus == 0)
         // The secret key never reaches the logs or the database.
         #expect(!daemon.stderr.contains(CloudFixture.secretKey))
-        let everything = try sandbox.databaseContent() + (try String(contentsOfFile: sandbox.database, encoding: .isoLatin1))
+        let everything =
+            try sandbox.databaseContent() + (try String(contentsOfFile: sandbox.database, encoding: .isoLatin1))
         #expect(!everything.contains(CloudFixture.secretKey))
     }
 
@@ -65,7 +71,9 @@ import Testing
         let socket = try NotifySocket(directory: sandbox.directory)
         let daemon = try DaemonProcess(
             sandbox: sandbox,
-            environment: CloudFixture.environment.merging(["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"]) { $1 })
+            environment: CloudFixture.environment.merging(["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"]) {
+                $1
+            })
         let ready = await socket.receive(until: { $0.contains("READY=1") }, timeout: .seconds(15))
         #expect(ready.contains { $0.contains("READY=1") }, "\(ready) \(daemon.stderr)")
         // WATCHDOG_USEC/2 = 200 ms between pings.
@@ -123,11 +131,15 @@ import Testing
         for kind in ["imsImportOvaImageJob", "ims-fail"] {
             jobs.append((try cloud.add(kind, api: .imsProject, durationMillis: 2000), kind, .imsProject))
         }
-        for job in jobs { #expect(try await sandbox.runAsync(["register", job.id, "--api", job.api.rawValue]).status == 0) }
+        for job in jobs {
+            #expect(try await sandbox.runAsync(["register", job.id, "--api", job.api.rawValue]).status == 0)
+        }
         let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
-        #expect(try await eventually(timeout: .seconds(30)) {
-            try await sandbox.runAsync(["list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                try await sandbox.runAsync(["list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "[\n\n]"
+            })
         await daemon.stop()
         for job in jobs {
             let shown = try #require(try await record(sandbox, job.id), "\(job.kind)")
@@ -143,17 +155,22 @@ import Testing
             if job.kind == "imsImportOvaImageJob" { #expect(subJobs.count == 2, "\(job.kind) sub-jobs") }
             if job.kind == "workspace-abnormal" { #expect(subJobs.contains { $0["status"] as? String == "ABNORMAL" }) }
             if !fails && !job.kind.contains("Members") && job.api != .workspace {
-                let hasImage = shown["image_id"] as? String != nil || subJobs.contains { $0["image_id"] as? String != nil }
+                let hasImage =
+                    shown["image_id"] as? String != nil || subJobs.contains { $0["image_id"] as? String != nil }
                 #expect(hasImage, "\(job.kind) has no image id")
             }
             // History: the job's statuses only move forward, and no change is recorded twice.
             let history = shown["history"] as? [[String: Any]] ?? []
-            let keys = history.map { "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-") \($0["to"] as? String ?? "-") \($0["provider_status"] as? String ?? "-") \($0["progress"] as? Double ?? -1) \($0["current_task"] as? String ?? "-")" }
+            let keys = history.map {
+                "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-") \($0["to"] as? String ?? "-") \($0["provider_status"] as? String ?? "-") \($0["progress"] as? Double ?? -1) \($0["current_task"] as? String ?? "-")"
+            }
             #expect(Set(keys).count == keys.count, "\(job.kind) has duplicate history rows")
             #expect(history.last { $0["sub_job_id"] is NSNull }?["to"] as? String == status)
         }
         // One terminal event per job, on stdout and in the event log.
-        let terminal = daemon.events.filter { ["jobwatch.job.succeeded", "jobwatch.job.failed"].contains($0["type"] as? String) }
+        let terminal = daemon.events.filter {
+            ["jobwatch.job.succeeded", "jobwatch.job.failed"].contains($0["type"] as? String)
+        }
         #expect(terminal.count == jobs.count)
         #expect(Set(terminal.compactMap { $0["subject"] as? String }).count == jobs.count)
     }
@@ -176,15 +193,23 @@ import Testing
         for (name, fault) in faults {
             ids.append((name, try cloud.add("imsImportImageJob", api: .ims, durationMillis: 1500, faults: [fault])))
         }
-        let lost = try cloud.add("imsImportImageJob", api: .ims, durationMillis: 1500, faults: [SimulatedFault(.notFound, count: 50)])
-        for id in ids.map(\.1) + [lost] { #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0) }
+        let lost = try cloud.add(
+            "imsImportImageJob", api: .ims, durationMillis: 1500, faults: [SimulatedFault(.notFound, count: 50)])
+        for id in ids.map(\.1) + [lost] {
+            #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        }
         let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
         for (name, id) in ids {
-            #expect(try await eventually(timeout: .seconds(40)) { try await self.tracking(sandbox, id) == "done" }, "\(name)")
+            #expect(
+                try await eventually(timeout: .seconds(40)) { try await self.tracking(sandbox, id) == "done" },
+                "\(name)")
             #expect(try await record(sandbox, id)?["status"] as? String == "SUCCESS", "\(name)")
         }
         #expect(try await eventually(timeout: .seconds(30)) { try await self.tracking(sandbox, lost) == "not_found" })
-        #expect(try await eventually(timeout: .seconds(5)) { daemon.events.contains { $0["type"] as? String == "jobwatch.job.not_found" } })
+        #expect(
+            try await eventually(timeout: .seconds(5)) {
+                daemon.events.contains { $0["type"] as? String == "jobwatch.job.not_found" }
+            })
         await daemon.stop()
         #expect(daemon.process.terminationStatus == 0)
         #expect(daemon.stderr.contains("throttled by the gateway"))
@@ -203,7 +228,9 @@ import Testing
         // Paused: one failed request, not a hammering that would lock the AK.
         let shown = try #require(try await record(sandbox, id))
         #expect(shown["polls"] as? Int == 1)
-        #expect((shown["next_poll_at"] as? String).flatMap(CloudTime.parseMillis)! > Int64(Date().timeIntervalSince1970 * 1000) + 240_000)
+        #expect(
+            (shown["next_poll_at"] as? String).flatMap(CloudTime.parseMillis)! > Int64(
+                Date().timeIntervalSince1970 * 1000) + 240_000)
         #expect(daemon.stderr.contains("APIGW.0301") && !daemon.stderr.contains("not-the-right-key"))
         await daemon.stop()
     }
@@ -239,7 +266,9 @@ import Testing
 /// Crashes: nothing committed is lost, nothing is recorded twice.
 @Suite(.serialized) struct CrashEndToEndTests {
     func lines(_ text: String) -> [[String: Any]] {
-        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 
     @Test func killNineInTheMiddleOfTwoHundredJobsLosesNoTerminalEvent() async throws {
@@ -271,17 +300,24 @@ import Testing
         }
         let first = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
         // Let some jobs finish, then kill it without warning.
-        #expect(try await eventually { try await sandbox.runAsync(["events", "--json"]).stdout.contains("jobwatch.job.succeeded") })
+        #expect(
+            try await eventually {
+                try await sandbox.runAsync(["events", "--json"]).stdout.contains("jobwatch.job.succeeded")
+            })
         try await Task.sleep(for: .milliseconds(700))
         first.signal(SIGKILL)
         _ = await first.waitForExit(timeout: .seconds(5))
         let second = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
-        #expect(try await eventually(timeout: .seconds(60)) {
-            try await sandbox.runAsync(["list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
-        })
-        #expect(try await eventually(timeout: .seconds(30)) {
-            try await sandbox.runAsync(["deliveries", "--state", "pending", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
-        })
+        #expect(
+            try await eventually(timeout: .seconds(60)) {
+                try await sandbox.runAsync(["list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "[\n\n]"
+            })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                try await sandbox.runAsync(["deliveries", "--state", "pending", "--json"]).stdout.trimmingCharacters(
+                    in: .whitespacesAndNewlines) == "[\n\n]"
+            })
         await second.stop()
         #expect(second.process.terminationStatus == 0)
 
@@ -299,10 +335,14 @@ import Testing
         #expect(Set(terminal.compactMap { $0["id"] as? String }).isSubset(of: received))
         // No history row was written twice for any job.
         for id in ids.prefix(40) {
-            let shown = try #require(try JSONSerialization.jsonObject(with: Data(try await sandbox.runAsync(["show", id, "--json"]).stdout.utf8)) as? [String: Any])
+            let shown = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(try await sandbox.runAsync(["show", id, "--json"]).stdout.utf8)) as? [String: Any])
             let history = shown["history"] as? [[String: Any]] ?? []
             let statusRows = history.filter { ($0["from"] as? String) != ($0["to"] as? String) }
-                .map { "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")" }
+                .map {
+                    "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")"
+                }
             #expect(Set(statusRows).count == statusRows.count, "\(id): \(statusRows)")
         }
     }
@@ -326,9 +366,11 @@ import Testing
 
         cloud.receiver.respond { _ in .text(204, "") }
         let second = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
-        #expect(try await eventually {
-            try await sandbox.runAsync(["deliveries", "--state", "delivered", "--json"]).stdout.contains("\"sink\" : \"ops\"")
-        })
+        #expect(
+            try await eventually {
+                try await sandbox.runAsync(["deliveries", "--state", "delivered", "--json"]).stdout.contains(
+                    "\"sink\" : \"ops\"")
+            })
         await second.stop()
         let ids = Set(cloud.receiver.requests.compactMap { $0.headers["webhook-id"] })
         #expect(ids.count == 1, "every attempt carries the same webhook-id")
@@ -343,9 +385,10 @@ import Testing
         let id = try cloud.add("imsDelImageMembersJob", api: .ims, durationMillis: 800)
         #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
         let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
-        #expect(try await eventually {
-            try await sandbox.runAsync(["deliveries", "--state", "dead"]).stdout.contains("ops")
-        })
+        #expect(
+            try await eventually {
+                try await sandbox.runAsync(["deliveries", "--state", "dead"]).stdout.contains("ops")
+            })
         #expect(cloud.receiver.requests.count == 1, "410 stops retries at once")
         cloud.receiver.respond { _ in .text(200, "ok") }
         let redeliver = try await sandbox.runAsync(["redeliver", "--dead"])
@@ -364,16 +407,21 @@ import Testing
         #expect(result.stdout.contains("job.succeeded") && result.stdout.contains("job.failed"))
         #expect(result.stdout.contains("sub-job") && result.stdout.contains("ABNORMAL"))
         #expect(result.stderr.contains("throttled by the gateway"))
-        let summary = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("JOB ") }.prefix { !$0.isEmpty }
+        let summary = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop {
+            !$0.hasPrefix("JOB ")
+        }.prefix { !$0.isEmpty }
         #expect(summary.count == 6, "\(result.stdout)")
-        #expect(summary.filter { $0.contains(" SUCCESS ") }.count == 3 && summary.filter { $0.contains(" FAIL ") }.count == 2)
+        #expect(
+            summary.filter { $0.contains(" SUCCESS ") }.count == 3
+                && summary.filter { $0.contains(" FAIL ") }.count == 2)
         #expect(["ims ", "ims-project ", "workspace "].allSatisfy { api in summary.contains { $0.contains(api) } })
     }
 
     @Test func theSimulatorServesAScenarioAndItsAdminAPI() async throws {
         let sandbox = try Sandbox()
         let scenario = sandbox.directory.appendingPathComponent("scenario.json").path
-        try #"{"jobs": [{"api": "ims", "job_id": "scenario-job-1", "kind": "imsImportOvaImageJob", "duration": "30s"}]}"#
+        try
+            #"{"jobs": [{"api": "ims", "job_id": "scenario-job-1", "kind": "imsImportOvaImageJob", "duration": "30s"}]}"#
             .write(toFile: scenario, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = jobwatchBinary
@@ -386,8 +434,12 @@ import Testing
         defer { process.terminate() }
         let collector = LineCollector()
         out.fileHandleForReading.readabilityHandler = { collector.feed($0.availableData) }
-        #expect(await eventually(timeout: .seconds(15)) { collector.lines.contains { $0.hasPrefix("listening on http://127.0.0.1:") } })
-        let base = try #require(collector.lines.first { $0.hasPrefix("listening on ") }).dropFirst("listening on ".count)
+        #expect(
+            await eventually(timeout: .seconds(15)) {
+                collector.lines.contains { $0.hasPrefix("listening on http://127.0.0.1:") }
+            })
+        let base = try #require(collector.lines.first { $0.hasPrefix("listening on ") }).dropFirst(
+            "listening on ".count)
         let (data, _) = try await fetch("\(base)/_simulator/jobs")
         #expect(String(decoding: data, as: UTF8.self).contains("scenario-job-1"))
         let (job, status) = try await fetch("\(base)/v1/cloudimages/job/scenario-job-1")

@@ -26,14 +26,17 @@ import Testing
         var xdg = sandbox.environment
         xdg["XDG_STATE_HOME"] = sandbox.directory.appendingPathComponent("xdg").path
         #expect(try await launch(["register", "c", "--api", "ims"], environment: xdg).status == 0)
-        #expect(FileManager.default.fileExists(atPath: sandbox.directory.appendingPathComponent("xdg/jobwatch/jobwatch.sqlite").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: sandbox.directory.appendingPathComponent("xdg/jobwatch/jobwatch.sqlite").path))
         // --db wins over all of them.
         #expect(try await launch(["show", "b", "--db", state + "/jobwatch.sqlite"], environment: env).status == 0)
     }
 
     @Test func aDatabaseThatIsNotOneExits74() async throws {
         let sandbox = try Sandbox()
-        try String(repeating: "not a database ", count: 400).write(toFile: sandbox.database, atomically: true, encoding: .utf8)
+        try String(repeating: "not a database ", count: 400).write(
+            toFile: sandbox.database, atomically: true, encoding: .utf8)
         let result = try await sandbox.runAsync(["list"])
         #expect(result.status == 74, "\(result.stderr)")
         #expect(result.stderr.contains("is not a jobwatch database") && result.stderr.split(separator: "\n").count == 1)
@@ -42,8 +45,14 @@ import Testing
     @Test func eventsSinceIsACursorAndListFilters() async throws {
         let sandbox = try Sandbox(config: "sinks:\n  stdout:\n    events: all\n")
         #expect(try await sandbox.runAsync(["register", "one", "--api", "ims", "--label", "team=a"]).status == 0)
-        #expect(try await sandbox.runAsync(["register", "two", "--api", "ims-project", "--project-id", "p1", "--label", "team=b"]).status == 0)
-        #expect(try await sandbox.runAsync(["register", "three", "--api", "workspace", "--project-id", "p1", "--label", "team=a"]).status == 0)
+        #expect(
+            try await sandbox.runAsync([
+                "register", "two", "--api", "ims-project", "--project-id", "p1", "--label", "team=b",
+            ]).status == 0)
+        #expect(
+            try await sandbox.runAsync([
+                "register", "three", "--api", "workspace", "--project-id", "p1", "--label", "team=a",
+            ]).status == 0)
         let all = try await sandbox.runAsync(["events", "--json"]).stdout.split(separator: "\n")
         #expect(all.count == 3)
         let after1 = try await sandbox.runAsync(["events", "--since", "1", "--json"]).stdout.split(separator: "\n")
@@ -56,7 +65,8 @@ import Testing
         #expect(projectAPI.contains("two") && !projectAPI.contains("three"))
 
         // Re-queue one event by id: its delivery to stdout (subscribed to all) is pending again.
-        let first = try #require(all.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let first = try #require(
+            all.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
         let id = try #require(first["id"] as? String)
         let redeliver = try await sandbox.runAsync(["redeliver", id])
         #expect(redeliver.status == 0 && redeliver.stdout.contains("re-queued 1 delivery"))
@@ -70,7 +80,9 @@ import Testing
         #expect(try await sandbox.runAsync(["register", "first", "--api", "ims"]).status == 0)
         let process = Process()
         process.executableURL = jobwatchBinary
-        process.arguments = ["events", "--follow", "--json", "--since", "1", "--config", sandbox.config, "--db", sandbox.database]
+        process.arguments = [
+            "events", "--follow", "--json", "--since", "1", "--config", sandbox.config, "--db", sandbox.database,
+        ]
         process.environment = sandbox.environment
         let out = Pipe()
         process.standardOutput = out
@@ -82,7 +94,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         #expect(lines.lines.isEmpty, "--since 1 skips the first event")
         #expect(try await sandbox.runAsync(["register", "second", "--api", "ims"]).status == 0)
-        #expect(await eventually(timeout: .seconds(5)) { lines.lines.contains { $0.contains("\"subject\":\"second\"") } })
+        #expect(
+            await eventually(timeout: .seconds(5)) { lines.lines.contains { $0.contains("\"subject\":\"second\"") } })
         #expect(process.isRunning, "--follow keeps waiting")
         #expect(lines.lines.count == 1 && lines.lines[0].contains("\"sequence\":\"2\""))
     }

@@ -3,7 +3,9 @@ import Foundation
 /// The built `jobwatch` binary, beside the test bundle.
 let jobwatchBinary: URL = {
     var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jobwatch").path), directory.path != "/" {
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jobwatch").path),
+        directory.path != "/"
+    {
         directory = directory.deletingLastPathComponent()
     }
     return directory.appendingPathComponent("jobwatch")
@@ -28,7 +30,9 @@ func spawnJobwatch(_ arguments: [String], environment: [String: String]) throws 
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    return ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 /// `spawnJobwatch` on a Dispatch thread: blocking on a child process must not starve the test's cooperative
@@ -60,12 +64,14 @@ struct Sandbox {
 
     @discardableResult
     func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ProcessResult {
-        try spawnJobwatch(arguments + ["--config", config, "--db", database], environment: environment.merging(extra) { $1 })
+        try spawnJobwatch(
+            arguments + ["--config", config, "--db", database], environment: environment.merging(extra) { $1 })
     }
 
     /// `run` without blocking a cooperative thread (see `spawnJobwatchAsync`).
     func runAsync(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> ProcessResult {
-        try await spawnJobwatchAsync(arguments + ["--config", config, "--db", database], environment: environment.merging(extra) { $1 })
+        try await spawnJobwatchAsync(
+            arguments + ["--config", config, "--db", database], environment: environment.merging(extra) { $1 })
     }
 
     func databaseContentAsync() async throws -> String {
@@ -77,8 +83,10 @@ struct Sandbox {
     /// Everything the database holds, as the CLI shows it, to prove a failed command wrote nothing.
     /// (The file's bytes are no measure: closing a connection checkpoints the WAL into the file.)
     func databaseContent() throws -> String {
-        try ["list --tracking all --json", "events --json", "deliveries --json"].map { try run($0.split(separator: " ").map(String.init)).stdout }
-            .joined(separator: "\n")
+        try ["list --tracking all --json", "events --json", "deliveries --json"].map {
+            try run($0.split(separator: " ").map(String.init)).stdout
+        }
+        .joined(separator: "\n")
     }
 }
 

@@ -21,9 +21,13 @@ import Testing
 
     @Test func registeringTwiceChangesNothingAndPrintsTheSameRecord() async throws {
         let sandbox = try Sandbox(config: config)
-        let first = try await sandbox.runAsync(["register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "pipeline=nightly", "--json"])
+        let first = try await sandbox.runAsync([
+            "register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "pipeline=nightly", "--json",
+        ])
         #expect(first.status == 0, "\(first.stderr)")
-        let second = try await sandbox.runAsync(["register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "other=x", "--json"])
+        let second = try await sandbox.runAsync([
+            "register", "9a175ac79d2a54ad019d2d11f02349b4", "--api", "ims", "--label", "other=x", "--json",
+        ])
         #expect(second.status == 0)
         #expect(first.stdout == second.stdout)
         let record = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
@@ -82,7 +86,8 @@ import Testing
         try process.run()
         await waitForExit(process)
         #expect(process.terminationStatus == 78)
-        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("does not exist"))
+        #expect(
+            String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("does not exist"))
 
         let typo = try Sandbox(config: "polling:\n  max_intervall: 60s\n")
         let result = try await typo.runAsync(["list"])
@@ -94,7 +99,9 @@ import Testing
         let sandbox = try Sandbox()
         let result = try await sandbox.runAsync(["daemon"])
         #expect(result.status == 78)
-        #expect(result.stderr.contains("account 'default' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"))
+        #expect(
+            result.stderr.contains(
+                "account 'default' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"))
         let missingSecret = try Sandbox(config: config)
         let noSK = try await missingSecret.runAsync(["daemon"])
         #expect(noSK.status == 78 && noSK.stderr.contains("sk_env names the environment variable JOBWATCH_TEST_SK"))
@@ -102,7 +109,8 @@ import Testing
 
     @Test func configCheckRedactsEverySecret() async throws {
         let sandbox = try Sandbox(config: config + "\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
-        let result = try await sandbox.runAsync(["config", "check"], environment: ["JOBWATCH_TEST_SK": "TOP-SECRET-SK"])
+        let result = try await sandbox.runAsync(
+            ["config", "check"], environment: ["JOBWATCH_TEST_SK": "TOP-SECRET-SK"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("sk: <redacted> # from env JOBWATCH_TEST_SK"))
         #expect(!result.stdout.contains("TOP-SECRET-SK"))

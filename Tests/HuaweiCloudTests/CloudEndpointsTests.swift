@@ -32,8 +32,9 @@ struct CloudEndpointsTests {
         ])
         #expect(try url(.ims, overridden) == "https://ims.eu-west-101.myhuaweicloud.eu")
         #expect(try url(.workspace, overridden) == "http://127.0.0.1:8080/gateway/workspace")
-        #expect(try url(.ims, account(region: nil, overrides: [.ims: URL(string: "https://ims.example.com")!]))
-            == "https://ims.example.com")
+        #expect(
+            try url(.ims, account(region: nil, overrides: [.ims: URL(string: "https://ims.example.com")!]))
+                == "https://ims.example.com")
     }
 
     @Test func plainHTTPOnlyOnLoopback() throws {

@@ -1,7 +1,8 @@
 import Foundation
-@testable import HuaweiCloud
 import JobwatchCore
 import Testing
+
+@testable import HuaweiCloud
 
 /// What the decoder does with bodies the documents do not show but real services send.
 struct DecoderToleranceTests {
@@ -45,7 +46,8 @@ struct DecoderToleranceTests {
     }
 
     @Test func runningIMSJobWithQuotedProgressAndEmptyEndTime() throws {
-        let snapshot = try decode(#"""
+        let snapshot = try decode(
+            #"""
             {"status": "RUNNING", "job_id": "j", "begin_time": "2026-03-27T02:14:03Z", "end_time": "",
              "error_code": "", "fail_reason": null,
              "entities": {"process_percent": "0.5", "current_task": "ImportImageTask:ObtainImageInfoTask"}}
@@ -63,7 +65,8 @@ struct DecoderToleranceTests {
     }
 
     @Test func failedIMSJobFallsBackToEntitiesErrorOnlyWhenTopLevelIsEmpty() throws {
-        let fromEntities = try decode(#"""
+        let fromEntities = try decode(
+            #"""
             {"status": "FAIL", "error_code": null, "fail_reason": "",
              "entities": {"error_code": "IMG.0008", "error": "The image file is invalid."}}
             """#)
@@ -71,7 +74,8 @@ struct DecoderToleranceTests {
         #expect(fromEntities.errorCode == "IMG.0008")
         #expect(fromEntities.failReason == "The image file is invalid.")
 
-        let topLevel = try decode(#"""
+        let topLevel = try decode(
+            #"""
             {"status": "FAIL", "error_code": "IMG.0001", "fail_reason": "top",
              "entities": {"error_code": "IMG.0008", "error": "nested"}}
             """#)
@@ -80,7 +84,8 @@ struct DecoderToleranceTests {
     }
 
     @Test func subJobsListedButNotYetReportedAreInit() throws {
-        let snapshot = try decode(#"""
+        let snapshot = try decode(
+            #"""
             {"status": "RUNNING", "job_id": "parent", "entities": {
               "sub_jobs_result": [{"job_id": "a", "status": "RUNNING", "job_type": "imsImportImageJob",
                                    "error_code": "", "entities": {"image_id": "img-a", "image_name": ""}}],
@@ -95,7 +100,8 @@ struct DecoderToleranceTests {
     }
 
     @Test func workspaceFailureDetailsAndStatuses() throws {
-        let snapshot = try decode(#"""
+        let snapshot = try decode(
+            #"""
             {"id": "w1", "job_type": "CREATE_SERVER", "status": "FAILED", "begin_time": "2024-05-20T10:39:49.61Z",
              "end_time": "", "sub_jobs": [
                {"id": "s1", "status": "ROLLBACK", "job_resource_info": {"resource_id": "", "resource_name": ""}},

@@ -1,5 +1,6 @@
-@testable import HuaweiCloud
 import Testing
+
+@testable import HuaweiCloud
 
 struct ErrorClassificationTests {
     private func classify(
@@ -14,27 +15,37 @@ struct ErrorClassificationTests {
         let error = classify(
             401,
             #"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r1"}"#)
-        #expect(error == .unauthorized(CloudErrorDetail(
-            status: 401, code: "APIGW.0301", message: "Incorrect IAM authentication information", requestID: "r1")))
+        #expect(
+            error
+                == .unauthorized(
+                    CloudErrorDetail(
+                        status: 401, code: "APIGW.0301", message: "Incorrect IAM authentication information",
+                        requestID: "r1")))
     }
 
     @Test func nestedIMSBodyAndRequestIDHeader() {
         let error = classify(
             404, #"{"error":{"code":"IMG.0024","message":"The job does not exist."}}"#, requestID: "hdr")
-        #expect(error == .notFound(CloudErrorDetail(
-            status: 404, code: "IMG.0024", message: "The job does not exist.", requestID: "hdr")))
+        #expect(
+            error
+                == .notFound(
+                    CloudErrorDetail(
+                        status: 404, code: "IMG.0024", message: "The job does not exist.", requestID: "hdr")))
     }
 
     @Test func gatewayCodesDecideTheClass() {
-        if case .throttled = classify(400, #"{"error_code":"APIGW.0308","error_msg":"over ratelimit"}"#) {} else {
+        if case .throttled = classify(400, #"{"error_code":"APIGW.0308","error_msg":"over ratelimit"}"#) {
+        } else {
             Issue.record("APIGW.0308 is throttling whatever the status")
         }
-        if case .unauthorized = classify(400, #"{"error_code":"APIGW.0303","error_msg":"signature expired"}"#) {} else {
+        if case .unauthorized = classify(400, #"{"error_code":"APIGW.0303","error_msg":"signature expired"}"#) {
+        } else {
             Issue.record("APIGW.0303 is an authentication failure")
         }
         // "No such API" is a wrong endpoint, not a missing job.
         let noSuchAPI = classify(404, #"{"error_code":"APIGW.0101","error_msg":"The API does not exist"}"#)
-        if case .rejected = noSuchAPI {} else {
+        if case .rejected = noSuchAPI {
+        } else {
             Issue.record("APIGW.0101 is not a missing job")
         }
     }
@@ -65,8 +76,9 @@ struct ErrorClassificationTests {
     }
 
     @Test func summariesAreOneLine() {
-        let error = CloudError.unauthorized(CloudErrorDetail(
-            status: 401, code: "APIGW.0301", message: "canonical request:\nGET\n/v1/", requestID: "r"))
+        let error = CloudError.unauthorized(
+            CloudErrorDetail(
+                status: 401, code: "APIGW.0301", message: "canonical request:\nGET\n/v1/", requestID: "r"))
         #expect(error.summary == "unauthorized (HTTP 401 APIGW.0301: canonical request: GET /v1/ (request_id=r))")
         #expect(!CloudError.transient("a\nb").summary.contains("\n"))
     }

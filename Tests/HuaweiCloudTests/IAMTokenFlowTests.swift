@@ -33,7 +33,8 @@ actor FakeIAM {
             let user = body?["auth"]?["identity"]?["password"]?["user"]
             guard request.method == "POST", user?["password"]?.stringValue == password else {
                 return .json(
-                    401, #"{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}"#)
+                    401,
+                    #"{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}"#)
             }
             let token = "token-\(issued.count + 1)"
             issued.append(token)

@@ -154,7 +154,8 @@ struct JobClientTests {
             return .json(429, "", headers: [("Retry-After", "Thu, 28 May 2026 20:26:45 GMT")])
         case "unauthorized":
             // The gateway echoes its canonical request, which holds the signed security token.
-            let message = "Incorrect IAM authentication information: verify aksk signature fail, "
+            let message =
+                "Incorrect IAM authentication information: verify aksk signature fail, "
                 + "canonicalRequest GET|/v1/cloudimages/job/unauthorized/||x-security-token:\(securityToken)|"
             return .json(
                 401, #"{"error_code":"APIGW.0301","error_msg":"\#(message)","request_id":"body-id"}"#,
@@ -186,9 +187,15 @@ struct JobClientTests {
                 return nil
             }
             let throttled = await fetch("throttled")
-            #expect(throttled == .throttled(retryAfterMillis: 2000, detail: CloudErrorDetail(
-                status: 429, code: "APIGW.0308", message: "The throttling threshold has been reached")))
-            if case .throttled(let wait, _) = await fetch("throttled-date") { #expect(wait == 5000) } else {
+            #expect(
+                throttled
+                    == .throttled(
+                        retryAfterMillis: 2000,
+                        detail: CloudErrorDetail(
+                            status: 429, code: "APIGW.0308", message: "The throttling threshold has been reached")))
+            if case .throttled(let wait, _) = await fetch("throttled-date") {
+                #expect(wait == 5000)
+            } else {
                 Issue.record("HTTP-date Retry-After")
             }
 
@@ -201,15 +208,26 @@ struct JobClientTests {
             #expect(message.contains("canonicalRequest GET|/v1/cloudimages/job/unauthorized/|"))
             #expect(!message.contains(Self.securityToken))
 
-            #expect(await fetch("forbidden") == .unauthorized(CloudErrorDetail(
-                status: 403, code: "IMG.0003", message: "No permission")))
-            #expect(await fetch("missing") == .notFound(CloudErrorDetail(
-                status: 404, code: "IMG.0024", message: "The job does not exist.")))
-            if case .transient(let reason) = await fetch("broken") { #expect(reason.contains("500")) } else {
+            #expect(
+                await fetch("forbidden")
+                    == .unauthorized(
+                        CloudErrorDetail(
+                            status: 403, code: "IMG.0003", message: "No permission")))
+            #expect(
+                await fetch("missing")
+                    == .notFound(
+                        CloudErrorDetail(
+                            status: 404, code: "IMG.0024", message: "The job does not exist.")))
+            if case .transient(let reason) = await fetch("broken") {
+                #expect(reason.contains("500"))
+            } else {
                 Issue.record("500")
             }
-            #expect(await fetch("bad") == .rejected(CloudErrorDetail(
-                status: 400, code: "IMG.0002", message: "bad request")))
+            #expect(
+                await fetch("bad")
+                    == .rejected(
+                        CloudErrorDetail(
+                            status: 400, code: "IMG.0002", message: "bad request")))
             #expect(await fetch("html") == .malformed(excerpt: "<html>oops</html>"))
             if case .transient = await fetch("dropped") {} else { Issue.record("dropped connection") }
             #expect(await fetch("fine") == nil)
@@ -224,10 +242,13 @@ struct JobClientTests {
 
     @Test func slowServerIsATransientTimeout() async throws {
         // The server would answer after 5 s; the client gives up long before (the margin absorbs a loaded machine).
-        try await withLoopbackCloud(requestTimeoutMillis: 200, handler: { _ in
-            try? await Task.sleep(for: .milliseconds(5000))
-            return .json(200, Self.runningJob)
-        }) { server, http in
+        try await withLoopbackCloud(
+            requestTimeoutMillis: 200,
+            handler: { _ in
+                try? await Task.sleep(for: .milliseconds(5000))
+                return .json(200, Self.runningJob)
+            }
+        ) { server, http in
             let started = ContinuousClock.now
             let result = await client(http, account(server), timeout: 200)
                 .fetchJob(api: .ims, jobID: "slow", projectID: nil)

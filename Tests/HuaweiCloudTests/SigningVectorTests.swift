@@ -3,7 +3,7 @@ import HuaweiCloud
 import JobwatchCore
 import Testing
 
-/// The official SDKs' own signing test vectors (`../shared/reference/signing-vectors.json`), byte for byte.
+/// The official SDKs' own signing test vectors (`Tests/Reference/signing-vectors.json`, copied from the shared reference), byte for byte.
 struct SigningVectorTests {
     struct Vectors: Decodable {
         var sdk_hmac_sha256: [Case]
@@ -34,7 +34,7 @@ struct SigningVectorTests {
     let vectors: Vectors
 
     init() throws {
-        vectors = try JSONDecoder().decode(Vectors.self, from: sharedReference("signing-vectors.json"))
+        vectors = try JSONDecoder().decode(Vectors.self, from: referenceFile("signing-vectors.json"))
     }
 
     @Test func allEightAuthorizationHeadersMatch() throws {

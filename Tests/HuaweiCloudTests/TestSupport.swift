@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 import Testing
 
-/// The package root, found from this file's path; the shared reference files sit beside it in `../shared`.
+/// The package root, found from this file's path.
 func packageRoot(from file: String = #filePath) -> URL {
     var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
     while directory.path != "/" {
@@ -15,8 +15,10 @@ func packageRoot(from file: String = #filePath) -> URL {
     return directory
 }
 
-func sharedReference(_ name: String) throws -> Data {
-    try Data(contentsOf: packageRoot().appendingPathComponent("../shared/reference/\(name)").standardizedFileURL)
+/// A file of `Tests/Reference`: verbatim copies of the official SDKs' vectors (`.ci/reference-check` compares
+/// them with the shared reference when it is beside the clone).
+func referenceFile(_ name: String) throws -> Data {
+    try Data(contentsOf: packageRoot().appendingPathComponent("Tests/Reference/\(name)"))
 }
 
 func fixture(_ name: String) throws -> [UInt8] {

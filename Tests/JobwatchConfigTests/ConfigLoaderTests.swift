@@ -6,7 +6,9 @@ import Testing
 @Suite struct ConfigLoaderTests {
     let env = ["HOME": "/home/u", "SK_VAR": "secret-from-env"]
 
-    func parse(_ yaml: String, environment: [String: String]? = nil, secrets: SecretLoading = .read) throws -> Configuration {
+    func parse(
+        _ yaml: String, environment: [String: String]? = nil, secrets: SecretLoading = .read
+    ) throws -> Configuration {
         try ConfigLoader.parse(yaml: yaml, source: "test.yaml", environment: environment ?? env, secrets: secrets)
     }
 
@@ -23,7 +25,8 @@ import Testing
     }
 
     @Test func theContractExampleLoads() throws {
-        let config = try parse("""
+        let config = try parse(
+            """
             database: /var/lib/jobwatch/jobwatch.sqlite
             log_level: info
             accounts:
@@ -63,7 +66,10 @@ import Testing
         #expect(config.database == "/var/lib/jobwatch/jobwatch.sqlite")
         #expect(config.polling.maxIntervalMillis == 60_000 && config.polling.deadlineMillis == 259_200_000)
         let account = try #require(config.account(named: "default"))
-        guard case .accessKey(let ak, let sk, nil) = account.credentials else { Issue.record("credentials"); return }
+        guard case .accessKey(let ak, let sk, nil) = account.credentials else {
+            Issue.record("credentials")
+            return
+        }
         #expect(ak.value == "AKEXAMPLE" && sk.value == "secret-from-env" && sk.origin == "env SK_VAR")
         #expect(config.webhooks.first?.secrets.first?.value == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         #expect(config.sinkSubscriptions.map(\.name) == ["stdout", "ops"])
@@ -84,14 +90,32 @@ import Testing
             ("accounts:\n  a:\n    ak: x\n    sk_env: NOPE\n", "accounts.a.sk_env names the environment variable NOPE"),
             ("accounts:\n  a:\n    ak: x\n    sk_file: /nonexistent/sk\n", "accounts.a.sk_file names /nonexistent/sk"),
             ("accounts:\n  a:\n    ak: x\n    sk_credential: sk\n", "needs $CREDENTIALS_DIRECTORY"),
-            ("accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ims: http://ims.example.com\n", "uses plain http"),
-            ("accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ecs: https://x\n", "accounts.a.endpoints.ecs is not a known key"),
+            (
+                "accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ims: http://ims.example.com\n",
+                "uses plain http"
+            ),
+            (
+                "accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ecs: https://x\n",
+                "accounts.a.endpoints.ecs is not a known key"
+            ),
             ("sinks:\n  webhooks:\n    - name: a\n      url: not a url\n", "sinks.webhooks[0].url"),
             ("sinks:\n  webhooks:\n    - url: https://x.example.com\n", "sinks.webhooks[0].name is missing"),
-            ("sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      secret: plain\n", "is not a Standard Webhooks secret"),
-            ("sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      format: teams\n", "'teams' is not a format"),
-            ("sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      events: [jobwatch.job.done]\n", "'jobwatch.job.done' is not an event type"),
-            ("sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n    - name: a\n      url: https://y.example.com\n", "used twice"),
+            (
+                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      secret: plain\n",
+                "is not a Standard Webhooks secret"
+            ),
+            (
+                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      format: teams\n",
+                "'teams' is not a format"
+            ),
+            (
+                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      events: [jobwatch.job.done]\n",
+                "'jobwatch.job.done' is not an event type"
+            ),
+            (
+                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n    - name: a\n      url: https://y.example.com\n",
+                "used twice"
+            ),
             ("sinks:\n  webhooks:\n    - name: stdout\n      url: https://x.example.com\n", "reserved name 'stdout'"),
             ("sinks:\n  stdout:\n    enabled: maybe\n", "sinks.stdout.enabled must be true or false"),
             ("[1, 2]\n", "must be a mapping"),
@@ -109,25 +133,35 @@ import Testing
     }
 
     @Test func withoutAccountsTheSDKEnvironmentVariablesMakeTheDefaultAccount() throws {
-        let config = try parse("", environment: [
-            "HUAWEICLOUD_SDK_AK": "AK1", "HUAWEICLOUD_SDK_SK": "SK1", "HUAWEICLOUD_SDK_PROJECT_ID": "p1",
-            "HUAWEICLOUD_SDK_REGION": "ap-southeast-1", "HUAWEICLOUD_SDK_SECURITY_TOKEN": "T1",
-        ])
+        let config = try parse(
+            "",
+            environment: [
+                "HUAWEICLOUD_SDK_AK": "AK1", "HUAWEICLOUD_SDK_SK": "SK1", "HUAWEICLOUD_SDK_PROJECT_ID": "p1",
+                "HUAWEICLOUD_SDK_REGION": "ap-southeast-1", "HUAWEICLOUD_SDK_SECURITY_TOKEN": "T1",
+            ])
         let account = try #require(config.account(named: "default"))
         #expect(account.region == "ap-southeast-1" && account.projectID == "p1")
-        guard case .accessKey(let ak, let sk, let token) = account.credentials else { Issue.record("credentials"); return }
+        guard case .accessKey(let ak, let sk, let token) = account.credentials else {
+            Issue.record("credentials")
+            return
+        }
         #expect(ak.value == "AK1" && sk.value == "SK1" && token?.value == "T1")
 
         let bare = try parse("", environment: [:])
-        guard case .missing = bare.account(named: "default")?.credentials else { Issue.record("expected missing credentials"); return }
+        guard case .missing = bare.account(named: "default")?.credentials else {
+            Issue.record("expected missing credentials")
+            return
+        }
     }
 
     @Test func secretsComeFromFilesCredentialsAndRotationLists() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-config-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "jobwatch-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try "from-file\n".write(to: directory.appendingPathComponent("sk"), atomically: true, encoding: .utf8)
-        let config = try parse("""
+        let config = try parse(
+            """
             accounts:
               a:
                 ak: x
@@ -142,7 +176,10 @@ import Testing
                   secret: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=]
             """, environment: ["CREDENTIALS_DIRECTORY": directory.path])
         for name in ["a", "b"] {
-            guard case .accessKey(_, let sk, _) = config.account(named: name)?.credentials else { Issue.record("no credentials for \(name)"); continue }
+            guard case .accessKey(_, let sk, _) = config.account(named: name)?.credentials else {
+                Issue.record("no credentials for \(name)")
+                continue
+            }
             #expect(sk.value == "from-file")
         }
         #expect(config.webhooks.first?.secrets.count == 2)
@@ -152,7 +189,10 @@ import Testing
         let yaml = "accounts:\n  a:\n    ak: x\n    sk_credential: sk\n    sk_file_unused: 1\n"
         #expect(problem(yaml)?.contains("sk_file_unused is not a known key") == true)
         let config = try parse("accounts:\n  a:\n    ak: x\n    sk_credential: sk\n", environment: [:], secrets: .skip)
-        guard case .accessKey(_, let sk, _) = config.account(named: "a")?.credentials else { Issue.record("credentials"); return }
+        guard case .accessKey(_, let sk, _) = config.account(named: "a")?.credentials else {
+            Issue.record("credentials")
+            return
+        }
         #expect(!sk.isLoaded)
     }
 
@@ -161,26 +201,39 @@ import Testing
         #expect(DatabaseLocation.resolve(explicit: "/x.sqlite", configuration: config, environment: [:]) == "/x.sqlite")
         var configured = config
         configured.database = "/etc.sqlite"
-        #expect(DatabaseLocation.resolve(explicit: nil, configuration: configured, environment: ["STATE_DIRECTORY": "/s"]) == "/etc.sqlite")
-        #expect(DatabaseLocation.resolve(explicit: nil, configuration: config, environment: ["STATE_DIRECTORY": "/s:/t"]) == "/s/jobwatch.sqlite")
-        #expect(DatabaseLocation.resolve(explicit: nil, configuration: config, environment: ["XDG_STATE_HOME": "/x", "HOME": "/h"]) == "/x/jobwatch/jobwatch.sqlite")
-        #expect(DatabaseLocation.resolve(explicit: nil, configuration: config, environment: ["HOME": "/h"]) == "/h/.local/state/jobwatch/jobwatch.sqlite")
+        #expect(
+            DatabaseLocation.resolve(explicit: nil, configuration: configured, environment: ["STATE_DIRECTORY": "/s"])
+                == "/etc.sqlite")
+        #expect(
+            DatabaseLocation.resolve(explicit: nil, configuration: config, environment: ["STATE_DIRECTORY": "/s:/t"])
+                == "/s/jobwatch.sqlite")
+        #expect(
+            DatabaseLocation.resolve(
+                explicit: nil, configuration: config, environment: ["XDG_STATE_HOME": "/x", "HOME": "/h"])
+                == "/x/jobwatch/jobwatch.sqlite")
+        #expect(
+            DatabaseLocation.resolve(explicit: nil, configuration: config, environment: ["HOME": "/h"])
+                == "/h/.local/state/jobwatch/jobwatch.sqlite")
     }
 
     /// Every shipped example loads with the real loader.
     @Test func theShippedConfigurationFilesLoad() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let environment = [
-            "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "JOBWATCH_IAM_TOKEN", "JOBWATCH_IAM_PASSWORD", "JOBWATCH_FEISHU_SECRET",
+            "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "JOBWATCH_IAM_TOKEN", "JOBWATCH_IAM_PASSWORD",
+            "JOBWATCH_FEISHU_SECRET",
             "JOBWATCH_DINGTALK_SECRET", "OTC_ACCESS_KEY", "OTC_SECRET_KEY", "HCS_ACCESS_KEY", "HCS_SECRET_KEY",
         ].reduce(into: [String: String]()) { $0[$1] = "placeholder-\($1)" }
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-cred-\(UUID().uuidString)")
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "jobwatch-cred-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: credentials) }
         try "sk-value".write(to: credentials.appendingPathComponent("sk"), atomically: true, encoding: .utf8)
         var files = ["config/config.yaml", "systemd/config.yaml"]
         let examples = root.appendingPathComponent("config/examples")
-        files += try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".yaml") }.map { "config/examples/\($0)" }
+        files += try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".yaml") }.map
+        { "config/examples/\($0)" }
         #expect(files.count >= 8)
         for file in files {
             var env = environment

@@ -16,7 +16,10 @@ import Testing
         for unchanged in 0..<12 {
             let base = Double(PollSchedule.baseInterval(policy, unchangedPolls: unchanged))
             for _ in 0..<50 {
-                let delay = Double(PollSchedule.nextPollDelay(policy, unchangedPolls: unchanged, progress: nil, beginMillis: nil, nowMillis: 0, random: &random))
+                let delay = Double(
+                    PollSchedule.nextPollDelay(
+                        policy, unchangedPolls: unchanged, progress: nil, beginMillis: nil, nowMillis: 0,
+                        random: &random))
                 #expect(delay >= base * 0.8 - 1 && delay <= base * 1.2 + 1)
             }
         }
@@ -25,13 +28,16 @@ import Testing
     @Test func neverPlansPastThePredictedCompletion() {
         var random = SeededRandom(seed: 1)
         // Begun 90 s ago and 90 % done: about 10 s left, so no 60 s wait.
-        let delay = PollSchedule.nextPollDelay(policy, unchangedPolls: 20, progress: 0.9, beginMillis: 0, nowMillis: 90_000, random: &random)
+        let delay = PollSchedule.nextPollDelay(
+            policy, unchangedPolls: 20, progress: 0.9, beginMillis: 0, nowMillis: 90_000, random: &random)
         #expect(delay == 10_000)
         // Nearly done: never earlier than the initial interval.
-        let soon = PollSchedule.nextPollDelay(policy, unchangedPolls: 20, progress: 0.999, beginMillis: 0, nowMillis: 90_000, random: &random)
+        let soon = PollSchedule.nextPollDelay(
+            policy, unchangedPolls: 20, progress: 0.999, beginMillis: 0, nowMillis: 90_000, random: &random)
         #expect(soon == 5000)
         // Far from done: the ordinary interval applies.
-        let far = PollSchedule.nextPollDelay(policy, unchangedPolls: 20, progress: 0.01, beginMillis: 0, nowMillis: 90_000, random: &random)
+        let far = PollSchedule.nextPollDelay(
+            policy, unchangedPolls: 20, progress: 0.01, beginMillis: 0, nowMillis: 90_000, random: &random)
         #expect(far >= 48_000 && far <= 72_000)
         #expect(PollSchedule.predictedRemaining(progress: 0.5, beginMillis: 1000, nowMillis: 11_000) == 10_000)
         #expect(PollSchedule.predictedRemaining(progress: 1, beginMillis: 0, nowMillis: 10) == nil)
@@ -53,7 +59,8 @@ import Testing
         var random = SeededRandom(seed: 4)
         #expect(PollSchedule.throttledDelay(policy, retryAfterMillis: 2000, failures: 1, random: &random) == 2000)
         for failures in 1...10 {
-            #expect(PollSchedule.throttledDelay(policy, retryAfterMillis: nil, failures: failures, random: &random) >= 5000)
+            #expect(
+                PollSchedule.throttledDelay(policy, retryAfterMillis: nil, failures: failures, random: &random) >= 5000)
         }
     }
 }
@@ -83,7 +90,9 @@ import Testing
 
 @Suite struct PollEvaluationTests {
     let settings = PollSettings(policy: PollPolicy(), notFoundAfter: 3)
-    let base = JobRecord(jobID: "j", api: .ims, account: "default", region: "r", projectID: nil, registeredAtMillis: 0, deadlineAtMillis: 10_000_000)
+    let base = JobRecord(
+        jobID: "j", api: .ims, account: "default", region: "r", projectID: nil, registeredAtMillis: 0,
+        deadlineAtMillis: 10_000_000)
 
     @Test func aTerminalSnapshotEndsTrackingWithOneTerminalEvent() {
         var random = SeededRandom(seed: 1)
@@ -117,7 +126,8 @@ import Testing
         var record = base
         for poll in 1...3 {
             let update = PollEvaluation.evaluate(
-                record: record, scheduling: scheduling, result: .notFound(message: "404"), nowMillis: Int64(poll) * 1000,
+                record: record, scheduling: scheduling, result: .notFound(message: "404"),
+                nowMillis: Int64(poll) * 1000,
                 settings: settings, random: &random)
             record = update.record
             scheduling = update.scheduling

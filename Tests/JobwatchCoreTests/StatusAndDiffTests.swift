@@ -24,8 +24,12 @@ import Testing
 }
 
 @Suite struct TransitionDiffTests {
-    func snapshot(_ status: JobStatus, _ provider: String, progress: Double? = nil, task: String? = nil, subs: [SubJobSnapshot] = []) -> JobSnapshot {
-        JobSnapshot(jobID: "j", status: status, providerStatus: provider, progress: progress, currentTask: task, subJobs: subs)
+    func snapshot(
+        _ status: JobStatus, _ provider: String, progress: Double? = nil, task: String? = nil,
+        subs: [SubJobSnapshot] = []
+    ) -> JobSnapshot {
+        JobSnapshot(
+            jobID: "j", status: status, providerStatus: provider, progress: progress, currentTask: task, subJobs: subs)
     }
 
     func sub(_ id: String, _ status: JobStatus, _ provider: String?) -> SubJobSnapshot {
@@ -41,14 +45,18 @@ import Testing
         // The OVA import of seed 000: two sub-jobs, listed first, then running, then done.
         let steps: [JobSnapshot] = [
             snapshot(.initial, "INIT"),
-            snapshot(.running, "RUNNING", progress: 0.1, task: "ImportImageTask:ObtainImageInfoTask",
-                     subs: [sub("a", .initial, nil), sub("b", .initial, nil)]),
-            snapshot(.running, "RUNNING", progress: 0.1, task: "ImportImageTask:ObtainImageInfoTask",
-                     subs: [sub("a", .initial, nil), sub("b", .initial, nil)]),
-            snapshot(.running, "RUNNING", progress: 0.5, task: "ImportImageTask:ObtainImageInfoTask",
-                     subs: [sub("a", .running, "RUNNING"), sub("b", .success, "SUCCESS")]),
-            snapshot(.success, "SUCCESS", progress: 1, task: nil,
-                     subs: [sub("a", .success, "SUCCESS"), sub("b", .success, "SUCCESS")]),
+            snapshot(
+                .running, "RUNNING", progress: 0.1, task: "ImportImageTask:ObtainImageInfoTask",
+                subs: [sub("a", .initial, nil), sub("b", .initial, nil)]),
+            snapshot(
+                .running, "RUNNING", progress: 0.1, task: "ImportImageTask:ObtainImageInfoTask",
+                subs: [sub("a", .initial, nil), sub("b", .initial, nil)]),
+            snapshot(
+                .running, "RUNNING", progress: 0.5, task: "ImportImageTask:ObtainImageInfoTask",
+                subs: [sub("a", .running, "RUNNING"), sub("b", .success, "SUCCESS")]),
+            snapshot(
+                .success, "SUCCESS", progress: 1, task: nil,
+                subs: [sub("a", .success, "SUCCESS"), sub("b", .success, "SUCCESS")]),
         ]
         var previous: JobSnapshot?
         var rows: [String] = []
@@ -58,20 +66,24 @@ import Testing
             }
             previous = step
         }
-        #expect(rows == [
-            "job ->INIT",
-            "a ->INIT", "b ->INIT", "job INIT>RUNNING",
-            // the unchanged third poll adds nothing
-            "a INIT>RUNNING", "b INIT>SUCCESS", "job RUNNING>RUNNING",
-            "a RUNNING>SUCCESS", "job RUNNING>SUCCESS",
-        ])
+        #expect(
+            rows == [
+                "job ->INIT",
+                "a ->INIT", "b ->INIT", "job INIT>RUNNING",
+                // the unchanged third poll adds nothing
+                "a INIT>RUNNING", "b INIT>SUCCESS", "job RUNNING>RUNNING",
+                "a RUNNING>SUCCESS", "job RUNNING>SUCCESS",
+            ])
     }
 
     @Test func aWorkspaceRollbackIsRecordedThoughItStaysRunning() {
         let before = snapshot(.running, "RUNNING", subs: [sub("s", .running, "RUNNING")])
         let after = snapshot(.running, "RUNNING", subs: [sub("s", .running, "ROLLBACK")])
         let t = TransitionDiff.transitions(from: before, to: after)
-        #expect(t == [Transition(kind: .subJobStatus, subJobID: "s", from: .running, to: .running, providerStatus: "ROLLBACK")])
+        #expect(
+            t == [
+                Transition(kind: .subJobStatus, subJobID: "s", from: .running, to: .running, providerStatus: "ROLLBACK")
+            ])
         #expect(TransitionDiff.resetsBackoff(t, previous: before, current: after))
     }
 
@@ -82,6 +94,8 @@ import Testing
         #expect(t.map(\.kind) == [.jobProgress])
         #expect(!TransitionDiff.resetsBackoff(t, previous: before, current: after))
         let newTask = snapshot(.running, "RUNNING", progress: 0.3, task: "U")
-        #expect(TransitionDiff.resetsBackoff(TransitionDiff.transitions(from: after, to: newTask), previous: after, current: newTask))
+        #expect(
+            TransitionDiff.resetsBackoff(
+                TransitionDiff.transitions(from: after, to: newTask), previous: after, current: newTask))
     }
 }

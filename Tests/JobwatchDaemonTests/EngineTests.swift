@@ -36,14 +36,20 @@ final class CapturingPrinter: EventPrinting {
 }
 
 struct NoWebhooks: WebhookSending {
-    func attempt(_ event: StoredEvent, to sink: WebhookSinkConfig, attemptsBefore: Int, nowMillis: Int64) async -> AttemptRecord {
-        AttemptRecord(atMillis: nowMillis, statusCode: nil, error: "no webhooks in this test", durationMillis: 0, newState: .dead, nextAttemptAtMillis: nil)
+    func attempt(
+        _ event: StoredEvent, to sink: WebhookSinkConfig, attemptsBefore: Int, nowMillis: Int64
+    ) async -> AttemptRecord {
+        AttemptRecord(
+            atMillis: nowMillis, statusCode: nil, error: "no webhooks in this test", durationMillis: 0, newState: .dead,
+            nextAttemptAtMillis: nil)
     }
 }
 
 func snapshot(_ id: String, _ status: String, progress: Double? = nil) -> PollResult {
     .snapshot(
-        JobSnapshot(jobID: id, jobType: "imsCreateImageByInstance", status: JobStatus(provider: status, api: .ims), providerStatus: status, progress: progress),
+        JobSnapshot(
+            jobID: id, jobType: "imsCreateImageByInstance", status: JobStatus(provider: status, api: .ims),
+            providerStatus: status, progress: progress),
         rawBody: "{\"status\":\"\(status)\"}")
 }
 
@@ -70,10 +76,15 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
 
 @Suite(.serialized) struct EngineTests {
     func registration(_ id: String) -> Registration {
-        Registration(jobID: id, api: .ims, account: "default", region: "r", projectID: nil, labels: [:], sinks: nil, deadlineAtMillis: DaemonEngine.wallClock() + 600_000)
+        Registration(
+            jobID: id, api: .ims, account: "default", region: "r", projectID: nil, labels: [:], sinks: nil,
+            deadlineAtMillis: DaemonEngine.wallClock() + 600_000)
     }
 
-    func engine(_ store: JobStore, _ fetcher: ScriptedFetcher, _ printer: CapturingPrinter, config: Configuration = fastConfiguration()) -> DaemonEngine {
+    func engine(
+        _ store: JobStore, _ fetcher: ScriptedFetcher, _ printer: CapturingPrinter,
+        config: Configuration = fastConfiguration()
+    ) -> DaemonEngine {
         DaemonEngine(
             store: store, configuration: config, makeFetchers: { _ in ["default": fetcher] }, webhooks: NoWebhooks(),
             printer: printer, logger: Logger(label: "test"))
@@ -81,13 +92,17 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
 
     @Test func aJobGoesFromInitToSuccessWithItsHistoryAndOneTerminalEvent() async throws {
         let store = try JobStore(path: temporaryDatabasePath())
-        let fetcher = ScriptedFetcher(["a": [
-            snapshot("a", "INIT"), snapshot("a", "RUNNING", progress: 0.3), snapshot("a", "RUNNING", progress: 0.3),
-            snapshot("a", "SUCCESS", progress: 1),
-        ]])
+        let fetcher = ScriptedFetcher([
+            "a": [
+                snapshot("a", "INIT"), snapshot("a", "RUNNING", progress: 0.3), snapshot("a", "RUNNING", progress: 0.3),
+                snapshot("a", "SUCCESS", progress: 1),
+            ]
+        ])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer)
-        let rowID = try store.register(registration("a"), sinks: fastConfiguration().sinkSubscriptions, nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try store.register(
+            registration("a"), sinks: fastConfiguration().sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
+        ).job.rowID
         await engine.start()
         #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .done })
         #expect(try await waitUntil { printer.printed.count == 1 })
@@ -116,9 +131,11 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
 
     @Test func throttlingWaitsForRetryAfterThenCarriesOn() async throws {
         let store = try JobStore(path: temporaryDatabasePath())
-        let fetcher = ScriptedFetcher(["t": [
-            .throttled(retryAfterMillis: 600, message: "APIGW.0308"), snapshot("t", "SUCCESS"),
-        ]])
+        let fetcher = ScriptedFetcher([
+            "t": [
+                .throttled(retryAfterMillis: 600, message: "APIGW.0308"), snapshot("t", "SUCCESS"),
+            ]
+        ])
         let engine = engine(store, fetcher, CapturingPrinter())
         let rowID = try store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
         await engine.start()
@@ -136,7 +153,9 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         let fetcher = ScriptedFetcher([:])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer, config: config)
-        let rowID = try store.register(registration("gone"), sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try store.register(
+            registration("gone"), sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
+        ).job.rowID
         await engine.start()
         #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .notFound })
         #expect(try await waitUntil { printer.printed.map(\.type) == [.notFound] })
@@ -158,5 +177,7 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
 }
 
 func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-engine-\(UUID().uuidString)/jobwatch.sqlite").path
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+        "jobwatch-engine-\(UUID().uuidString)/jobwatch.sqlite"
+    ).path
 }

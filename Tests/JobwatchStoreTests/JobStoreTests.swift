@@ -13,14 +13,20 @@ func temporaryDatabase() -> String {
     let sinks = [SinkSubscription(name: "stdout", filter: .terminal), SinkSubscription(name: "ops", filter: .all)]
 
     func registration(_ id: String = "job-1", api: JobAPI = .ims, sinks: [String]? = nil) -> Registration {
-        Registration(jobID: id, api: api, account: "default", region: "cn-north-4", projectID: nil, labels: ["team": "a"], sinks: sinks, deadlineAtMillis: 1_000_000)
+        Registration(
+            jobID: id, api: api, account: "default", region: "cn-north-4", projectID: nil, labels: ["team": "a"],
+            sinks: sinks, deadlineAtMillis: 1_000_000)
     }
 
     func snapshot(_ status: JobStatus, progress: Double? = nil, subs: [SubJobSnapshot] = []) -> JobSnapshot {
-        JobSnapshot(jobID: "job-1", jobType: "imsCreateImageByInstance", status: status, providerStatus: status.rawValue, progress: progress, subJobs: subs)
+        JobSnapshot(
+            jobID: "job-1", jobType: "imsCreateImageByInstance", status: status, providerStatus: status.rawValue,
+            progress: progress, subJobs: subs)
     }
 
-    func poll(_ store: JobStore, _ rowID: Int64, _ result: PollResult, at now: Int64) throws -> (job: StoredJob, events: [StoredEvent])? {
+    func poll(
+        _ store: JobStore, _ rowID: Int64, _ result: PollResult, at now: Int64
+    ) throws -> (job: StoredJob, events: [StoredEvent])? {
         try store.applyPoll(rowID: rowID, sinks: sinks, nowMillis: now) { current in
             var random = SeededRandom(seed: 1)
             return PollEvaluation.evaluate(
@@ -58,15 +64,24 @@ func temporaryDatabase() -> String {
     @Test func onePollWritesTheJobItsTransitionsEventsAndDeliveriesTogether() throws {
         let store = try JobStore(path: temporaryDatabase())
         let rowID = try store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
-        _ = try poll(store, rowID, .snapshot(snapshot(.running, progress: 0.2), rawBody: "{\"status\":\"RUNNING\"}"), at: 2000)
-        let done = try #require(try poll(
-            store, rowID,
-            .snapshot(snapshot(.success, progress: 1, subs: [SubJobSnapshot(jobID: "s1", status: .success, providerStatus: "SUCCESS")]), rawBody: "{}"),
-            at: 3000))
+        _ = try poll(
+            store, rowID, .snapshot(snapshot(.running, progress: 0.2), rawBody: "{\"status\":\"RUNNING\"}"), at: 2000)
+        let done = try #require(
+            try poll(
+                store, rowID,
+                .snapshot(
+                    snapshot(
+                        .success, progress: 1,
+                        subs: [SubJobSnapshot(jobID: "s1", status: .success, providerStatus: "SUCCESS")]), rawBody: "{}"
+                ),
+                at: 3000))
         #expect(done.job.record.tracking == .done)
         #expect(done.events.map(\.type) == [.subJobStatusChanged, .succeeded])
         let history = try store.history(rowID: rowID)
-        #expect(history.map { "\($0.subJobID ?? "job"):\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" } == ["job:->RUNNING", "s1:->SUCCESS", "job:RUNNING>SUCCESS"])
+        #expect(
+            history.map { "\($0.subJobID ?? "job"):\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" } == [
+                "job:->RUNNING", "s1:->SUCCESS", "job:RUNNING>SUCCESS",
+            ])
         let stored = try #require(try store.job(rowID: rowID))
         #expect(stored.record.subJobs.map(\.jobID) == ["s1"] && stored.record.polls == 2)
         // The terminal event reached both sinks; the sub-job event only `ops`.
@@ -105,12 +120,21 @@ func temporaryDatabase() -> String {
     @Test func deliveriesRecordAttemptsAndCanBeRequeued() throws {
         let store = try JobStore(path: temporaryDatabase())
         let rowID = try store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
-        let event = try #require(try poll(store, rowID, .snapshot(snapshot(.success), rawBody: "{}"), at: 2000)?.events.first)
+        let event = try #require(
+            try poll(store, rowID, .snapshot(snapshot(.success), rawBody: "{}"), at: 2000)?.events.first)
         let due = try store.dueDeliveries(nowMillis: 2000, sinks: ["ops"], limit: 10, excluding: [])
         #expect(due.map(\.event.id).contains(event.id))
         let key = DeliveryKey(eventSequence: event.sequence, sink: "ops")
-        try store.recordAttempt(key, AttemptRecord(atMillis: 2100, statusCode: 503, error: "HTTP 503", durationMillis: 12, newState: .pending, nextAttemptAtMillis: 9000))
-        try store.recordAttempt(key, AttemptRecord(atMillis: 9000, statusCode: 410, error: "HTTP 410 Gone", durationMillis: 9, newState: .dead, nextAttemptAtMillis: nil))
+        try store.recordAttempt(
+            key,
+            AttemptRecord(
+                atMillis: 2100, statusCode: 503, error: "HTTP 503", durationMillis: 12, newState: .pending,
+                nextAttemptAtMillis: 9000))
+        try store.recordAttempt(
+            key,
+            AttemptRecord(
+                atMillis: 9000, statusCode: 410, error: "HTTP 410 Gone", durationMillis: 9, newState: .dead,
+                nextAttemptAtMillis: nil))
         let dead = try store.deliveries(state: .dead)
         #expect(dead.count == 1 && dead[0].attempts == 2 && dead[0].lastStatus == 410)
         #expect(try store.redeliver(eventIDs: ["no-such-event"], nowMillis: 10_000).unknown == ["no-such-event"])

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+
 @testable import JobwatchSystemd
 
 /// Collects what a handler writes, for a logger built on it.
@@ -12,7 +13,9 @@ final class CapturedLines: Sendable {
         LogOutput { line in self.lines.withLock { $0.append(line) } }
     }
 
-    func logger(style: LogLineStyle, levels: LogLevelHolder = LogLevelHolder(.trace), provider: Logger.MetadataProvider? = nil) -> Logger {
+    func logger(
+        style: LogLineStyle, levels: LogLevelHolder = LogLevelHolder(.trace), provider: Logger.MetadataProvider? = nil
+    ) -> Logger {
         Logger(label: "test") { _ in
             JobwatchLogHandler(levels: levels, style: style, output: self.output, metadataProvider: provider)
         }

@@ -31,7 +31,8 @@ final class DatagramReceiver {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: sunPath) }
-        let length = socklen_t(MemoryLayout.offset(of: \sockaddr_un.sun_path)! + sunPath.count + (sunPath.first == 0 ? 0 : 1))
+        let length = socklen_t(
+            MemoryLayout.offset(of: \sockaddr_un.sun_path)! + sunPath.count + (sunPath.first == 0 ? 0 : 1))
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }

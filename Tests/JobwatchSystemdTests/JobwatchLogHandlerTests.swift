@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Testing
+
 @testable import JobwatchSystemd
 
 @Suite struct JobwatchLogHandlerTests {
@@ -26,7 +27,8 @@ import Testing
         logger[metadataKey: "sink"] = "ops"
         logger.warning("delivery failed", metadata: ["attempt": "2", "account": "default"])
         let line = try #require(captured.all.first)
-        let pattern = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning delivery failed account=default attempt=2 sink=ops\n$/#
+        let pattern =
+            #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning delivery failed account=default attempt=2 sink=ops\n$/#
         #expect(line.wholeMatch(of: pattern) != nil, "\(line)")
     }
 
@@ -37,15 +39,18 @@ import Testing
 
     @Test func oneEntryIsOneLineWhateverItContains() {
         let captured = CapturedLines()
-        captured.logger(style: .journald).error("bad response\nsecond line\r\tend", metadata: ["body": "a\nb", "k\ney": "v"])
+        captured.logger(style: .journald).error(
+            "bad response\nsecond line\r\tend", metadata: ["body": "a\nb", "k\ney": "v"])
         #expect(captured.all == [#"<3>bad response\nsecond line\r\tend body=a\nb k\ney=v"# + "\n"])
     }
 
     @Test func valuesWithSpacesOrQuotesAreQuoted() {
         let captured = CapturedLines()
-        captured.logger(style: .journald).info("m", metadata: [
-            "a": "two words", "b": #"say "hi""#, "c": "", "d": "x=y", "e": #"back\slash"#, "f": "plain",
-        ])
+        captured.logger(style: .journald).info(
+            "m",
+            metadata: [
+                "a": "two words", "b": #"say "hi""#, "c": "", "d": "x=y", "e": #"back\slash"#, "f": "plain",
+            ])
         #expect(captured.all == [#"<6>m a="two words" b="say \"hi\"" c="" d="x=y" e="back\\slash" f=plain"# + "\n"])
     }
 
@@ -102,7 +107,9 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for writer in 0..<8 {
                 group.addTask {
-                    let logger = Logger(label: "w") { _ in JobwatchLogHandler(levels: levels, style: .journald, output: output) }
+                    let logger = Logger(label: "w") { _ in
+                        JobwatchLogHandler(levels: levels, style: .journald, output: output)
+                    }
                     for _ in 0..<8 { logger.info("\(payload)", metadata: ["writer": "\(writer)"]) }
                 }
             }

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import JobwatchSystemd
 
 @Suite struct SystemdNotifierTests {
@@ -79,9 +80,15 @@ import Testing
 
     @Test func watchdogIntervalHonoursWatchdogPid() {
         let ours = String(getpid())
-        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "2000000", "WATCHDOG_PID": ours]) == .seconds(1))
-        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "2000000", "WATCHDOG_PID": String(getpid() + 1)]) == nil)
-        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "self"]) == nil)
+        #expect(
+            SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "2000000", "WATCHDOG_PID": ours])
+                == .seconds(1))
+        #expect(
+            SystemdNotifier.watchdogInterval(environment: [
+                "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": String(getpid() + 1),
+            ]) == nil)
+        #expect(
+            SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "self"]) == nil)
     }
 
     @Test(arguments: [[:], ["WATCHDOG_USEC": "0"], ["WATCHDOG_USEC": "-5"], ["WATCHDOG_USEC": "10s"]])

@@ -27,14 +27,18 @@ import Testing
         while case .retry(let at) = decision {
             attempts += 1
             if attempts > 1 { waits.append(at - now) }
-            decision = DeliveryRetry.decide(attemptsMade: attempts, outcome: failed, sink: config, nowMillis: now, random: &random)
+            decision = DeliveryRetry.decide(
+                attemptsMade: attempts, outcome: failed, sink: config, nowMillis: now, random: &random)
         }
         #expect(attempts == 10)
         #expect(waits.count == 9)
         #expect(waits.allSatisfy { (5000...3_600_000).contains($0) })
         #expect(waits.first! < 6001, "the first retry comes about retry_initial after the first attempt")
         #expect(waits.last! >= 2_880_000, "the waits grow to about retry_max")
-        guard case .dead(let reason) = decision else { Issue.record("expected dead, got \(decision)"); return }
+        guard case .dead(let reason) = decision else {
+            Issue.record("expected dead, got \(decision)")
+            return
+        }
         #expect(reason.contains("10 attempts") && reason.contains("HTTP 503"))
     }
 
@@ -44,8 +48,9 @@ import Testing
         config.retryMaxMillis = 60_000
         var random = SeededRandom(seed: 7)
         let waits = (1...8).map { attempt -> Int64 in
-            guard case .retry(let at) = DeliveryRetry.decide(
-                attemptsMade: attempt, outcome: failed, sink: config, nowMillis: now, random: &random)
+            guard
+                case .retry(let at) = DeliveryRetry.decide(
+                    attemptsMade: attempt, outcome: failed, sink: config, nowMillis: now, random: &random)
             else { return -1 }
             return at - now
         }
@@ -57,15 +62,20 @@ import Testing
     @Test func oneAttemptAllowedMeansDeadAtOnce() {
         var random = SeededRandom(seed: 1)
         let decision = DeliveryRetry.decide(
-            attemptsMade: 1, outcome: failed, sink: sink("http://127.0.0.1:1/", maxAttempts: 1), nowMillis: now, random: &random)
+            attemptsMade: 1, outcome: failed, sink: sink("http://127.0.0.1:1/", maxAttempts: 1), nowMillis: now,
+            random: &random)
         #expect(decision == .dead(reason: "gave up after 1 attempt; last: HTTP 503"))
     }
 
     @Test func goneIsDeadAtOnce() {
         var random = SeededRandom(seed: 1)
         let gone = AttemptOutcome(success: false, statusCode: 410, error: "HTTP 410", gone: true)
-        let decision = DeliveryRetry.decide(attemptsMade: 1, outcome: gone, sink: sink("http://127.0.0.1:1/"), nowMillis: now, random: &random)
-        guard case .dead(let reason) = decision else { Issue.record("expected dead, got \(decision)"); return }
+        let decision = DeliveryRetry.decide(
+            attemptsMade: 1, outcome: gone, sink: sink("http://127.0.0.1:1/"), nowMillis: now, random: &random)
+        guard case .dead(let reason) = decision else {
+            Issue.record("expected dead, got \(decision)")
+            return
+        }
         #expect(reason.contains("410"))
     }
 
@@ -73,7 +83,8 @@ import Testing
         var random = SeededRandom(seed: 1)
         var throttled = failed
         throttled.retryAfterMillis = 120_000
-        let decision = DeliveryRetry.decide(attemptsMade: 1, outcome: throttled, sink: sink("http://127.0.0.1:1/"), nowMillis: now, random: &random)
+        let decision = DeliveryRetry.decide(
+            attemptsMade: 1, outcome: throttled, sink: sink("http://127.0.0.1:1/"), nowMillis: now, random: &random)
         #expect(decision == .retry(atMillis: now + 120_000))
     }
 
@@ -82,7 +93,11 @@ import Testing
         var throttled = failed
         throttled.retryAfterMillis = 120_000
         let decision = DeliveryRetry.decide(
-            attemptsMade: 3, outcome: throttled, sink: sink("http://127.0.0.1:1/", maxAttempts: 3), nowMillis: now, random: &random)
-        guard case .dead = decision else { Issue.record("expected dead, got \(decision)"); return }
+            attemptsMade: 3, outcome: throttled, sink: sink("http://127.0.0.1:1/", maxAttempts: 3), nowMillis: now,
+            random: &random)
+        guard case .dead = decision else {
+            Issue.record("expected dead, got \(decision)")
+            return
+        }
     }
 }

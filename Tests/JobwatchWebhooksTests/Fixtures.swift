@@ -3,8 +3,8 @@ import Foundation
 import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
-import Logging
 import JobwatchWebhooks
+import Logging
 
 /// The fixed clock of the tests: 2025-11-22T05:41:00.123Z.
 let fixedNowMillis: Int64 = 1_763_790_060_123
@@ -40,7 +40,8 @@ func sink(
     maxAttempts: Int = 10
 ) -> WebhookSinkConfig {
     WebhookSinkConfig(
-        name: "ops", url: URL(string: url)!, secrets: secrets.map { Secret(value: $0, origin: "inline") }, format: format,
+        name: "ops", url: URL(string: url)!, secrets: secrets.map { Secret(value: $0, origin: "inline") },
+        format: format,
         timeoutMillis: timeoutMillis, maxAttempts: maxAttempts)
 }
 
@@ -80,7 +81,8 @@ func withReceiver(
 
 func withDeliverer(logger: Logger = quietLogger, _ body: (WebhookDeliverer) async throws -> Void) async throws {
     let client = WebhookDeliverer.makeHTTPClient()
-    let deliverer = WebhookDeliverer(httpClient: client, userAgent: "jobwatch/1.2.3", logger: logger, now: { fixedNowMillis })
+    let deliverer = WebhookDeliverer(
+        httpClient: client, userAgent: "jobwatch/1.2.3", logger: logger, now: { fixedNowMillis })
     do {
         try await body(deliverer)
     } catch {

@@ -2,7 +2,7 @@ import Foundation
 import JobwatchWebhooks
 import Testing
 
-/// /work/shared/reference/webhook-vectors.json: signatures made by the Standard Webhooks reference library.
+/// Tests/Reference/webhook-vectors.json (a verbatim copy of the shared reference): signatures made by the Standard Webhooks reference library.
 private struct Vectors: Decodable {
     struct Case: Decodable {
         var secret: String
@@ -20,7 +20,7 @@ private struct Vectors: Decodable {
             try #require(parent.path != root.path, "no Package.swift above \(#filePath)")
             root = parent
         }
-        let file = root.appendingPathComponent("../shared/reference/webhook-vectors.json").standardized
+        let file = root.appendingPathComponent("Tests/Reference/webhook-vectors.json")
         return try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: file))
     }
 }
@@ -31,7 +31,8 @@ private struct Vectors: Decodable {
         #expect(vectors.cases.count == 2)
         for vector in vectors.cases {
             let signature = StandardWebhookSignature.sign(
-                id: vector.id, timestampSeconds: vector.timestamp, body: Array(vector.body.utf8), secrets: [vector.secret])
+                id: vector.id, timestampSeconds: vector.timestamp, body: Array(vector.body.utf8),
+                secrets: [vector.secret])
             #expect(signature == vector.signature)
         }
     }
@@ -41,7 +42,8 @@ private struct Vectors: Decodable {
         let other = "whsec_" + Data(repeating: 7, count: 32).base64EncodedString()
         let signature = try #require(
             StandardWebhookSignature.sign(
-                id: vector.id, timestampSeconds: vector.timestamp, body: Array(vector.body.utf8), secrets: [other, vector.secret]))
+                id: vector.id, timestampSeconds: vector.timestamp, body: Array(vector.body.utf8),
+                secrets: [other, vector.secret]))
         let entries = signature.split(separator: " ").map(String.init)
         #expect(entries.count == 2)
         #expect(entries[1] == vector.signature)

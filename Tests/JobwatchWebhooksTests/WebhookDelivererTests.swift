@@ -22,7 +22,8 @@ import Testing
             #expect(request.header("webhook-timestamp") == "1763790060")
 
             // Verified as a receiver would: HMAC-SHA256 over the exact bytes received, keyed with the decoded secret.
-            let key = SymmetricKey(data: try #require(Data(base64Encoded: String(testSecret.dropFirst("whsec_".count)))))
+            let key = SymmetricKey(
+                data: try #require(Data(base64Encoded: String(testSecret.dropFirst("whsec_".count)))))
             let signed = Array("\(event.id).1763790060.".utf8) + request.body
             let expected = "v1," + Data(HMAC<SHA256>.authenticationCode(for: signed, using: key)).base64EncodedString()
             #expect(request.header("webhook-signature") == expected)
@@ -69,8 +70,12 @@ import Testing
             let outcome = await deliverer.attempt(sampleEvent(), to: config)
             #expect(!outcome.success && outcome.statusCode == 410 && outcome.gone)
             var random = SeededRandom(seed: 1)
-            let decision = DeliveryRetry.decide(attemptsMade: 1, outcome: outcome, sink: config, nowMillis: fixedNowMillis, random: &random)
-            guard case .dead = decision else { Issue.record("expected dead, got \(decision)"); return }
+            let decision = DeliveryRetry.decide(
+                attemptsMade: 1, outcome: outcome, sink: config, nowMillis: fixedNowMillis, random: &random)
+            guard case .dead = decision else {
+                Issue.record("expected dead, got \(decision)")
+                return
+            }
         }
     }
 
@@ -79,19 +84,22 @@ import Testing
         ("Sat, 22 Nov 2025 05:46:00 GMT", Int64(299_877)),  // 5 min after the fixed clock, less its 123 ms
     ])
     func retryAfterSetsTheNextAttempt(header: String, expectedMillis: Int64) async throws {
-        try await withReceiver([.json(429, #"{"error":"slow down"}"#, headers: [("Retry-After", header)])]) { url, _, deliverer in
+        try await withReceiver([.json(429, #"{"error":"slow down"}"#, headers: [("Retry-After", header)])]) {
+            url, _, deliverer in
             let config = sink(url)
             let outcome = await deliverer.attempt(sampleEvent(), to: config)
             #expect(!outcome.success && outcome.statusCode == 429)
             #expect(outcome.retryAfterMillis == expectedMillis)
             var random = SeededRandom(seed: 1)
-            let decision = DeliveryRetry.decide(attemptsMade: 1, outcome: outcome, sink: config, nowMillis: fixedNowMillis, random: &random)
+            let decision = DeliveryRetry.decide(
+                attemptsMade: 1, outcome: outcome, sink: config, nowMillis: fixedNowMillis, random: &random)
             #expect(decision == .retry(atMillis: fixedNowMillis + expectedMillis))
         }
     }
 
     @Test func redirectsAreFailuresAndNotFollowed() async throws {
-        try await withReceiver([ServerResponse(status: 302, headers: [("Location", "/elsewhere")])]) { url, receiver, deliverer in
+        try await withReceiver([ServerResponse(status: 302, headers: [("Location", "/elsewhere")])]) {
+            url, receiver, deliverer in
             let outcome = await deliverer.attempt(sampleEvent(), to: sink(url + "/hook"))
             #expect(!outcome.success && outcome.statusCode == 302)
             #expect(await receiver.requests.map(\.uri) == ["/hook"])
@@ -126,7 +134,9 @@ import Testing
         let token = "XOXB-TOKEN-5678"
         let secret = "feishu-secret-9876"
         let log = CapturedLog()
-        try await withReceiver([.text(500, "failed for /hook/\(token) signed with \(secret)"), .text(200, "ok")], logger: log.logger) {
+        try await withReceiver(
+            [.text(500, "failed for /hook/\(token) signed with \(secret)"), .text(200, "ok")], logger: log.logger
+        ) {
             url, _, deliverer in
             let failing = sink(url + "/hook/\(token)", format: .feishu, secrets: [secret])
             #expect(await !deliverer.attempt(sampleEvent(), to: failing).success)

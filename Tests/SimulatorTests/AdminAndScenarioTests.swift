@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import Testing
+
 @testable import JobwatchSimulator
 
 @Suite struct AdminAndScenarioTests {
@@ -9,12 +10,14 @@ import Testing
         let simulator = makeSimulator(clock: clock, credentials: ["AK": "SK"])
         let live = try await LiveSimulator.start(simulator)
 
-        let created = try await live.send("/_simulator/jobs", method: .POST, body: """
-            {"jobs": [
-              {"kind": "imsImportOvaImageJob", "job_id": "ova-1", "duration": "1m"},
-              {"api": "workspace", "kind": "workspace-abnormal", "project_id": "proj", "duration_ms": 30000}
-            ]}
-            """)
+        let created = try await live.send(
+            "/_simulator/jobs", method: .POST,
+            body: """
+                {"jobs": [
+                  {"kind": "imsImportOvaImageJob", "job_id": "ova-1", "duration": "1m"},
+                  {"api": "workspace", "kind": "workspace-abnormal", "project_id": "proj", "duration_ms": 30000}
+                ]}
+                """)
         #expect(created.status == 201)
         let ids = try #require(created.json?["job_ids"] as? [String])
         #expect(ids.count == 2 && ids[0] == "ova-1")
@@ -25,15 +28,18 @@ import Testing
         #expect(badKind.status == 400)
         #expect((badKind.json?["error"] as? String)?.contains("imsTeleportJob") == true)
 
-        let faults = try await live.send("/_simulator/jobs/ova-1/faults", method: .POST, body: #"{"faults": [{"kind": "throttled", "count": 2}]}"#)
+        let faults = try await live.send(
+            "/_simulator/jobs/ova-1/faults", method: .POST, body: #"{"faults": [{"kind": "throttled", "count": 2}]}"#)
         #expect(faults.json?["pending_faults"] as? Int == 2)
 
         clock.advance(1000)
-        let finished = try await live.send("/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "SUCCESS"}"#)
+        let finished = try await live.send(
+            "/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "SUCCESS"}"#)
         #expect(finished.status == 200)
         #expect(finished.json?["status"] as? String == "SUCCESS")
         #expect(finished.json?["finished_at"] as? String == CloudTime.format(millis: clock.now))
-        let again = try await live.send("/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "FAILED"}"#)
+        let again = try await live.send(
+            "/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "FAILED"}"#)
         #expect(again.status == 409)
         #expect(try await live.send("/_simulator/jobs/nope/finish", method: .POST, body: "").status == 404)
 
@@ -55,13 +61,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("scenario.json")
         try """
-            {"jobs": [
-              {"api": "ims", "kind": "imsCreateImageByInstance", "duration": "20s"},
-              {"api": "ims-project", "kind": "ims-fail", "project_id": "p1", "init": "2s", "duration": "10s",
-               "faults": [{"kind": "not-found", "count": 2}, {"kind": "slow", "delay_ms": 200}]},
-              {"api": "workspace", "job_id": "702364883651395584", "kind": "workspace-success"}
-            ]}
-            """.write(to: file, atomically: true, encoding: .utf8)
+        {"jobs": [
+          {"api": "ims", "kind": "imsCreateImageByInstance", "duration": "20s"},
+          {"api": "ims-project", "kind": "ims-fail", "project_id": "p1", "init": "2s", "duration": "10s",
+           "faults": [{"kind": "not-found", "count": 2}, {"kind": "slow", "delay_ms": 200}]},
+          {"api": "workspace", "job_id": "702364883651395584", "kind": "workspace-success"}
+        ]}
+        """.write(to: file, atomically: true, encoding: .utf8)
 
         let simulator = makeSimulator(clock: ManualClock())
         let ids = try simulator.loadScenario(file: file.path)
@@ -72,9 +78,12 @@ import Testing
         #expect(simulator.status(jobID: ids[1]) == "INIT")
 
         let broken = directory.appendingPathComponent("broken.json")
-        try #"{"jobs": [{"kind": "ims-fail", "duration": "soon"}]}"#.write(to: broken, atomically: true, encoding: .utf8)
+        try #"{"jobs": [{"kind": "ims-fail", "duration": "soon"}]}"#.write(
+            to: broken, atomically: true, encoding: .utf8)
         #expect(throws: SimulatorError.self) { try simulator.loadScenario(file: broken.path) }
-        #expect(throws: SimulatorError.self) { try simulator.loadScenario(file: directory.appendingPathComponent("missing").path) }
+        #expect(throws: SimulatorError.self) {
+            try simulator.loadScenario(file: directory.appendingPathComponent("missing").path)
+        }
     }
 
     @Test func demoSamplesAllEndWithinTheirDuration() throws {

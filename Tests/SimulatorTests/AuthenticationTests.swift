@@ -2,6 +2,7 @@ import Foundation
 import HuaweiCloud
 import JobwatchCore
 import Testing
+
 @testable import JobwatchSimulator
 
 @Suite struct AuthenticationTests {
@@ -25,7 +26,9 @@ import Testing
         #expect(wrongKey.status == 401)
         #expect(wrongKey.json?["error_code"] as? String == "APIGW.0301")
         let message = try #require(wrongKey.json?["error_msg"] as? String)
-        #expect(message.hasPrefix("Incorrect IAM authentication information: verify aksk signature fail, canonicalRequest: GET|"))
+        #expect(
+            message.hasPrefix(
+                "Incorrect IAM authentication information: verify aksk signature fail, canonicalRequest: GET|"))
         #expect(message.contains("|/v1/cloudimages/job/\(id)/|"))
         #expect(message.contains("x-sdk-date:\(now)|"))
         #expect(!message.contains(sk) && !message.contains("not-the-secret"))
@@ -35,7 +38,8 @@ import Testing
         #expect(unsigned.status == 401)
         #expect(unsigned.json?["error_code"] as? String == "APIGW.0301")
 
-        let stale = try await live.signedGet(path, ak: ak, sk: sk, sdkDate: CloudTime.sdkDate(millis: clock.now - 16 * 60_000))
+        let stale = try await live.signedGet(
+            path, ak: ak, sk: sk, sdkDate: CloudTime.sdkDate(millis: clock.now - 16 * 60_000))
         #expect(stale.status == 401)
         #expect(stale.json?["error_code"] as? String == "APIGW.0303")
         #expect(simulator.pollCount(jobID: id) == 1)
@@ -51,8 +55,11 @@ import Testing
             headers: [
                 ("X-Sdk-Date", "20200608T023900Z"), ("Host", "service.endpoint.myhuaweicloud.com"),
                 ("TEST_UNDERSCORE", "TEST_VALUE"),
-                ("Authorization", "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, "
-                    + "Signature=cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842"),
+                (
+                    "Authorization",
+                    "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, "
+                        + "Signature=cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842"
+                ),
             ],
             body: [])
         #expect(verifier.rejection(of: request, now: signedAt + 60_000, requestID: "r") == nil)

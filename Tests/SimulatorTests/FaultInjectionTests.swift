@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JobwatchCore
 import Testing
+
 @testable import JobwatchSimulator
 
 @Suite struct FaultInjectionTests {
@@ -9,7 +10,10 @@ import Testing
     private func serve(_ faults: [SimulatedFault], api: JobAPI = .ims) async throws -> (LiveSimulator, String) {
         let simulator = makeSimulator(clock: ManualClock())
         let id = try simulator.add(SimulatedJobSpec(api: api, faults: faults))
-        return (try await LiveSimulator.start(simulator), api == .workspace ? "/v1/p/image-server-jobs/\(id)" : "/v1/cloudimages/job/\(id)")
+        return (
+            try await LiveSimulator.start(simulator),
+            api == .workspace ? "/v1/p/image-server-jobs/\(id)" : "/v1/cloudimages/job/\(id)"
+        )
     }
 
     @Test func throttlingAnswers429WithRetryAfterForTheNextPolls() async throws {
@@ -19,8 +23,9 @@ import Testing
             #expect(reply.status == 429)
             #expect(reply.headers.first(name: "Retry-After") == "3")
             #expect(reply.json?["error_code"] as? String == "APIGW.0308")
-            #expect(reply.json?["error_msg"] as? String
-                == "The throttling threshold has been reached: policy user over ratelimit,limit:200,time:5 minute")
+            #expect(
+                reply.json?["error_msg"] as? String
+                    == "The throttling threshold has been reached: policy user over ratelimit,limit:200,time:5 minute")
             #expect(reply.json?["request_id"] as? String == reply.headers.first(name: "X-Request-Id"))
         }
         #expect(try await live.send(path).status == 200)

@@ -4,6 +4,7 @@ import HuaweiCloud
 import JobwatchCore
 import NIOCore
 import NIOHTTP1
+
 @testable import JobwatchSimulator
 
 /// A running simulator on 127.0.0.1 and an HTTP client to talk to it; `close()` stops both.
@@ -16,7 +17,9 @@ struct LiveSimulator {
         let server = try await simulator.start()
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(5))
-        return LiveSimulator(simulator: simulator, server: server, client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
+        return LiveSimulator(
+            simulator: simulator, server: server,
+            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
     }
 
     struct Reply {

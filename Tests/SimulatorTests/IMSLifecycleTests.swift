@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import Testing
+
 @testable import JobwatchSimulator
 
 /// The `entities` keys of each job type's finished ShowJobProgress example in seed 000.
@@ -94,7 +95,8 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
     func showJobAPIFinishedShape(kind: String) async throws {
         let clock = ManualClock()
         let simulator = makeSimulator(clock: clock)
-        let id = try simulator.add(SimulatedJobSpec(api: .imsProject, kind: kind, projectID: "p1", durationMillis: 5000))
+        let id = try simulator.add(
+            SimulatedJobSpec(api: .imsProject, kind: kind, projectID: "p1", durationMillis: 5000))
         clock.advance(5000)
         let done = await simulator.get("/v1/p1/jobs/\(id)")
         #expect(Set(done.json.keys) == topLevelKeys)
@@ -214,13 +216,17 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
 
     @Test func specsAreValidated() throws {
         let simulator = makeSimulator(clock: ManualClock())
-        #expect(throws: SimulatorError.unknownKind("nope")) { try simulator.add(SimulatedJobSpec(api: .ims, kind: "nope")) }
+        #expect(throws: SimulatorError.unknownKind("nope")) {
+            try simulator.add(SimulatedJobSpec(api: .ims, kind: "nope"))
+        }
         #expect(throws: SimulatorError.kindDoesNotFitAPI(kind: "workspace-success", api: "ims")) {
             try simulator.add(SimulatedJobSpec(api: .ims, kind: "workspace-success"))
         }
         #expect(throws: SimulatorError.self) { try simulator.add(SimulatedJobSpec(api: .ims, jobID: "a/b")) }
         #expect(throws: SimulatorError.self) { try simulator.add(SimulatedJobSpec(api: .ims, durationMillis: 0)) }
         try simulator.add(SimulatedJobSpec(api: .ims, jobID: "job-1"))
-        #expect(throws: SimulatorError.duplicateJob("job-1")) { try simulator.add(SimulatedJobSpec(api: .ims, jobID: "job-1")) }
+        #expect(throws: SimulatorError.duplicateJob("job-1")) {
+            try simulator.add(SimulatedJobSpec(api: .ims, jobID: "job-1"))
+        }
     }
 }

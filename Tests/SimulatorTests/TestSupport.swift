@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+
 @testable import JobwatchSimulator
 
 /// A clock the test moves by hand.

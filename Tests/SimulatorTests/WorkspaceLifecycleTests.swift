@@ -1,11 +1,13 @@
 import Foundation
 import JobwatchCore
 import Testing
+
 @testable import JobwatchSimulator
 
 private let seedJobKeys: Set = ["id", "job_type", "begin_time", "end_time", "status", "sub_jobs_total", "sub_jobs"]
 private let seedSubJobKeys: Set = [
-    "id", "job_type", "job_resource_info", "begin_time", "end_time", "status", "job_execute_info", "project_id", "job_id",
+    "id", "job_type", "job_resource_info", "begin_time", "end_time", "status", "job_execute_info", "project_id",
+    "job_id",
 ]
 
 @Suite struct WorkspaceLifecycleTests {
@@ -39,7 +41,10 @@ private let seedSubJobKeys: Set = [
         let subJobs = try #require(done.json["sub_jobs"] as? [[String: Any]])
         #expect(subJobs.allSatisfy { Set($0.keys) == seedSubJobKeys })
         #expect(subJobs.allSatisfy { $0["project_id"] as? String == "proj" && $0["job_id"] as? String == id })
-        #expect(subJobs.allSatisfy { ($0["job_execute_info"] as? [String: String]) == ["error_code": "", "error_message": ""] })
+        #expect(
+            subJobs.allSatisfy {
+                ($0["job_execute_info"] as? [String: String]) == ["error_code": "", "error_message": ""]
+            })
         #expect(subJobStatuses(done) == ["SUCCESS", "SUCCESS", "SUCCESS"])
     }
 
@@ -47,7 +52,8 @@ private let seedSubJobKeys: Set = [
         let clock = ManualClock()
         let start = clock.now
         let simulator = makeSimulator(clock: clock)
-        let id = try simulator.add(SimulatedJobSpec(api: .workspace, kind: "workspace-abnormal", durationMillis: 100_000))
+        let id = try simulator.add(
+            SimulatedJobSpec(api: .workspace, kind: "workspace-abnormal", durationMillis: 100_000))
         let path = "/v1/any-project/image-server-jobs/\(id)"
 
         clock.set(start + 70_000)

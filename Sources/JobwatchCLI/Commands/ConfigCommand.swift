@@ -28,17 +28,22 @@ enum ConfigReport {
     static func daemonProblem(_ config: Configuration) -> String? {
         for account in config.accounts {
             if case .missing = account.credentials {
-                return "account '\(account.name)' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or configure accounts: in \(config.source ?? "/etc/jobwatch/config.yaml")"
+                return
+                    "account '\(account.name)' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or configure accounts: in \(config.source ?? "/etc/jobwatch/config.yaml")"
             }
             if account.region == nil && account.endpoints.isEmpty {
-                return "account '\(account.name)' has no region: set region (or HUAWEICLOUD_SDK_REGION), or endpoints for every service it uses"
+                return
+                    "account '\(account.name)' has no region: set region (or HUAWEICLOUD_SDK_REGION), or endpoints for every service it uses"
             }
         }
         return nil
     }
 
     static func render(_ config: Configuration, databasePath: String) -> String {
-        var lines = ["# source: \(config.source ?? "built-in defaults")", "database: \(databasePath)", "log_level: \(config.logLevel.rawValue)", "accounts:"]
+        var lines = [
+            "# source: \(config.source ?? "built-in defaults")", "database: \(databasePath)",
+            "log_level: \(config.logLevel.rawValue)", "accounts:",
+        ]
         func secret(_ key: String, _ value: Secret?) {
             if let value { lines.append("    \(key): <redacted> # from \(value.origin)") }
         }
@@ -91,7 +96,9 @@ enum ConfigReport {
             lines.append("    - name: \(sink.name)")
             lines.append("      url: \(redacted(sink))")
             if !sink.secrets.isEmpty {
-                lines.append("      secret: <redacted> # \(sink.secrets.count) secret(s) from \(sink.secrets.map(\.origin).joined(separator: ", "))")
+                lines.append(
+                    "      secret: <redacted> # \(sink.secrets.count) secret(s) from \(sink.secrets.map(\.origin).joined(separator: ", "))"
+                )
             }
             lines += [
                 "      events: \(sink.events.description)",

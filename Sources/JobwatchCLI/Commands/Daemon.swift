@@ -35,12 +35,18 @@ struct Daemon: AsyncParsableCommand {
         let service = DaemonService(
             engine: runtime.engine, environment: environment,
             loadConfiguration: {
-                let configuration = try ConfigLoader.load(explicitPath: configPath, environment: environment, secrets: .read)
+                let configuration = try ConfigLoader.load(
+                    explicitPath: configPath, environment: environment, secrets: .read)
                 if let problem = ConfigReport.daemonProblem(configuration) { throw ConfigError(problem) }
                 return configuration
             },
             applyConfiguration: { levels.level = $0.logLevel }, logger: logger)
-        logger.info("starting", metadata: ["database": "\(store.path)", "config": "\(context.configuration.source ?? "built-in defaults")", "version": "\(Jobwatch.version)"])
+        logger.info(
+            "starting",
+            metadata: [
+                "database": "\(store.path)", "config": "\(context.configuration.source ?? "built-in defaults")",
+                "version": "\(Jobwatch.version)",
+            ])
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

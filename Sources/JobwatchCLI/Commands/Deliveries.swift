@@ -25,8 +25,13 @@ struct Deliveries: AsyncParsableCommand {
         var table = TextTable(["EVENT ID", "TYPE", "SINK", "STATE", "ATTEMPTS", "LAST RESULT", "NEXT / DELIVERED"])
         for d in deliveries {
             let last = [d.lastStatus.map { "HTTP \($0)" }, d.lastError].compactMap { $0 }.joined(separator: " ")
-            let when = d.state == .pending ? JobText.time(d.nextAttemptAtMillis) : d.state == .delivered ? JobText.time(d.deliveredAtMillis) : "-"
-            table.append([d.eventID, d.eventType.rawValue, d.sink, d.state.rawValue, String(d.attempts), last.isEmpty ? "-" : last, when])
+            let when =
+                d.state == .pending
+                ? JobText.time(d.nextAttemptAtMillis) : d.state == .delivered ? JobText.time(d.deliveredAtMillis) : "-"
+            table.append([
+                d.eventID, d.eventType.rawValue, d.sink, d.state.rawValue, String(d.attempts),
+                last.isEmpty ? "-" : last, when,
+            ])
         }
         print(table.render())
     }
@@ -34,7 +39,9 @@ struct Deliveries: AsyncParsableCommand {
 
 struct Redeliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Queue events for delivery again (to every sink that had them); the running daemon picks them up within a second.")
+        abstract:
+            "Queue events for delivery again (to every sink that had them); the running daemon picks them up within a second."
+    )
 
     @Argument(help: "Event ids (see `jobwatch events --json` or `jobwatch deliveries`).") var eventIDs: [String] = []
     @Flag(help: "Re-queue every dead delivery.") var dead = false
@@ -53,7 +60,10 @@ struct Redeliver: AsyncParsableCommand {
         }
         let result = try storeCall { try store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: nowMillis()) }
         if !result.unknown.isEmpty {
-            throw CLIFailure(.notFound, "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see `jobwatch deliveries`)")
+            throw CLIFailure(
+                .notFound,
+                "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see `jobwatch deliveries`)"
+            )
         }
         print("re-queued \(result.requeued) deliver\(result.requeued == 1 ? "y" : "ies")")
     }

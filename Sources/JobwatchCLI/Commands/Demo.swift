@@ -10,7 +10,8 @@ import Logging
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Simulator + daemon + a few sample jobs in one process; prints events as they happen and exits when all are terminal.",
+        abstract:
+            "Simulator + daemon + a few sample jobs in one process; prints events as they happen and exits when all are terminal.",
         discussion: "Uses a temporary database and configuration; needs no cloud account and touches nothing else.")
 
     @Option(help: ArgumentHelp("How long the sample jobs run (at most 5m).", valueName: "DUR")) var duration = "20s"
@@ -30,7 +31,8 @@ struct Demo: AsyncParsableCommand {
         let logger = Logger(label: "jobwatch.demo")
         signal(SIGPIPE, SIG_IGN)
         let durationMillis = DurationText.parseMillis(duration)!
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-demo-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "jobwatch-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
 
         // The simulated cloud, with credentials made up for this run.
@@ -55,7 +57,8 @@ struct Demo: AsyncParsableCommand {
         config.accounts = [
             AccountConfig(
                 name: "default", region: "demo-1", projectID: projectID,
-                credentials: .accessKey(ak: Secret(value: ak, origin: "demo"), sk: Secret(value: sk, origin: "demo"), securityToken: nil),
+                credentials: .accessKey(
+                    ak: Secret(value: ak, origin: "demo"), sk: Secret(value: sk, origin: "demo"), securityToken: nil),
                 endpoints: [.ims: endpoint, .workspace: endpoint])
         ]
         config.polling.initialIntervalMillis = 500
@@ -71,14 +74,24 @@ struct Demo: AsyncParsableCommand {
             throw CLIFailure(.ioError, error.message)
         }
         let printer: any EventPrinting = json ? JSONLinesPrinter() : DemoEventPrinter()
-        let runtime = DaemonRuntime(store: store, configuration: config, environment: [:], version: Jobwatch.version, printer: printer, logger: logger)
-        say("jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n")
+        let runtime = DaemonRuntime(
+            store: store, configuration: config, environment: [:], version: Jobwatch.version, printer: printer,
+            logger: logger)
+        say(
+            "jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n"
+        )
         var rows: [Int64] = []
         for (spec, id) in zip(specs, jobIDs) {
             let registration = Registration(
                 jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: projectID,
-                labels: ["demo": spec.kind], sinks: nil, deadlineAtMillis: DaemonEngine.wallClock() + config.polling.deadlineMillis)
-            rows.append(try storeCall { try store.register(registration, sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()).job.rowID })
+                labels: ["demo": spec.kind], sinks: nil,
+                deadlineAtMillis: DaemonEngine.wallClock() + config.polling.deadlineMillis)
+            rows.append(
+                try storeCall {
+                    try store.register(
+                        registration, sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
+                    ).job.rowID
+                })
         }
         await runtime.engine.start()
         let giveUp = DaemonEngine.wallClock() + config.polling.deadlineMillis + 10_000
@@ -99,7 +112,9 @@ struct Demo: AsyncParsableCommand {
         await runtime.shutdown()
         say("\n" + Self.summary(jobs.map(\.record)) + "\n")
         say("Each job went through the real daemon: signed requests, backoff, throttling, SQLite history, the outbox.")
-        say("For real jobs: set HUAWEICLOUD_SDK_AK, _SK, _REGION, _PROJECT_ID; run `jobwatch daemon`; `jobwatch register JOB_ID --api ims`.")
+        say(
+            "For real jobs: set HUAWEICLOUD_SDK_AK, _SK, _REGION, _PROJECT_ID; run `jobwatch daemon`; `jobwatch register JOB_ID --api ims`."
+        )
     }
 
     static func summary(_ records: [JobRecord]) -> String {
@@ -107,10 +122,14 @@ struct Demo: AsyncParsableCommand {
         for record in records {
             let verdict = record.tracking == .done ? record.status.rawValue : record.tracking.rawValue.uppercased()
             var duration = "-"
-            if let begin = record.beginTime.flatMap(CloudTime.parseMillis), let end = record.endTime.flatMap(CloudTime.parseMillis) {
+            if let begin = record.beginTime.flatMap(CloudTime.parseMillis),
+                let end = record.endTime.flatMap(CloudTime.parseMillis)
+            {
                 duration = DurationText.human(millis: end - begin)
             }
-            table.append([record.jobID, record.api.rawValue, record.jobType ?? "-", verdict, duration, String(record.polls)])
+            table.append([
+                record.jobID, record.api.rawValue, record.jobType ?? "-", verdict, duration, String(record.polls),
+            ])
         }
         return table.render()
     }
@@ -132,7 +151,9 @@ struct DemoEventPrinter: EventPrinting {
         default: what = EventSummary(body: event.body)?.status ?? ""
         }
         let type = event.type.rawValue.replacingOccurrences(of: "jobwatch.", with: "")
-        say("\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) \(type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)")
+        say(
+            "\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) \(type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)"
+        )
     }
 
     private static func subJob(_ body: String) -> String? {

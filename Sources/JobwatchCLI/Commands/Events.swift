@@ -7,7 +7,9 @@ struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The event log, oldest first; --json prints one CloudEvent per line (JSON Lines).")
 
-    @Option(help: ArgumentHelp("Only events whose sequence is greater than SEQ (pass the last one seen).", valueName: "SEQ"))
+    @Option(
+        help: ArgumentHelp("Only events whose sequence is greater than SEQ (pass the last one seen).", valueName: "SEQ")
+    )
     var since: Int64 = 0
     @Flag(help: "Keep waiting for new events.") var follow = false
     @Flag(help: "Print each event's CloudEvent JSON on its own line.") var json = false
@@ -44,11 +46,14 @@ struct Events: AsyncParsableCommand {
         if !json && !printedHeader && !follow { print("no events\(since > 0 ? " after sequence \(since)" : "")") }
     }
 
-    static let header = "SEQ     TIME                      TYPE                            JOB ID                            STATUS"
+    static let header =
+        "SEQ     TIME                      TYPE                            JOB ID                            STATUS"
 
     static func line(_ event: StoredEvent) -> String {
         let status = EventSummary(body: event.body)?.status ?? "-"
-        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        func pad(_ text: String, _ width: Int) -> String {
+            text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
+        }
         return pad(String(event.sequence), 7) + " " + pad(CloudTime.format(millis: event.createdAtMillis), 25) + " "
             + pad(event.type.rawValue, 31) + " " + pad(event.jobID, 33) + " " + status
     }

@@ -14,25 +14,37 @@ struct Register: AsyncParsableCommand {
     @Option(help: "Which job API: \(JobAPI.allNames).") var api: JobAPI
     @Option(help: "The configured account (default: default).") var account: String = "default"
     @Option(help: "The region (default: the account's).") var region: String?
-    @Option(name: .customLong("project-id"), help: "The project id (default: the account's; needed for ims-project and workspace).")
+    @Option(
+        name: .customLong("project-id"),
+        help: "The project id (default: the account's; needed for ims-project and workspace).")
     var projectID: String?
-    @Option(name: .customLong("label"), help: ArgumentHelp("A label K=V (repeatable).", valueName: "K=V")) var labels: [String] = []
-    @Option(name: .customLong("sink"), help: ArgumentHelp("Send this job's events only to these sinks (repeatable).", valueName: "NAME"))
+    @Option(name: .customLong("label"), help: ArgumentHelp("A label K=V (repeatable).", valueName: "K=V")) var labels:
+        [String] = []
+    @Option(
+        name: .customLong("sink"),
+        help: ArgumentHelp("Send this job's events only to these sinks (repeatable).", valueName: "NAME"))
     var sinks: [String] = []
-    @Option(help: ArgumentHelp("Stop tracking after this long (default: polling.deadline), e.g. 90m, 72h, 3d.", valueName: "DUR"))
+    @Option(
+        help: ArgumentHelp(
+            "Stop tracking after this long (default: polling.deadline), e.g. 90m, 72h, 3d.", valueName: "DUR"))
     var deadline: String?
     @Flag(help: "Print the record as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if let problem = InputRules.jobIDProblem(jobID) { throw ValidationError("\(problem); pass the job id the cloud returned") }
+        if let problem = InputRules.jobIDProblem(jobID) {
+            throw ValidationError("\(problem); pass the job id the cloud returned")
+        }
         for label in labels where InputRules.parseLabel(label) == nil {
-            throw ValidationError("--label '\(label)' is not K=V (a key of letters, digits, '_', '-', '.', '/' then '=' and a value)")
+            throw ValidationError(
+                "--label '\(label)' is not K=V (a key of letters, digits, '_', '-', '.', '/' then '=' and a value)")
         }
         if let deadline, (DurationText.parseMillis(deadline) ?? 0) <= 0 {
             throw ValidationError("--deadline '\(deadline)' is not a duration; write it like 90m, 72h or 3d")
         }
-        if let projectID, let problem = InputRules.projectIDProblem(projectID) { throw ValidationError("--project-id: \(problem)") }
+        if let projectID, let problem = InputRules.projectIDProblem(projectID) {
+            throw ValidationError("--project-id: \(problem)")
+        }
         if let region, region.isEmpty || region.contains(where: { $0.isWhitespace || $0 == "/" }) {
             throw ValidationError("--region '\(region)' is not a region name (e.g. cn-north-4)")
         }
@@ -51,7 +63,10 @@ struct Register: AsyncParsableCommand {
         }
         let project = projectID ?? accountConfig.projectID
         if api.needsProjectID && project == nil {
-            throw CLIFailure(.usage, "--api \(api.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'")
+            throw CLIFailure(
+                .usage,
+                "--api \(api.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
+            )
         }
         var labelMap: [String: String] = [:]
         for label in labels {
@@ -61,7 +76,8 @@ struct Register: AsyncParsableCommand {
         let deadlineMillis = deadline.flatMap(DurationText.parseMillis) ?? config.polling.deadlineMillis
         let registration = Registration(
             jobID: jobID, api: api, account: account, region: region ?? accountConfig.region, projectID: project,
-            labels: labelMap, sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(), deadlineAtMillis: now + deadlineMillis)
+            labels: labelMap, sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
+            deadlineAtMillis: now + deadlineMillis)
         let store = try context.openStore()
         let (job, created) = try storeCall {
             try store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
@@ -69,7 +85,10 @@ struct Register: AsyncParsableCommand {
         if json {
             try JSONOutput.print(job.record)
         } else {
-            print(created ? "registered (polled within 1 s while the daemon runs, else when it starts):" : "already registered, nothing changed:")
+            print(
+                created
+                    ? "registered (polled within 1 s while the daemon runs, else when it starts):"
+                    : "already registered, nothing changed:")
             print(JobText.block(job.record, history: nil))
         }
     }

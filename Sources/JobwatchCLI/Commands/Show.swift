@@ -3,7 +3,8 @@ import JobwatchCore
 import JobwatchStore
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A job's current state, sub-jobs and full transition history.")
+    static let configuration = CommandConfiguration(
+        abstract: "A job's current state, sub-jobs and full transition history.")
 
     @Argument(help: "The job id.") var jobID: String
     @Option(help: "The job API, when the id alone is ambiguous.") var api: JobAPI?

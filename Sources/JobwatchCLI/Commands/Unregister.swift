@@ -3,7 +3,8 @@ import JobwatchCore
 import JobwatchStore
 
 struct Unregister: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop tracking a job; its history is kept and tracking becomes `stopped`.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop tracking a job; its history is kept and tracking becomes `stopped`.")
 
     @Argument(help: "The job id.") var jobID: String
     @Option(help: "The job API, when the id alone is ambiguous.") var api: JobAPI?

@@ -10,7 +10,8 @@ struct Wait: AsyncParsableCommand {
 
     @Argument(help: "The job id.") var jobID: String
     @Option(help: "The job API, when the id alone is ambiguous.") var api: JobAPI?
-    @Option(help: ArgumentHelp("Give up after this long (exit 124), e.g. 30s, 20m.", valueName: "DUR")) var timeout: String?
+    @Option(help: ArgumentHelp("Give up after this long (exit 124), e.g. 30s, 20m.", valueName: "DUR")) var timeout:
+        String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -40,7 +41,10 @@ struct Wait: AsyncParsableCommand {
             }
             if let limit, nowMillis() >= limit {
                 display.finish(nil, waitedMillis: nowMillis() - start)
-                throw CLIFailure(.timedOut, "gave up after \(timeout ?? "") waiting for \(jobID): still \(record.status.rawValue) at \(JobText.progress(record.progress)); it is still tracked")
+                throw CLIFailure(
+                    .timedOut,
+                    "gave up after \(timeout ?? "") waiting for \(jobID): still \(record.status.rawValue) at \(JobText.progress(record.progress)); it is still tracked"
+                )
             }
             try await Task.sleep(for: .milliseconds(250))
         }
@@ -51,11 +55,17 @@ struct Wait: AsyncParsableCommand {
         case (.done, .success):
             return
         case (.done, .fail):
-            throw CLIFailure(.jobFailed, "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): \(record.failReason ?? "no reason given")")
+            throw CLIFailure(
+                .jobFailed,
+                "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): \(record.failReason ?? "no reason given")"
+            )
         case (.done, _):
             throw CLIFailure(.jobAbnormal, "job \(record.jobID) ended ABNORMAL (\(record.providerStatus ?? "-"))")
         default:
-            throw CLIFailure(.noVerdict, "tracking of job \(record.jobID) ended without a verdict from the cloud: \(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")")
+            throw CLIFailure(
+                .noVerdict,
+                "tracking of job \(record.jobID) ended without a verdict from the cloud: \(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")"
+            )
         }
     }
 }
@@ -75,8 +85,11 @@ final class WaitDisplay {
         if interactive {
             let width = 24
             let filled = Int(((record.progress ?? 0) * Double(width)).rounded())
-            let bar = String(repeating: "█", count: min(width, filled)) + String(repeating: "░", count: max(0, width - filled))
-            let line = "\(bar) \(JobText.progress(record.progress).padding(toLength: 4, withPad: " ", startingAt: 0)) \(status)\(task)"
+            let bar =
+                String(repeating: "█", count: min(width, filled))
+                + String(repeating: "░", count: max(0, width - filled))
+            let line =
+                "\(bar) \(JobText.progress(record.progress).padding(toLength: 4, withPad: " ", startingAt: 0)) \(status)\(task)"
             guard line != lastLine else { return }
             write("\r\u{1B}[2K" + String(line.prefix(Self.terminalWidth() - 1)))
             lastLine = line

@@ -47,7 +47,9 @@ enum JobText {
         field("account", "\(job.account) (region \(job.region ?? "-"), project \(job.projectID ?? "-"))")
         field("type", job.jobType ?? "-")
         field("status", status(job))
-        field("tracking", job.tracking.rawValue + (job.tracking == .active ? ", next poll \(time(job.nextPollAtMillis))" : ""))
+        field(
+            "tracking",
+            job.tracking.rawValue + (job.tracking == .active ? ", next poll \(time(job.nextPollAtMillis))" : ""))
         field("progress", progress(job.progress) + (job.currentTask.map { " — \($0)" } ?? ""))
         field("began", job.beginTime ?? "-")
         field("ended", job.endTime ?? "-")
@@ -68,8 +70,11 @@ enum JobText {
             lines.append("Sub-jobs")
             var table = TextTable(["  JOB ID", "TYPE", "STATUS", "ENDED", "RESULT"])
             for sub in job.subJobs {
-                let status = sub.providerStatus.map { $0 == sub.status.rawValue ? $0 : "\(sub.status.rawValue) (\($0))" } ?? sub.status.rawValue
-                let result = sub.errorCode.map { "\($0): \(sub.failReason ?? "-")" }
+                let status =
+                    sub.providerStatus.map { $0 == sub.status.rawValue ? $0 : "\(sub.status.rawValue) (\($0))" }
+                    ?? sub.status.rawValue
+                let result =
+                    sub.errorCode.map { "\($0): \(sub.failReason ?? "-")" }
                     ?? sub.imageID ?? sub.resourceID.map { "\($0)\(sub.resourceName.map { " (\($0))" } ?? "")" } ?? "-"
                 table.append(["  " + sub.jobID, sub.jobType ?? "-", status, sub.endTime ?? "-", result])
             }

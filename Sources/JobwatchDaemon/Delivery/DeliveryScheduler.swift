@@ -61,7 +61,9 @@ actor DeliveryScheduler {
             let due = try store.dueDeliveries(
                 nowMillis: now, sinks: free.keys.sorted(), limit: capacity, excluding: Set(inFlight.keys))
             for delivery in due {
-                guard let target = targets[delivery.sink], busy[delivery.sink, default: 0] < target.concurrency else { continue }
+                guard let target = targets[delivery.sink], busy[delivery.sink, default: 0] < target.concurrency else {
+                    continue
+                }
                 busy[delivery.sink, default: 0] += 1
                 let key = DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink)
                 inFlight[key] = Task { [target] in
@@ -92,7 +94,9 @@ actor DeliveryScheduler {
                 let due = try store.dueDeliveries(
                     nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
                 guard !due.isEmpty else { return }
-                for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) { printer.print(delivery.event) }
+                for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
+                    printer.print(delivery.event)
+                }
                 try store.recordDelivered(
                     due.map { DeliveryKey(eventSequence: $0.event.sequence, sink: $0.sink) }, atMillis: clock())
                 if due.count < 500 { return }
@@ -105,7 +109,8 @@ actor DeliveryScheduler {
 
     private nonisolated func deliver(_ delivery: DueDelivery, to sink: WebhookSinkConfig) async {
         let key = DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink)
-        let record = await webhooks.attempt(delivery.event, to: sink, attemptsBefore: delivery.attempts, nowMillis: clock())
+        let record = await webhooks.attempt(
+            delivery.event, to: sink, attemptsBefore: delivery.attempts, nowMillis: clock())
         // Cut short by shutdown: not an attempt; the delivery stays pending and goes out after the restart.
         if Task.isCancelled { return }
         var metadata: Logger.Metadata = [
@@ -119,13 +124,18 @@ actor DeliveryScheduler {
         switch record.newState {
         case .delivered: logger.debug("delivered", metadata: metadata)
         case .pending: logger.warning("delivery failed; will retry: \(record.error ?? "-")", metadata: metadata)
-        case .dead: logger.error("delivery is dead; see `jobwatch deliveries --state dead` and `jobwatch redeliver`: \(record.error ?? "-")", metadata: metadata)
+        case .dead:
+            logger.error(
+                "delivery is dead; see `jobwatch deliveries --state dead` and `jobwatch redeliver`: \(record.error ?? "-")",
+                metadata: metadata)
         }
         do {
             try store.recordAttempt(key, record)
         } catch {
             // The row stays pending, so the event is sent again: at-least-once, never lost.
-            logger.error("cannot record a delivery attempt; it will be repeated", metadata: ["error": "\(error)", "sink": "\(delivery.sink)"])
+            logger.error(
+                "cannot record a delivery attempt; it will be repeated",
+                metadata: ["error": "\(error)", "sink": "\(delivery.sink)"])
         }
     }
 

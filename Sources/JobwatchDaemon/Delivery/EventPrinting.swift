@@ -2,15 +2,15 @@ import Foundation
 import JobwatchStore
 
 /// Where the stdout sink writes an event.
-public protocol EventPrinting: Sendable {
+package protocol EventPrinting: Sendable {
     func print(_ event: StoredEvent)
 }
 
 /// The stdout sink of CONTRACT §3: one CloudEvent per line (JSON Lines) and nothing else on stdout.
-public struct JSONLinesPrinter: EventPrinting {
-    public init() {}
+package struct JSONLinesPrinter: EventPrinting {
+    package init() {}
 
-    public func print(_ event: StoredEvent) {
+    package func print(_ event: StoredEvent) {
         // One write per line, so lines never interleave.
         FileHandle.standardOutput.write(Data((event.body + "\n").utf8))
     }

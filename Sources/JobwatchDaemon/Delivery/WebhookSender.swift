@@ -8,11 +8,14 @@ import Logging
 struct WebhookSender: WebhookSending {
     let deliverer: WebhookDeliverer
 
-    func attempt(_ event: StoredEvent, to sink: WebhookSinkConfig, attemptsBefore: Int, nowMillis: Int64) async -> AttemptRecord {
+    func attempt(
+        _ event: StoredEvent, to sink: WebhookSinkConfig, attemptsBefore: Int, nowMillis: Int64
+    ) async -> AttemptRecord {
         let outcome = await deliverer.attempt(WebhookEvent(id: event.id, type: event.type, body: event.body), to: sink)
         var random = SystemRandomNumberGenerator()
         let decision = DeliveryRetry.decide(
-            attemptsMade: attemptsBefore + 1, outcome: outcome, sink: sink, nowMillis: nowMillis + outcome.durationMillis,
+            attemptsMade: attemptsBefore + 1, outcome: outcome, sink: sink,
+            nowMillis: nowMillis + outcome.durationMillis,
             random: &random)
         let state: DeliveryState
         let next: Int64?

@@ -7,12 +7,12 @@ import Logging
 
 /// The real dependencies of a daemon: one HTTP client for the cloud, one for webhooks (no redirects,
 /// their own timeouts), and the engine wired to them.
-public final class DaemonRuntime: Sendable {
-    public let engine: DaemonEngine
+package final class DaemonRuntime: Sendable {
+    package let engine: DaemonEngine
     private let cloudHTTP: HTTPClient
     private let webhookHTTP: HTTPClient
 
-    public init(
+    package init(
         store: JobStore, configuration: Configuration, environment: [String: String], version: String,
         printer: any EventPrinting = JSONLinesPrinter(), logger: Logger
     ) {
@@ -20,17 +20,19 @@ public final class DaemonRuntime: Sendable {
         let webhookHTTP = WebhookDeliverer.makeHTTPClient()
         self.cloudHTTP = cloudHTTP
         self.webhookHTTP = webhookHTTP
-        let deliverer = WebhookDeliverer(httpClient: webhookHTTP, userAgent: "jobwatch/\(version)", logger: logger, now: DaemonEngine.wallClock)
+        let deliverer = WebhookDeliverer(
+            httpClient: webhookHTTP, userAgent: "jobwatch/\(version)", logger: logger, now: DaemonEngine.wallClock)
         engine = DaemonEngine(
             store: store, configuration: configuration,
             makeFetchers: { configuration in
-                CloudJobFetcher.forAccounts(of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
+                CloudJobFetcher.forAccounts(
+                    of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
             webhooks: WebhookSender(deliverer: deliverer), printer: printer, logger: logger)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.
-    public func shutdown() async {
+    package func shutdown() async {
         try? await cloudHTTP.shutdown()
         try? await webhookHTTP.shutdown()
     }

@@ -7,7 +7,7 @@ import UnixSignals
 /// `jobwatch daemon` as a swift-service-lifecycle `Service`: runs the engine, speaks sd_notify (READY,
 /// STATUS, WATCHDOG, RELOADING, STOPPING), reloads the configuration on SIGHUP, and on SIGTERM/SIGINT stops
 /// starting polls and gives requests in flight up to `shutdownGrace` before it returns.
-public struct DaemonService: Service {
+package struct DaemonService: Service {
     let engine: DaemonEngine
     let notifier: SystemdNotifier?
     let watchdogInterval: Duration?
@@ -18,7 +18,7 @@ public struct DaemonService: Service {
     let shutdownGrace: Duration
     let logger: Logger
 
-    public init(
+    package init(
         engine: DaemonEngine, environment: [String: String], shutdownGrace: Duration = .seconds(8),
         loadConfiguration: @escaping @Sendable () throws -> Configuration,
         applyConfiguration: @escaping @Sendable (Configuration) -> Void, logger: Logger
@@ -32,7 +32,7 @@ public struct DaemonService: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         // Trap SIGHUP before READY=1: a reload requested the moment systemd sees us ready must not kill us.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         await engine.start()
@@ -73,7 +73,8 @@ public struct DaemonService: Service {
                 applyConfiguration(configuration)
                 await engine.reload(configuration)
                 notifier?.ready()
-                logger.notice("configuration reloaded", metadata: ["source": "\(configuration.source ?? "built-in defaults")"])
+                logger.notice(
+                    "configuration reloaded", metadata: ["source": "\(configuration.source ?? "built-in defaults")"])
             } catch {
                 logger.error("configuration reload rejected; the previous configuration stays in force: \(error)")
             }

@@ -18,7 +18,9 @@ struct Poller: Sendable {
     func poll(_ job: DueJob) async -> Int64? {
         let settings = settings.current
         let rowID = job.rowID
-        var metadata: Logger.Metadata = ["job_id": "\(job.jobID)", "api": "\(job.api.rawValue)", "account": "\(job.account)"]
+        var metadata: Logger.Metadata = [
+            "job_id": "\(job.jobID)", "api": "\(job.api.rawValue)", "account": "\(job.account)",
+        ]
 
         if let deadline = job.deadlineAtMillis, deadline <= clock() {
             apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
@@ -37,7 +39,10 @@ struct Poller: Sendable {
             result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID)
             await pacer.record(result, account: job.account)
         } else {
-            result = .failed(message: "account '\(job.account)' is not configured or has no credentials; fix the configuration and reload (SIGHUP)")
+            result = .failed(
+                message:
+                    "account '\(job.account)' is not configured or has no credentials; fix the configuration and reload (SIGHUP)"
+            )
         }
 
         let pollSettings = settings.pollSettings
@@ -48,7 +53,8 @@ struct Poller: Sendable {
                 settings: pollSettings, random: &random)
         }
         metadata["polls"] = "\(applied?.record.polls ?? 0)"
-        if case .snapshot = result {} else {
+        if case .snapshot = result {
+        } else {
             lastProblem.record("\(job.jobID): \(applied?.record.lastError ?? "poll failed")", atMillis: clock())
         }
         switch result {
@@ -64,7 +70,9 @@ struct Poller: Sendable {
                 "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
                 metadata: metadata)
         case .notFound(let message):
-            logger.notice("the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \(pollSettings.notFoundAfter)): \(message)", metadata: metadata)
+            logger.notice(
+                "the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \(pollSettings.notFoundAfter)): \(message)",
+                metadata: metadata)
         case .failed(let message):
             logger.warning("poll failed; retrying with backoff: \(message)", metadata: metadata)
         }
@@ -79,14 +87,19 @@ struct Poller: Sendable {
     ) -> StoredJob? {
         let now = clock()
         do {
-            guard let (job, events) = try store.applyPoll(rowID: rowID, sinks: settings.sinks, nowMillis: now, decide: { decide($0, now) }) else {
+            guard
+                let (job, events) = try store.applyPoll(
+                    rowID: rowID, sinks: settings.sinks, nowMillis: now, decide: { decide($0, now) })
+            else {
                 return nil
             }
             log(job: job, events: events, metadata: metadata)
             if !events.isEmpty { onEvents() }
             return job
         } catch {
-            logger.error("cannot record a poll; the job will be polled again", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "cannot record a poll; the job will be polled again",
+                metadata: metadata.merging(["error": "\(error)"]) { $1 })
             return nil
         }
     }

@@ -22,7 +22,8 @@ final class DueTimer: @unchecked Sendable {
     func arm(atMillis: Int64, nowMillis: Int64) {
         let delay = max(0, atMillis - nowMillis)
         let leeway = min(max(delay / 100, 2), 1000)
-        source.schedule(deadline: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))), leeway: .milliseconds(Int(leeway)))
+        source.schedule(
+            deadline: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))), leeway: .milliseconds(Int(leeway)))
     }
 
     func disarm() {

@@ -19,7 +19,8 @@ actor PollScheduler {
     private var armedAtMillis: Int64?
     private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
 
-    init(store: JobStore, settings: SettingsBox, poller: Poller, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+    init(store: JobStore, settings: SettingsBox, poller: Poller, clock: @escaping @Sendable () -> Int64, logger: Logger)
+    {
         self.store = store
         self.settings = settings
         self.poller = poller
