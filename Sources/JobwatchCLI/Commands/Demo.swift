@@ -80,18 +80,14 @@ struct Demo: AsyncParsableCommand {
         say(
             "jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n"
         )
-        var rows: [Int64] = []
-        for (spec, id) in zip(specs, jobIDs) {
-            let registration = Registration(
+        let now = DaemonEngine.wallClock()
+        let registrations = zip(specs, jobIDs).map { spec, id in
+            Registration(
                 jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: projectID,
-                labels: ["demo": spec.kind], sinks: nil,
-                deadlineAtMillis: DaemonEngine.wallClock() + config.polling.deadlineMillis)
-            rows.append(
-                try storeCall {
-                    try store.register(
-                        registration, sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
-                    ).job.rowID
-                })
+                labels: ["demo": spec.kind], sinks: nil, deadlineAtMillis: now + config.polling.deadlineMillis)
+        }
+        let rows = try storeCall {
+            try store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now).map(\.job.rowID)
         }
         await runtime.engine.start()
         let giveUp = DaemonEngine.wallClock() + config.polling.deadlineMillis + 10_000
