@@ -20,6 +20,11 @@ package protocol JobStoring: Sendable {
     func register(
         _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64
     ) async throws -> (job: StoredJob, created: Bool)
+    /// Registers many jobs atomically, all or nothing; idempotent per job like `register`. The results are
+    /// in the order of `registrations`.
+    func registerJobs(
+        _ registrations: [Registration], sinks: [SinkSubscription], nowMillis: Int64
+    ) async throws -> [(job: StoredJob, created: Bool)]
     /// Jobs whose job id is `jobID` (optionally of one api): more than one means the id is ambiguous.
     func jobs(withJobID jobID: String, api: JobAPI?) async throws -> [StoredJob]
     func job(rowID: Int64) async throws -> StoredJob?
