@@ -93,18 +93,18 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
         ])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer)
-        let rowID = try store.register(
+        let rowID = try await store.register(
             registration("a"), sinks: fastConfiguration().sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await eventually { try store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .done })
         #expect(try await eventually { printer.printed.count == 1 })
         await engine.stop()
-        let history = try store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
+        let history = try await store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
         #expect(history == ["->INIT", "INIT>RUNNING", "RUNNING>SUCCESS"])
         #expect(printer.printed.map(\.type) == [.succeeded])
         #expect(fetcher.pollTimes("a").count == 4)
-        #expect(try store.deliveries(state: .delivered).count == 1)
+        #expect(try await store.deliveries(state: .delivered).count == 1)
     }
 
     @Test func aJobRegisteredWhileRunningIsPolledWithinASecond() async throws {
@@ -116,7 +116,7 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
         try await Task.sleep(for: .milliseconds(200))
         // Another connection writes the job, as the CLI process does; the engine's timer is not armed for it.
         let registeredAt = DaemonEngine.wallClock()
-        _ = try JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
+        _ = try await JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
         #expect(try await eventually(timeout: .seconds(1)) { !fetcher.pollTimes("late").isEmpty })
         await engine.stop()
         #expect(try #require(fetcher.pollTimes("late").first) - registeredAt < 1000)
@@ -130,9 +130,10 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
             ]
         ])
         let engine = engine(store, fetcher, CapturingPrinter())
-        let rowID = try store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try await store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job
+            .rowID
         await engine.start()
-        #expect(try await eventually { try store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .done })
         await engine.stop()
         let times = fetcher.pollTimes("t")
         try #require(times.count == 2)
@@ -146,11 +147,11 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
         let fetcher = ScriptedFetcher([:])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer, config: config)
-        let rowID = try store.register(
+        let rowID = try await store.register(
             registration("gone"), sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await eventually { try store.job(rowID: rowID)?.record.tracking == .notFound })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .notFound })
         #expect(try await eventually { printer.printed.map(\.type) == [.notFound] })
         await engine.stop()
     }
@@ -160,11 +161,11 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
         let fetcher = ScriptedFetcher(["slow": [snapshot("slow", "RUNNING")]])
         var registration = registration("slow")
         registration.deadlineAtMillis = DaemonEngine.wallClock() + 400
-        let rowID = try store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try await store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
         let engine = engine(store, fetcher, CapturingPrinter())
         await engine.start()
-        #expect(try await eventually { try store.job(rowID: rowID)?.record.tracking == .expired })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .expired })
         await engine.stop()
-        #expect(try store.events(since: 0, limit: 10).map(\.type).last == .expired)
+        #expect(try await store.events(since: 0, limit: 10).map(\.type).last == .expired)
     }
 }
