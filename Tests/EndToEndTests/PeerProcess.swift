@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchTestKit
 
 /// Misbehaving peers in processes of their own, for the shutdown tests: Python's standard library only.
 /// Each one exits when its standard input closes (the test ended or died), and after `maxSeconds` anyway.

@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 /// SIGTERM ends the daemon with status 0 within the contract's 10 s whatever its peers do (CONTRACT §5):
