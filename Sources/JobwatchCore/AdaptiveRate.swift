@@ -22,6 +22,18 @@ package struct AdaptiveRate: Sendable {
         return Int64(max(0, slot - now - burstTolerance).rounded(.up))
     }
 
+    /// Takes a slot only when it is free now (returns 0); otherwise takes nothing and returns how many
+    /// milliseconds until one is. The scheduler asks before it starts a poll, so no poll waits holding a slot.
+    package mutating func reserveIfFree(nowMillis: Int64) -> Int64 {
+        let now = Double(nowMillis)
+        let interval = 1000 / currentPerSecond
+        let burstTolerance = interval * max(0, currentPerSecond.rounded(.down) - 1)
+        let slot = max(nextSlotMillis, now)
+        let wait = Int64(max(0, slot - now - burstTolerance).rounded(.up))
+        if wait == 0 { nextSlotMillis = slot + interval }
+        return wait
+    }
+
     /// The gateway said 429: halve the rate (down to one request a minute at worst).
     package mutating func recordThrottled() {
         currentPerSecond = max(currentPerSecond / 2, min(configuredPerSecond, 1.0 / 60))

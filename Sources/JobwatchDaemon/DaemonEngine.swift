@@ -16,30 +16,40 @@ package final class DaemonEngine: Sendable {
     private let pacer: AccountPacer
     private let polls: PollScheduler
     private let deliveries: DeliveryScheduler
+    private let clockGuard: WallClockGuard
     private let watch = Mutex<(any StoreWatch)?>(nil)
+    private let clockWatch = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
     private let lastProblem = LastProblem()
 
     package init(
         store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock
+        clock: any DaemonClock = SystemClock()
     ) {
+        let clockGuard = WallClockGuard(clock: clock, store: store, logger: logger)
+        self.clockGuard = clockGuard
+        // Everything the daemon plans and records runs on the schedule clock (see `WallClockGuard`).
+        let wallClock: @Sendable () -> Int64 = { clockGuard.now() }
         self.store = store
         self.makeFetchers = makeFetchers
         self.logger = logger
         let settings = SettingsBox(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
         self.settings = settings
-        let pacer = AccountPacer(requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock)
+        let pacer = AccountPacer(
+            requestsPerSecond: configuration.polling.requestsPerSecond,
+            monotonicMillis: { clock.monotonicMillis() })
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
-            store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger,
-            lastProblem: lastProblem)
+            store: store, settings: settings, printer: printer, webhooks: webhooks, clockGuard: clockGuard,
+            clock: wallClock, logger: logger, lastProblem: lastProblem)
         self.deliveries = deliveries
         let poller = Poller(
-            store: store, settings: settings, pacer: pacer, clock: clock, logger: logger, lastProblem: lastProblem,
-            onEvents: { Task { await deliveries.tick() } })
-        let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
+            store: store, settings: settings, pacer: pacer, clock: wallClock, logger: logger,
+            lastProblem: lastProblem, onEvents: { Task { await deliveries.tick() } })
+        let polls = PollScheduler(
+            store: store, settings: settings, poller: poller, pacer: pacer, clockGuard: clockGuard, clock: wallClock,
+            logger: logger)
         self.polls = polls
     }
 
@@ -64,6 +74,29 @@ package final class DaemonEngine: Sendable {
         }
         await deliveries.start()
         await polls.start()
+        // Idle schedulers look at the clock only when their timer fires: check for wall-clock steps every
+        // few seconds as well, so a step is followed within 5 s even with nothing due.
+        let clockGuard = self.clockGuard
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                if Task.isCancelled { return }
+                if await clockGuard.reconcile() != nil {
+                    await polls.tick()
+                    await deliveries.tick()
+                }
+            }
+        }
+        clockWatch.withLock { $0 = task }
+    }
+
+    /// Whether both schedulers make progress: each answers, and neither has been stuck in one look at the
+    /// schedule for over `limit` (a look normally takes milliseconds; a database held by another process
+    /// fails it after 15 s and it is retried). Idle is progress: with nothing due there is nothing to do.
+    package func isMakingProgress(limit: Duration = .seconds(45)) async -> Bool {
+        let pollsStuck = await polls.isStuck(longerThan: limit)
+        let deliveriesStuck = await deliveries.isStuck(longerThan: limit)
+        return !pollsStuck && !deliveriesStuck
     }
 
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
@@ -77,6 +110,7 @@ package final class DaemonEngine: Sendable {
     /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
     package func stop(grace: Duration = .seconds(10)) async {
         watch.withLock { $0 }?.stop()
+        clockWatch.withLock { $0 }?.cancel()
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)

@@ -14,17 +14,22 @@ package struct DueJob: Sendable {
 }
 
 extension JobStore {
-    /// Active jobs due at `nowMillis`, earliest first, skipping those already in flight.
-    package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) async throws -> [DueJob] {
+    /// Active jobs due at `nowMillis`, earliest first, skipping those already in flight and those of the
+    /// excluded accounts.
+    package func dueJobs(
+        nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
+    ) async throws -> [DueJob] {
         guard limit > 0 else { return [] }
         return try await read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
+            let accounts = excludedAccounts.sorted()
+            let accountFilter = Self.notIn("account", count: accounts.count)
             let rows = try db.rows(
                 sql: """
                     SELECT id, next_poll_at, account, api, job_id, project_id, deadline_at FROM job
-                    WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?
+                    WHERE tracking = 'active' AND next_poll_at <= ?\(accountFilter) ORDER BY next_poll_at LIMIT ?
                     """,
-                arguments: [nowMillis, limit + inFlight.count])
+                arguments: StatementArguments([nowMillis] + accounts + [limit + inFlight.count]))
             return rows.compactMap { row -> DueJob? in
                 let id: Int64 = row["id"]
                 guard !inFlight.contains(id), let api = JobAPI(rawValue: row["api"]) else { return nil }
@@ -37,13 +42,18 @@ extension JobStore {
         }
     }
 
-    /// When the next poll of a job not in flight is due; nil when nothing is scheduled.
-    package func earliestPoll(excluding inFlight: Set<Int64>) async throws -> Int64? {
+    /// When the next poll of a job not in flight (nor of an excluded account) is due; nil when nothing is.
+    package func earliestPoll(
+        excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
+    ) async throws -> Int64? {
         try await read { db in
+            let accounts = excludedAccounts.sorted()
             let rows = try db.rows(
-                sql:
-                    "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
-                arguments: [inFlight.count + 1])
+                sql: """
+                    SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL\(
+                        Self.notIn("account", count: accounts.count)) ORDER BY next_poll_at LIMIT ?
+                    """,
+                arguments: StatementArguments(accounts + [inFlight.count + 1]))
             return rows.first { !inFlight.contains($0["id"]) }.map { $0["next_poll_at"] }
         }
     }
@@ -122,6 +132,26 @@ extension JobStore {
                 sql: "UPDATE job SET next_poll_at = ? WHERE account = ? AND tracking = 'active' AND next_poll_at < ?",
                 arguments: [untilMillis, account, untilMillis])
         }
+    }
+
+    package func shiftSchedule(byMillis millis: Int64, registeredBefore: Int64) async throws {
+        guard millis != 0 else { return }
+        try await write { db in
+            try db.executeCached(
+                sql: """
+                    UPDATE job SET next_poll_at = next_poll_at + ?, deadline_at = deadline_at + ?
+                    WHERE tracking = 'active' AND registered_at <= ?
+                    """,
+                arguments: [millis, millis, registeredBefore])
+            try db.executeCached(
+                sql: "UPDATE delivery SET next_attempt_at = next_attempt_at + ? WHERE state = 'pending'",
+                arguments: [millis])
+        }
+    }
+
+    /// ` AND column NOT IN (?, …)` for `count` arguments; empty for none.
+    static func notIn(_ column: String, count: Int) -> String {
+        count == 0 ? "" : " AND \(column) NOT IN (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
     }
 
     static func replaceSubJobs(_ db: Database, rowID: Int64, subJobs: [SubJobSnapshot]) throws {

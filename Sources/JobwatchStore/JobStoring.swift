@@ -39,10 +39,15 @@ package protocol JobStoring: Sendable {
 
     // MARK: Polling (`JobStore+Polling.swift`)
 
-    /// Active jobs due at `nowMillis`, earliest first, skipping those in `inFlight`.
-    func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) async throws -> [DueJob]
-    /// When the next poll of a job not in flight is due; nil when nothing is scheduled.
-    func earliestPoll(excluding inFlight: Set<Int64>) async throws -> Int64?
+    /// Active jobs due at `nowMillis`, earliest first, skipping those in `inFlight` and the jobs of
+    /// `excludedAccounts` (accounts that must wait for their pace).
+    func dueJobs(
+        nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
+    ) async throws -> [DueJob]
+    /// When the next poll of a job not in flight and not of `excludedAccounts` is due; nil when nothing is.
+    func earliestPoll(
+        excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
+    ) async throws -> Int64?
     /// Applies one poll's outcome atomically: the job, its sub-jobs, transitions, events and deliveries.
     /// `decide` sees the job as stored at that moment and returns nil to write nothing.
     func applyPoll(
@@ -51,6 +56,11 @@ package protocol JobStoring: Sendable {
     ) async throws -> (job: StoredJob, events: [StoredEvent])?
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
     func pauseAccount(_ account: String, untilMillis: Int64) async throws
+    /// Moves every planned moment (next polls and deadlines of active jobs registered before
+    /// `registeredBefore`, pending deliveries' next attempts) by `millis`, atomically: the wall clock
+    /// stepped, and what was due in five minutes still is. (Jobs registered after the step are already on
+    /// the new scale.)
+    func shiftSchedule(byMillis millis: Int64, registeredBefore: Int64) async throws
 
     // MARK: Events (`JobStore+Events.swift`)
 
@@ -75,6 +85,16 @@ package protocol JobStoring: Sendable {
     /// Re-queues the deliveries of these events (every sink), or every dead delivery. Returns the number
     /// re-queued, or (when some ids match no event) nothing re-queued and those ids.
     func redeliver(eventIDs: [String]?, nowMillis: Int64) async throws -> (requeued: Int, unknown: [String])
+}
+
+extension JobStoring {
+    package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) async throws -> [DueJob] {
+        try await dueJobs(nowMillis: nowMillis, limit: limit, excluding: inFlight, excludingAccounts: [])
+    }
+
+    package func earliestPoll(excluding inFlight: Set<Int64>) async throws -> Int64? {
+        try await earliestPoll(excluding: inFlight, excludingAccounts: [])
+    }
 }
 
 /// A running change watch; `stop()` ends it (idempotent).

@@ -54,6 +54,8 @@ import Testing
         """
     }
 
+    /// Also: the watchdog keeps being fed while the lock is held, because waiting for another process's
+    /// lock is not a scheduler that makes no progress (systemd would otherwise restart a healthy daemon).
     @Test func sigtermExitsWithinTenSecondsWhileAnotherProcessHoldsTheWriteLock() async throws {
         let cloud = try await CloudFixture()
         defer { Task { await cloud.shutdown() } }
@@ -63,8 +65,15 @@ import Testing
             ids.append(try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 600_000))
         }
         for id in ids { #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0) }
-        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
-        // Polling and recording: every job polled at least once.
+        let socket = try NotifySocket(directory: sandbox.directory)
+        let daemon = try DaemonProcess(
+            sandbox: sandbox,
+            environment: CloudFixture.environment.merging(["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"]) {
+                $1
+            })
+        let ready = await socket.receive(until: { $0.contains("READY=1") }, timeout: .seconds(15))
+        #expect(ready.contains { $0.contains("READY=1") }, "\(daemon.stderr)")
+        // Polling and recording: the first job polled twice.
         #expect(
             try await eventually {
                 let shown = self.json(try await sandbox.runAsync(["show", ids[0], "--json"]).stdout)
@@ -72,8 +81,10 @@ import Testing
             })
         let lock = try await PeerProcess.lockHolder(database: sandbox.database)
         defer { lock.stop() }
-        // Long enough for every job's next poll to be waiting on the lock (polls come every 200–600 ms).
-        try await Task.sleep(for: .seconds(2))
+        // Every job's next poll now waits on the lock (polls come every 200–600 ms); the watchdog, every
+        // 500 ms, keeps being fed.
+        let duringLock = await socket.receive(until: { _ in false }, timeout: .seconds(3))
+        #expect(duringLock.filter { $0.contains("WATCHDOG=1") }.count >= 4, "\(duringLock)")
         let (status, elapsed) = await terminate(daemon)
         #expect(status == 0)
         #expect(elapsed < .seconds(10), "SIGTERM took \(elapsed) with the write lock held by another process")

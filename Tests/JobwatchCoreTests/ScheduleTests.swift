@@ -75,6 +75,19 @@ import Testing
         #expect(rate.reserve(nowMillis: 0) == 1000)
     }
 
+    /// The scheduler asks before it starts a poll: a slot that is not free yet is not taken, so asking
+    /// again later does not push the account further back.
+    @Test func reserveIfFreeTakesOnlyAFreeSlot() {
+        var rate = AdaptiveRate(perSecond: 2)
+        #expect(rate.reserveIfFree(nowMillis: 0) == 0)
+        #expect(rate.reserveIfFree(nowMillis: 0) == 0)
+        #expect(rate.reserveIfFree(nowMillis: 0) == 500)
+        #expect(rate.reserveIfFree(nowMillis: 0) == 500)
+        #expect(rate.reserveIfFree(nowMillis: 400) == 100)
+        #expect(rate.reserveIfFree(nowMillis: 500) == 0)
+        #expect(rate.reserveIfFree(nowMillis: 500) == 500)
+    }
+
     @Test func halvesOnThrottlingAndRecoversGradually() {
         var rate = AdaptiveRate(perSecond: 10)
         rate.recordThrottled()

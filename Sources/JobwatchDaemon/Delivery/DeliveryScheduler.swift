@@ -13,6 +13,7 @@ actor DeliveryScheduler {
     private let settings: SettingsBox
     private let printer: any EventPrinting
     private let webhooks: any WebhookSending
+    private let clockGuard: WallClockGuard
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private let lastProblem: LastProblem
@@ -21,14 +22,16 @@ actor DeliveryScheduler {
     private var stdoutTask: Task<Void, Never>?
     /// Events arrived while the stdout task was printing: it looks once more before it ends.
     private var printAgain = false
-    private var looking = false
+    /// When the look under way began; nil when none is.
+    private var lookStarted: ContinuousClock.Instant?
     private var lookAgain = false
     private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
 
     init(
         store: any JobStoring, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
-        clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem
+        clockGuard: WallClockGuard, clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem
     ) {
+        self.clockGuard = clockGuard
         self.lastProblem = lastProblem
         self.store = store
         self.settings = settings
@@ -49,19 +52,25 @@ actor DeliveryScheduler {
     /// look once more.
     func tick() async {
         guard running else { return }
-        if looking {
+        if lookStarted != nil {
             lookAgain = true
             return
         }
-        looking = true
         repeat {
             lookAgain = false
+            lookStarted = .now
             await look()
+            lookStarted = nil
         } while lookAgain && running
-        looking = false
+    }
+
+    /// Whether a look has been under way for longer than `limit` (the watchdog's question).
+    func isStuck(longerThan limit: Duration) -> Bool {
+        lookStarted.map { $0.duration(to: .now) > limit } ?? false
     }
 
     private func look() async {
+        await clockGuard.reconcile()
         let configuration = settings.current.configuration
         var targets: [String: WebhookSinkConfig] = [:]
         for sink in configuration.webhooks { targets[sink.name] = sink }

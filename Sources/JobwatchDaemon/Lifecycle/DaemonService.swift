@@ -48,9 +48,13 @@ package struct DaemonService: Service {
             if let interval = watchdogInterval, let notifier {
                 group.addTask {
                     while !Task.isCancelled {
-                        // Ask the engine first: a wedged scheduler stops the pings and systemd restarts us.
-                        _ = await self.engine.statusLine()
-                        notifier.watchdog()
+                        // Ask the engine first: a scheduler that makes no progress stops the pings and
+                        // systemd restarts us. Waiting for slow peers or another process's lock is progress.
+                        if await self.engine.isMakingProgress() {
+                            notifier.watchdog()
+                        } else {
+                            self.logger.critical("a scheduler makes no progress; the watchdog is no longer fed")
+                        }
                         try? await Task.sleep(for: interval)
                     }
                 }

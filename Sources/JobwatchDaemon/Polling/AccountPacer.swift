@@ -1,23 +1,27 @@
 import JobwatchCore
 
 /// Paces requests per account (`polling.requests_per_second`, shared by all of the account's jobs) and
-/// adapts the rate to throttling: it halves on a 429 and recovers while requests succeed.
+/// adapts the rate to throttling: it halves on a 429 and recovers while requests succeed. It runs on the
+/// monotonic clock and never makes anyone wait: the poll scheduler asks for a slot before it starts a poll,
+/// and an account without one is left out of that look (so a throttled account holds no `max_in_flight`
+/// slot and cannot starve another) until the time it is told.
 actor AccountPacer {
     private var rates: [String: AdaptiveRate] = [:]
     private var configuredPerSecond: Double
-    private let clock: @Sendable () -> Int64
+    private let monotonicMillis: @Sendable () -> Int64
 
-    init(requestsPerSecond: Double, clock: @escaping @Sendable () -> Int64) {
+    init(requestsPerSecond: Double, monotonicMillis: @escaping @Sendable () -> Int64) {
         configuredPerSecond = requestsPerSecond
-        self.clock = clock
+        self.monotonicMillis = monotonicMillis
     }
 
-    /// Waits until the account may send its next request.
-    func waitForTurn(account: String) async throws {
+    /// Takes the account's next request slot when it is free now and returns 0; otherwise takes nothing and
+    /// returns how many milliseconds until one is.
+    func reserve(account: String) -> Int64 {
         var rate = rates[account] ?? AdaptiveRate(perSecond: configuredPerSecond)
-        let delay = rate.reserve(nowMillis: clock())
+        let wait = rate.reserveIfFree(nowMillis: monotonicMillis())
         rates[account] = rate
-        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        return wait
     }
 
     func record(_ result: PollResult, account: String) {

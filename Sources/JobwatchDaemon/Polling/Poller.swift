@@ -31,11 +31,7 @@ struct Poller: Sendable {
 
         let result: PollResult
         if let fetcher = settings.fetchers[job.account] {
-            do {
-                try await pacer.waitForTurn(account: job.account)
-            } catch {
-                return nil  // shutting down: the job stays due and is polled after the restart
-            }
+            // The scheduler took this account's pacing slot before it started the poll.
             result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID)
             // Cut short by shutdown: that is not the cloud's answer, so nothing is recorded (no failure, no
             // backoff); the job stays due and is polled after the restart.

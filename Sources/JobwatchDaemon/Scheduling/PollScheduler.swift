@@ -3,32 +3,36 @@ import JobwatchStore
 import Logging
 
 /// Keeps every active job polled at its planned moment: asks the store which jobs are due, starts their
-/// polls within `max_in_flight`, and arms one Dispatch timer for the earliest next poll. With nothing due
-/// the process sleeps.
+/// polls within `max_in_flight` and each account's pace, and arms one Dispatch timer for the earliest next
+/// poll. With nothing due the process sleeps.
 actor PollScheduler {
     private let store: any JobStoring
     private let settings: SettingsBox
     private let poller: Poller
+    private let pacer: AccountPacer
+    private let clockGuard: WallClockGuard
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private var inFlight: [Int64: Task<Void, Never>] = [:]
     private var running = false
-    /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
-    private var looking = false
-    private var lookAgain = false
     /// More jobs were due than there were free slots at the last look: refill as slots free up.
     private var saturated = false
     /// When the timer is armed for; nil when disarmed.
     private var armedAtMillis: Int64?
+    /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
+    private var lookStarted: ContinuousClock.Instant?
+    private var lookAgain = false
     private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
 
     init(
-        store: any JobStoring, settings: SettingsBox, poller: Poller, clock: @escaping @Sendable () -> Int64,
-        logger: Logger
+        store: any JobStoring, settings: SettingsBox, poller: Poller, pacer: AccountPacer, clockGuard: WallClockGuard,
+        clock: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.store = store
         self.settings = settings
         self.poller = poller
+        self.pacer = pacer
+        self.clockGuard = clockGuard
         self.clock = clock
         self.logger = logger
     }
@@ -43,43 +47,74 @@ actor PollScheduler {
     /// (a second one could start the same job twice); a tick during a look makes it look once more.
     func tick() async {
         guard running else { return }
-        if looking {
+        if lookStarted != nil {
             lookAgain = true
             return
         }
-        looking = true
         repeat {
             lookAgain = false
+            lookStarted = .now
             await look()
+            lookStarted = nil
         } while lookAgain && running
-        looking = false
+    }
+
+    /// Whether a look has been under way for longer than `limit` (the watchdog's question).
+    func isStuck(longerThan limit: Duration) -> Bool {
+        lookStarted.map { $0.duration(to: .now) > limit } ?? false
     }
 
     private func look() async {
+        await clockGuard.reconcile()
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         let now = clock()
         do {
-            let busy = Set(inFlight.keys)
-            let free = maxInFlight - busy.count
-            let due = try await store.dueJobs(nowMillis: now, limit: free, excluding: busy)
-            for job in due {
-                let poller = self.poller
-                inFlight[job.rowID] = Task {
-                    let next = await poller.poll(job)
-                    await self.finished(job.rowID, nextPollAtMillis: next)
+            var free = maxInFlight - inFlight.count
+            // Accounts without a free request slot, and how soon the first of them has one again.
+            var paced: Set<String> = []
+            var pacedWait: Int64?
+            // Each round either fills the free slots or leaves out one more paced account: at most one
+            // round per account.
+            while free > 0 {
+                let due = try await store.dueJobs(
+                    nowMillis: now, limit: free, excluding: Set(inFlight.keys), excludingAccounts: paced)
+                var newlyPaced = false
+                for job in due where !paced.contains(job.account) {
+                    let wait = await pacer.reserve(account: job.account)
+                    if wait > 0 {
+                        paced.insert(job.account)
+                        pacedWait = min(pacedWait ?? wait, wait)
+                        newlyPaced = true
+                        continue
+                    }
+                    start(job)
+                    free -= 1
                 }
+                if !newlyPaced { break }
             }
-            saturated = free > 0 && due.count == free || free <= 0
+            saturated = free <= 0
             if saturated {
                 disarm()  // finishing polls refill the slots
-            } else if let next = try await store.earliestPoll(excluding: Set(inFlight.keys)) {
-                arm(atMillis: next, nowMillis: now)
+                return
+            }
+            var next = try await store.earliestPoll(excluding: Set(inFlight.keys), excludingAccounts: paced)
+            if let pacedWait { next = min(next ?? .max, now + pacedWait) }
+            if let next {
+                arm(atMillis: max(next, now + 1), nowMillis: now)
             } else {
                 disarm()
             }
         } catch {
             logger.error("cannot read the schedule; trying again in 1 s", metadata: ["error": "\(error)"])
             arm(atMillis: now + 1000, nowMillis: now)
+        }
+    }
+
+    private func start(_ job: DueJob) {
+        let poller = self.poller
+        inFlight[job.rowID] = Task {
+            let next = await poller.poll(job)
+            await self.finished(job.rowID, nextPollAtMillis: next)
         }
     }
 
@@ -90,7 +125,7 @@ actor PollScheduler {
     private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) async {
         inFlight[rowID] = nil
         guard running else { return }
-        if looking {
+        if lookStarted != nil {
             // The look under way read the schedule before this poll was recorded: it must look again,
             // or it would arm the timer from what it read and miss this job's next poll.
             lookAgain = true

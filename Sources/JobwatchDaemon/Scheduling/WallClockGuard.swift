@@ -1,0 +1,57 @@
+import JobwatchStore
+import Logging
+import Synchronization
+
+/// The daemon's schedule clock: the wall clock's milliseconds since 1970, but advancing with the monotonic
+/// clock. When the wall clock steps (NTP, an operator, a VM resumed), `reconcile()` notices it and moves
+/// the stored schedule by the same amount in the same breath as this clock, so that what was due in five
+/// minutes is still due in five minutes: a step back does not stall every job until the wall clock catches
+/// up, and a step forward neither expires jobs early nor fires every retry at once. Until then the step is
+/// invisible to the schedulers (a poll in flight during the step plans its next poll on the old scale, with
+/// everything else). Drift below `toleranceMillis` (NTP slewing) is followed as it comes.
+actor WallClockGuard {
+    private let clock: any DaemonClock
+    private let store: any JobStoring
+    private let logger: Logger
+    private let toleranceMillis: Int64
+    /// The schedule clock minus the monotonic clock.
+    private nonisolated let offset: Mutex<Int64>
+
+    init(clock: any DaemonClock, store: any JobStoring, logger: Logger, toleranceMillis: Int64 = 2000) {
+        self.clock = clock
+        self.store = store
+        self.logger = logger
+        self.toleranceMillis = toleranceMillis
+        offset = Mutex(clock.wallMillis() - clock.monotonicMillis())
+    }
+
+    /// Now, on the schedule clock.
+    nonisolated func now() -> Int64 {
+        clock.monotonicMillis() + offset.withLock { $0 }
+    }
+
+    /// Looks for a step of the wall clock since the last call and, if there was one, moves the schedule and
+    /// this clock with it. Returns the step (positive: the wall clock jumped forward), nil when there was
+    /// none. A failed move is tried again at the next call.
+    @discardableResult
+    func reconcile() async -> Int64? {
+        let before = now()
+        let step = clock.wallMillis() - before
+        guard abs(step) > toleranceMillis else {
+            if step != 0 { offset.withLock { $0 += step } }
+            return nil
+        }
+        do {
+            try await store.shiftSchedule(byMillis: step, registeredBefore: before)
+        } catch {
+            logger.error(
+                "the wall clock stepped by \(step / 1000) s but the schedule could not be moved; trying again",
+                metadata: ["error": "\(error)"])
+            return nil
+        }
+        offset.withLock { $0 += step }
+        logger.notice(
+            "the wall clock stepped by \(step / 1000) s; every planned poll, deadline and retry moved with it")
+        return step
+    }
+}
