@@ -39,7 +39,7 @@ extension JobStore {
         id, account, api, project_id, job_id, region, labels, sinks, deadline_at, tracking, job_type, status,
         provider_status, progress, current_task, begin_time, end_time, error_code, fail_reason, image_id,
         image_name, entities, registered_at, last_polled_at, next_poll_at, polls, unchanged_polls, failures,
-        not_found_streak, last_error
+        not_found_streak, last_error, last_change_at, stalled_at
         """
 
     /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent.
@@ -49,30 +49,35 @@ extension JobStore {
     ) throws -> (job: StoredJob, created: Bool) {
         let hostname = self.hostname
         return try write { db in
-            if let existing = try Self.fetchJob(
-                db, account: registration.account, api: registration.api, projectID: registration.projectID,
-                jobID: registration.jobID)
-            {
-                return (existing, false)
-            }
-            try db.executeCached(
-                sql: """
-                    INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at, next_poll_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    registration.account, registration.api.rawValue, registration.projectID ?? "", registration.jobID,
-                    registration.region, try JSONStyle.string(registration.labels),
-                    try registration.sinks.map { try JSONStyle.string($0) }, registration.deadlineAtMillis, nowMillis,
-                    nowMillis,
-                ])
-            let rowID = db.lastInsertedRowID
-            guard let job = try Self.fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }
-            try Self.appendEvents(
-                [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname,
-                db: db)
-            return (job, true)
+            try Self.register(registration, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
         }
+    }
+
+    static func register(
+        _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64, hostname: String, db: Database
+    ) throws -> (job: StoredJob, created: Bool) {
+        if let existing = try fetchJob(
+            db, account: registration.account, api: registration.api, projectID: registration.projectID,
+            jobID: registration.jobID)
+        {
+            return (existing, false)
+        }
+        try db.executeCached(
+            sql: """
+                INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at, next_poll_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                registration.account, registration.api.rawValue, registration.projectID ?? "", registration.jobID,
+                registration.region, try JSONStyle.string(registration.labels),
+                try registration.sinks.map { try JSONStyle.string($0) }, registration.deadlineAtMillis, nowMillis,
+                nowMillis,
+            ])
+        let rowID = db.lastInsertedRowID
+        guard let job = try fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }
+        try appendEvents(
+            [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+        return (job, true)
     }
 
     /// Jobs whose job id is `jobID` (optionally of one api): more than one means the id is ambiguous.
@@ -223,7 +228,8 @@ extension JobStore {
             errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
             imageName: row["image_name"], entities: entities, labels: labels, registeredAtMillis: row["registered_at"],
             lastPolledAtMillis: row["last_polled_at"], nextPollAtMillis: row["next_poll_at"], polls: row["polls"],
-            subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"])
+            subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"],
+            lastChangeAtMillis: row["last_change_at"], stalledAtMillis: row["stalled_at"])
         return StoredJob(
             rowID: row["id"], record: record,
             scheduling: SchedulingState(

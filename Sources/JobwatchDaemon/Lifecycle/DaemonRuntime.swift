@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import HuaweiCloud
 import JobwatchConfig
+import JobwatchMetrics
 import JobwatchStore
 import JobwatchWebhooks
 import Logging
@@ -14,7 +15,7 @@ package final class DaemonRuntime: Sendable {
 
     package init(
         store: JobStore, configuration: Configuration, environment: [String: String], version: String,
-        printer: any EventPrinting = JSONLinesPrinter(), logger: Logger
+        printer: any EventPrinting = JSONLinesPrinter(), logger: Logger, metrics: DaemonMetrics? = nil
     ) {
         let cloudHTTP = CloudHTTPClient.make(requestTimeoutMillis: configuration.polling.requestTimeoutMillis)
         let webhookHTTP = WebhookDeliverer.makeHTTPClient()
@@ -28,7 +29,7 @@ package final class DaemonRuntime: Sendable {
                 CloudJobFetcher.forAccounts(
                     of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
-            webhooks: WebhookSender(deliverer: deliverer), printer: printer, logger: logger)
+            webhooks: WebhookSender(deliverer: deliverer), printer: printer, logger: logger, metrics: metrics)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.
