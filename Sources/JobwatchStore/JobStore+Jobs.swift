@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-/// What `jobwatch register` asks for.
+/// What `jobwatch register` asks for: one job to track.
 package struct Registration: Sendable {
     package var jobID: String
     package var api: JobAPI
@@ -13,10 +13,12 @@ package struct Registration: Sendable {
     /// nil: every sink subscribed to the event type.
     package var sinks: [String]?
     package var deadlineAtMillis: Int64
+    /// When to poll it first; nil: at once (the registration time).
+    package var firstPollAtMillis: Int64?
 
     package init(
         jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, labels: [String: String],
-        sinks: [String]?, deadlineAtMillis: Int64
+        sinks: [String]?, deadlineAtMillis: Int64, firstPollAtMillis: Int64? = nil
     ) {
         self.jobID = jobID
         self.api = api
@@ -26,6 +28,7 @@ package struct Registration: Sendable {
         self.labels = labels
         self.sinks = sinks
         self.deadlineAtMillis = deadlineAtMillis
+        self.firstPollAtMillis = firstPollAtMillis
     }
 }
 
@@ -53,7 +56,24 @@ extension JobStore {
         }
     }
 
-    static func register(
+    /// Registers many jobs in one transaction, all or nothing: either every job is tracked (each new one with
+    /// its `jobwatch.job.registered` event) or, when anything fails, none is and the error is thrown.
+    /// Idempotent per job like `register`: a job already tracked, or named twice, comes back unchanged with
+    /// `created` false. The results are in the order of `registrations`.
+    package func registerJobs(
+        _ registrations: [Registration], sinks: [SinkSubscription], nowMillis: Int64
+    ) throws -> [(job: StoredJob, created: Bool)] {
+        guard !registrations.isEmpty else { return [] }
+        let hostname = self.hostname
+        return try write { db in
+            try registrations.map { registration in
+                try Self.register(registration, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+            }
+        }
+    }
+
+    /// One registration inside the caller's transaction.
+    private static func register(
         _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64, hostname: String, db: Database
     ) throws -> (job: StoredJob, created: Bool) {
         if let existing = try fetchJob(
@@ -64,14 +84,15 @@ extension JobStore {
         }
         try db.executeCached(
             sql: """
-                INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at, next_poll_at)
+                INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at,
+                    next_poll_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 registration.account, registration.api.rawValue, registration.projectID ?? "", registration.jobID,
                 registration.region, try JSONStyle.string(registration.labels),
                 try registration.sinks.map { try JSONStyle.string($0) }, registration.deadlineAtMillis, nowMillis,
-                nowMillis,
+                registration.firstPollAtMillis ?? nowMillis,
             ])
         let rowID = db.lastInsertedRowID
         guard let job = try fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }

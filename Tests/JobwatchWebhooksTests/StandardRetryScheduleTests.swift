@@ -1,5 +1,4 @@
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import JobwatchWebhooks
 import Testing

@@ -124,7 +124,7 @@ struct Register: AsyncParsableCommand {
             return
         }
         let results = try storeCall {
-            try store.registerAll(registrations, sinks: config.sinkSubscriptions, nowMillis: now)
+            try store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now)
         }
         if json {
             try JSONOutput.print(results.map(\.job.record))

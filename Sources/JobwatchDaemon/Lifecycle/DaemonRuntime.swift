@@ -29,7 +29,7 @@ package final class DaemonRuntime: Sendable {
                 CloudJobFetcher.forAccounts(
                     of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
-            webhooks: WebhookSender(deliverer: deliverer), printer: printer, logger: logger, metrics: metrics)
+            webhooks: deliverer, printer: printer, logger: logger, metrics: metrics)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.
