@@ -4,19 +4,20 @@ import JobwatchCore
 import JobwatchMetrics
 import JobwatchStore
 import Logging
+import Synchronization
 
 /// The tracking service without its process concerns: polls due jobs, records what they do, delivers the
 /// events. `jobwatch daemon` runs it under swift-service-lifecycle; `jobwatch demo` and tests run it directly.
 package final class DaemonEngine: Sendable {
     package typealias FetcherFactory = @Sendable (Configuration) -> [String: any JobFetching]
 
-    private let store: JobStore
+    private let store: any JobStoring
     private let settings: SettingsBox
     private let makeFetchers: FetcherFactory
     private let pacer: AccountPacer
     private let polls: PollScheduler
     private let deliveries: DeliveryScheduler
-    private let watcher: DatabaseWatcher
+    private let watch = Mutex<(any StoreWatch)?>(nil)
     private let logger: Logger
     private let lastProblem = LastProblem()
     /// Set when `metrics.listen` is: what `GET /metrics` serves.
@@ -24,7 +25,7 @@ package final class DaemonEngine: Sendable {
     private let health = HealthProbe()
 
     package init(
-        store: JobStore, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
+        store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
         clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock, metrics: DaemonMetrics? = nil
     ) {
@@ -45,12 +46,6 @@ package final class DaemonEngine: Sendable {
             metrics: metrics, onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
         self.polls = polls
-        watcher = DatabaseWatcher {
-            Task {
-                await polls.tick()
-                await deliveries.tick()
-            }
-        }
     }
 
     package static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -58,7 +53,16 @@ package final class DaemonEngine: Sendable {
     /// Starts polling and delivering; every active job resumes from its stored schedule and every pending
     /// delivery is sent.
     package func start() async {
-        if !watcher.start(databasePath: store.path) {
+        let polls = self.polls
+        let deliveries = self.deliveries
+        let watch = store.watchForeignChanges {
+            Task {
+                await polls.tick()
+                await deliveries.tick()
+            }
+        }
+        self.watch.withLock { $0 = watch }
+        if watch == nil {
             logger.warning(
                 "cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up"
             )
@@ -78,7 +82,7 @@ package final class DaemonEngine: Sendable {
 
     /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
     package func stop(grace: Duration = .seconds(10)) async {
-        watcher.stop()
+        watch.withLock { $0 }?.stop()
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)
@@ -91,22 +95,22 @@ package final class DaemonEngine: Sendable {
         return await health.check(within: within) {
             _ = await polls.inFlightCount
             _ = await deliveries.inFlightCount
-            return (try? store.lastEventSequence()) != nil
+            return (try? await store.lastEventSequence()) != nil
         }
     }
 
     /// `GET /metrics`: the gauges read from the database now, then every series as Prometheus text.
     package func metricsExposition() async -> [UInt8] {
         guard let metrics else { return [] }
-        if let jobs = try? store.jobCountsByTracking() { metrics.updateJobs(jobs) }
-        if let pending = try? store.pendingDeliveriesBySink() { metrics.updateOutbox(pending) }
+        if let jobs = try? await store.jobCountsByTracking() { metrics.updateJobs(jobs) }
+        if let pending = try? await store.pendingDeliveriesBySink() { metrics.updateOutbox(pending) }
         return metrics.exposition()
     }
 
     /// One line for systemd's STATUS=: active jobs, polls in flight, deliveries, and the last problem.
     package func statusLine() async -> String {
         let inFlight = await polls.inFlightCount
-        guard let counts = try? store.counts() else { return "database unavailable" }
+        guard let counts = try? await store.counts() else { return "database unavailable" }
         var line =
             "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
         if let problem = lastProblem.current {

@@ -49,9 +49,9 @@ extension JobStore {
     /// A new job gets a `jobwatch.job.registered` event, routed to the subscribed sinks, in the same transaction.
     package func register(
         _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64
-    ) throws -> (job: StoredJob, created: Bool) {
+    ) async throws -> (job: StoredJob, created: Bool) {
         let hostname = self.hostname
-        return try write { db in
+        return try await write { db in
             try Self.register(registration, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
         }
     }
@@ -62,10 +62,10 @@ extension JobStore {
     /// `created` false. The results are in the order of `registrations`.
     package func registerJobs(
         _ registrations: [Registration], sinks: [SinkSubscription], nowMillis: Int64
-    ) throws -> [(job: StoredJob, created: Bool)] {
+    ) async throws -> [(job: StoredJob, created: Bool)] {
         guard !registrations.isEmpty else { return [] }
         let hostname = self.hostname
-        return try write { db in
+        return try await write { db in
             try registrations.map { registration in
                 try Self.register(registration, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
             }
@@ -102,8 +102,8 @@ extension JobStore {
     }
 
     /// Jobs whose job id is `jobID` (optionally of one api): more than one means the id is ambiguous.
-    package func jobs(withJobID jobID: String, api: JobAPI?) throws -> [StoredJob] {
-        try read { db in
+    package func jobs(withJobID jobID: String, api: JobAPI?) async throws -> [StoredJob] {
+        try await read { db in
             var sql = "SELECT \(Self.jobColumns) FROM job WHERE job_id = ?"
             var arguments: StatementArguments = [jobID]
             if let api {
@@ -115,13 +115,13 @@ extension JobStore {
         }
     }
 
-    package func job(rowID: Int64) throws -> StoredJob? {
-        try read { db in try Self.fetchJob(db, rowID: rowID) }
+    package func job(rowID: Int64) async throws -> StoredJob? {
+        try await read { db in try Self.fetchJob(db, rowID: rowID) }
     }
 
     /// `jobwatch list`: newest registrations last.
-    package func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) throws -> [StoredJob] {
-        try read { db in
+    package func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) async throws -> [StoredJob] {
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             switch tracking {
@@ -149,8 +149,8 @@ extension JobStore {
     }
 
     /// Every observed change of a job and its sub-jobs, in order.
-    package func history(rowID: Int64) throws -> [HistoryEntry] {
-        try read { db in
+    package func history(rowID: Int64) async throws -> [HistoryEntry] {
+        try await read { db in
             try db.rows(
                 sql: """
                     SELECT at, sub_job_id, from_status, to_status, provider_status, progress, current_task
@@ -170,8 +170,8 @@ extension JobStore {
     }
 
     /// Stops tracking; the history stays. Returns the updated job (unchanged if it was not active).
-    package func unregister(rowID: Int64) throws -> StoredJob? {
-        try write { db in
+    package func unregister(rowID: Int64) async throws -> StoredJob? {
+        try await write { db in
             try db.executeCached(
                 sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'",
                 arguments: [rowID])
@@ -180,12 +180,12 @@ extension JobStore {
     }
 
     /// Counts for the daemon's status line.
-    package func counts() throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
-        try read { db in
+    package func counts() async throws -> StoreCounts {
+        try await read { db in
             let active = try db.value(Int.self, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active'") ?? 0
             let pending = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'pending'") ?? 0
             let dead = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'dead'") ?? 0
-            return (active, pending, dead)
+            return StoreCounts(activeJobs: active, pendingDeliveries: pending, deadDeliveries: dead)
         }
     }
 

@@ -170,14 +170,14 @@ struct Sandbox: Sendable {
     /// them: active, never polled, each with its registered event), the first poll of job `i` planned at
     /// `nextPollAt(i)`. The sandbox's sinks take terminal events only, so the registered events get no
     /// deliveries.
-    func prepareDatabase(jobIDs: [String], nextPollAt: (Int) -> Int64) throws {
+    func prepareDatabase(jobIDs: [String], nextPollAt: (Int) -> Int64) async throws {
         let now = nowMillis()
         let registrations = jobIDs.enumerated().map { index, id in
             Registration(
                 jobID: id, api: .ims, account: "default", region: "bench-1", projectID: nil, labels: [:], sinks: nil,
                 deadlineAtMillis: now + 72 * 3_600_000, firstPollAtMillis: nextPollAt(index))
         }
-        _ = try JobStore(path: database).registerJobs(registrations, sinks: [], nowMillis: now)
+        _ = try await JobStore(path: database).registerJobs(registrations, sinks: [], nowMillis: now)
     }
 }
 

@@ -23,8 +23,9 @@ struct Deliveries: AsyncParsableCommand {
     func run() async throws {
         let context = try CLIContext.load(global)
         let createdSince = try since.map { try AgeWindow.parse($0, option: "--since").startMillis(now: nowMillis()) }
-        let deliveries = try storeCall {
-            try context.openExistingStore()?.deliveries(state: state, sink: sink, createdSinceMillis: createdSince)
+        let deliveries = try await storeCall {
+            try await context.openExistingStore()?.deliveries(
+                state: state, sink: sink, createdSinceMillis: createdSince)
                 ?? []
         }
         if json {
@@ -94,13 +95,13 @@ struct Redeliver: AsyncParsableCommand {
         let now = nowMillis()
         if let since {
             let start = try AgeWindow.parse(since, option: "--since").startMillis(now: now)
-            let count = try storeCall {
-                try store.redeliverFailed(createdSinceMillis: start, sink: sink, nowMillis: now)
+            let count = try await storeCall {
+                try await store.redeliverFailed(createdSinceMillis: start, sink: sink, nowMillis: now)
             }
             print("re-queued \(count) failed deliver\(count == 1 ? "y" : "ies") of events from the last \(since)")
             return
         }
-        let result = try storeCall { try store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: now) }
+        let result = try await storeCall { try await store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: now) }
         if !result.unknown.isEmpty {
             throw CLIFailure(
                 .notFound,

@@ -67,7 +67,7 @@ struct Demo: AsyncParsableCommand {
         config.polling.deadlineMillis = durationMillis * 3
         config.stdout.events = .types(Set(EventType.allCases).subtracting([.progress]))
 
-        let store: JobStore
+        let store: any JobStoring
         do {
             store = try JobStore(path: directory.appendingPathComponent("jobwatch.sqlite").path)
         } catch let error as StoreError {
@@ -86,14 +86,18 @@ struct Demo: AsyncParsableCommand {
                 jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: projectID,
                 labels: ["demo": spec.kind], sinks: nil, deadlineAtMillis: now + config.polling.deadlineMillis)
         }
-        let rows = try storeCall {
-            try store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now).map(\.job.rowID)
+        let rows = try await storeCall {
+            try await store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now).map(
+                \.job.rowID)
         }
         await runtime.engine.start()
         let giveUp = DaemonEngine.wallClock() + config.polling.deadlineMillis + 10_000
         var jobs: [StoredJob] = []
         while true {
-            jobs = try rows.compactMap { row in try storeCall { try store.job(rowID: row) } }
+            jobs = []
+            for row in rows {
+                if let job = try await storeCall({ try await store.job(rowID: row) }) { jobs.append(job) }
+            }
             if jobs.allSatisfy({ $0.record.tracking != .active }) { break }
             if DaemonEngine.wallClock() > giveUp {
                 await runtime.engine.stop(grace: .seconds(1))
@@ -103,7 +107,9 @@ struct Demo: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))
         }
         // Let the last events reach stdout before the summary.
-        while (try? store.deliveries(state: .pending).isEmpty) == false { try await Task.sleep(for: .milliseconds(50)) }
+        while (try? await store.deliveries(state: .pending).isEmpty) == false {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         await runtime.engine.stop(grace: .seconds(2))
         await runtime.shutdown()
         say("\n" + Self.summary(jobs.map(\.record)) + "\n")

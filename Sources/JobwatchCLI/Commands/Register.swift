@@ -109,8 +109,8 @@ struct Register: AsyncParsableCommand {
         }
         let store = try context.openStore()
         if fromJSON == nil, let registration = registrations.first {
-            let (job, created) = try storeCall {
-                try store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
+            let (job, created) = try await storeCall {
+                try await store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
             }
             if json {
                 try JSONOutput.print(job.record)
@@ -123,8 +123,8 @@ struct Register: AsyncParsableCommand {
             }
             return
         }
-        let results = try storeCall {
-            try store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now)
+        let results = try await storeCall {
+            try await store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now)
         }
         if json {
             try JSONOutput.print(results.map(\.job.record))

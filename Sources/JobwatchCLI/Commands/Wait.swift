@@ -41,7 +41,7 @@ struct Wait: AsyncParsableCommand {
         let store = try context.openExistingStore()
         var rowIDs: [Int64] = []
         for jobID in jobIDs {
-            let job = try context.resolveJob(jobID, api: api, in: store)
+            let job = try await context.resolveJob(jobID, api: api, in: store)
             if !rowIDs.contains(job.rowID) { rowIDs.append(job.rowID) }
         }
         if !labels.isEmpty {
@@ -49,7 +49,7 @@ struct Wait: AsyncParsableCommand {
             for label in labels {
                 if let (key, value) = InputRules.parseLabel(label) { filter[key] = value }
             }
-            let matching = try storeCall { try store?.list(tracking: .all, api: api, labels: filter) ?? [] }
+            let matching = try await storeCall { try await store?.list(tracking: .all, api: api, labels: filter) ?? [] }
             if matching.isEmpty {
                 throw CLIFailure(
                     .notFound,
@@ -64,7 +64,7 @@ struct Wait: AsyncParsableCommand {
         while true {
             var records: [JobRecord] = []
             for rowID in rowIDs {
-                guard let current = try storeCall({ try store.job(rowID: rowID) }) else {
+                guard let current = try await storeCall({ try await store.job(rowID: rowID) }) else {
                     throw CLIFailure(.notFound, "a job being waited for disappeared from the database")
                 }
                 records.append(current.record)
