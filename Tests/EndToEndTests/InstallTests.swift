@@ -3,8 +3,8 @@ import Testing
 
 /// `make install` (scripts/install.sh) in a DESTDIR with the real binary: completions for bash, zsh and fish
 /// and a man page generated from the argument parser, readable with `man`.
-@Suite struct InstallTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+extension OperatorCommandTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     var path: String { ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin" }
@@ -14,7 +14,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: stage) }
         let install = try await spawnAsync(
             "/bin/bash",
-            [Self.root.appendingPathComponent("scripts/install.sh").path, "--binary", jobwatchBinary.path],
+            [Self.repositoryRoot.appendingPathComponent("scripts/install.sh").path, "--binary", jobwatchBinary.path],
             environment: ["PATH": path, "DESTDIR": stage.path, "PREFIX": "/usr"])
         #expect(install.status == 0, "\(install.stderr)")
         #expect(install.stdout.contains("jobwatch.1.gz (man jobwatch) and bash, zsh and fish completions"))
@@ -53,7 +53,7 @@ import Testing
 
         // uninstall takes them away again.
         let uninstall = try await spawnAsync(
-            "/bin/bash", [Self.root.appendingPathComponent("scripts/uninstall.sh").path],
+            "/bin/bash", [Self.repositoryRoot.appendingPathComponent("scripts/uninstall.sh").path],
             environment: ["PATH": path, "DESTDIR": stage.path, "PREFIX": "/usr"])
         #expect(uninstall.status == 0, "\(uninstall.stderr)")
         for file in files { #expect(!FileManager.default.fileExists(atPath: "\(usr)/\(file)"), "\(file) left behind") }

@@ -4,8 +4,9 @@ import JobwatchSimulator
 import Testing
 
 /// `metrics.listen`: the real daemon scraped over loopback, its text parsed by the official Python client's
-/// parser (`prometheus_client`, installed by scripts/install-deps.sh into .build/test-venv).
-@Suite(.serialized) struct MetricsEndToEndTests {
+/// parser (`prometheus_client`, installed by scripts/install-deps.sh into .build/test-venv). Part of the
+/// serialized operator suite, so that its daemons do not compete with each other for the CPU.
+extension OperatorCommandTests {
     /// The Python that has `prometheus_client`: `$JOBWATCH_TEST_PYTHON`, else the venv install-deps.sh makes.
     static let python: String = {
         if let explicit = ProcessInfo.processInfo.environment["JOBWATCH_TEST_PYTHON"] { return explicit }
