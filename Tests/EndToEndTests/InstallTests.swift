@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchTestKit
 import Testing
 
 /// `make install` (scripts/install.sh) in a DESTDIR with the real binary: completions for bash, zsh and fish

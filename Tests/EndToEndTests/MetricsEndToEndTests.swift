@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import Testing
 
 /// `metrics.listen`: the real daemon scraped over loopback, its text parsed by the official Python client's

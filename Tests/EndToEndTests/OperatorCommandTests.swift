@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import Testing
 
 /// `register --from-json`, `wait` on several jobs, `deliveries --sink/--since`, `redeliver --since`, stall
