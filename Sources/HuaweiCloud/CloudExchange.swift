@@ -15,41 +15,35 @@ struct CloudResponse: Sendable {
 /// One request/response round trip where every failure to get a complete response is `CloudError.transient`.
 enum CloudExchange {
     /// `host` names the server in failure messages. `timeoutMillis` bounds the whole exchange: connecting,
-    /// the head and the body (AsyncHTTPClient's deadline ends with the head, its read timeout restarts with
-    /// every byte, so a server trickling its body would hold the request for ever).
+    /// the head and the body. (The async `execute` API's deadline ends with the head and the read timeout
+    /// restarts with every byte, so a server trickling its body would hold the request for ever; the
+    /// delegate API's deadline covers the body, and runs on NIO's event loop, so a busy cooperative pool
+    /// cannot make an answer that arrived in time look late.)
     static func perform(
-        _ request: HTTPClientRequest, host: String, client: HTTPClient, timeoutMillis: Int64
+        method: HTTPMethod, url: String, headers: HTTPHeaders, body: [UInt8] = [], host: String, client: HTTPClient,
+        timeoutMillis: Int64
     ) async -> Result<CloudResponse, CloudError> {
         let limit = max(1, timeoutMillis)
-        return await withTaskGroup(of: Result<CloudResponse, CloudError>?.self) { group in
-            group.addTask { await exchange(request, host: host, client: client, timeoutMillis: limit) }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(limit))
-                return Task.isCancelled ? nil : .failure(.transient("request to \(host) timed out after \(limit) ms"))
-            }
-            defer { group.cancelAll() }
-            while let outcome = await group.next() {
-                if let outcome { return outcome }
-            }
-            return .failure(.transient("request to \(host) cancelled"))
-        }
-    }
-
-    private static func exchange(
-        _ request: HTTPClientRequest, host: String, client: HTTPClient, timeoutMillis: Int64
-    ) async -> Result<CloudResponse, CloudError> {
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(max(1, timeoutMillis)))
-            let buffer = try await response.body.collect(upTo: CloudHTTPClient.maxBodyBytes)
-            let body = Array(buffer.readableBytesView)
-            return .success(CloudResponse(status: Int(response.status.code), headers: response.headers, body: body))
+            let request = try HTTPClient.Request(
+                url: url, method: method, headers: headers, body: body.isEmpty ? nil : .bytes(body))
+            let accumulator = ResponseAccumulator(request: request, maxBodySize: CloudHTTPClient.maxBodyBytes)
+            let task = client.execute(
+                request: request, delegate: accumulator, deadline: .now() + .milliseconds(limit))
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+            let bytes = response.body.map { Array($0.readableBytesView) } ?? []
+            return .success(CloudResponse(status: Int(response.status.code), headers: response.headers, body: bytes))
         } catch let error as HTTPClientError
             where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
         {
-            return .failure(.transient("request to \(host) timed out after \(timeoutMillis) ms"))
-        } catch is NIOTooManyBytesError {
-            let limit = CloudHTTPClient.maxBodyBytes / 1_048_576
-            return .failure(.transient("response from \(host) is larger than \(limit) MiB"))
+            return .failure(.transient("request to \(host) timed out after \(limit) ms"))
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            let megabytes = CloudHTTPClient.maxBodyBytes / 1_048_576
+            return .failure(.transient("response from \(host) is larger than \(megabytes) MiB"))
         } catch let error as HTTPClientError where error == .cancelled {
             return .failure(.transient("request to \(host) cancelled"))
         } catch is CancellationError {

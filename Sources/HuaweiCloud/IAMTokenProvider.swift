@@ -3,6 +3,7 @@ import Foundation
 import JobwatchCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// An IAM token and its validity window.
 struct IAMToken: Sendable, Hashable {
@@ -99,18 +100,16 @@ actor IAMTokenProvider {
         }
         let url = URL(string: base.absoluteString + "/v3/auth/tokens")!
         let host = HostHeader.value(for: url)
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Host", value: host)
-        request.headers.add(name: "Content-Type", value: "application/json;charset=utf8")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: JobClient.userAgent)
-        request.body = .bytes(ByteBuffer(bytes: requestBody(scope: scope)))
+        let headers = HTTPHeaders([
+            ("Host", host), ("Content-Type", "application/json;charset=utf8"), ("Accept", "application/json"),
+            ("User-Agent", JobClient.userAgent),
+        ])
 
         let sentAt = now()
         let response: CloudResponse
         let exchange = await CloudExchange.perform(
-            request, host: host, client: httpClient, timeoutMillis: requestTimeoutMillis)
+            method: .POST, url: url.absoluteString, headers: headers, body: requestBody(scope: scope), host: host,
+            client: httpClient, timeoutMillis: requestTimeoutMillis)
         switch exchange {
         case .success(let value): response = value
         case .failure(let error): return .failure(error)

@@ -130,8 +130,6 @@ package final class JobClient: Sendable {
         url: URL, api: JobAPI, jobID: String, projectID: String?
     ) async -> (result: Result<FetchedJob, CloudError>, token: String?) {
         let host = HostHeader.value(for: url)
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .GET
         var headers = [("Host", host), ("Accept", "application/json"), ("User-Agent", Self.userAgent)]
         if let projectID { headers.append(("X-Project-Id", projectID)) }
 
@@ -158,11 +156,10 @@ package final class JobClient: Sendable {
                 return (.failure(error), nil)
             }
         }
-        request.headers = HTTPHeaders(headers)
-
         let response: CloudResponse
         let exchange = await CloudExchange.perform(
-            request, host: host, client: httpClient, timeoutMillis: requestTimeoutMillis)
+            method: .GET, url: url.absoluteString, headers: HTTPHeaders(headers), host: host, client: httpClient,
+            timeoutMillis: requestTimeoutMillis)
         switch exchange {
         case .success(let value): response = value
         case .failure(let error): return (.failure(error), usedToken)

@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchConfig
 import JobwatchCore
+import JobwatchMetrics
 import JobwatchStore
 import Logging
 import Synchronization
@@ -21,12 +22,16 @@ package final class DaemonEngine: Sendable {
     private let clockWatch = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
     private let lastProblem = LastProblem()
+    /// Set when `metrics.listen` is: what `GET /metrics` serves.
+    package let metrics: DaemonMetrics?
+    private let health = HealthProbe()
 
     package init(
         store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
-        clock: any DaemonClock = SystemClock()
+        clock: any DaemonClock = SystemClock(), metrics: DaemonMetrics? = nil
     ) {
+        self.metrics = metrics
         let clockGuard = WallClockGuard(clock: clock, store: store, logger: logger)
         self.clockGuard = clockGuard
         // Everything the daemon plans and records runs on the schedule clock (see `WallClockGuard`).
@@ -42,11 +47,11 @@ package final class DaemonEngine: Sendable {
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
             store: store, settings: settings, printer: printer, webhooks: webhooks, clockGuard: clockGuard,
-            clock: wallClock, logger: logger, lastProblem: lastProblem)
+            clock: wallClock, logger: logger, lastProblem: lastProblem, metrics: metrics)
         self.deliveries = deliveries
         let poller = Poller(
             store: store, settings: settings, pacer: pacer, clock: wallClock, logger: logger,
-            lastProblem: lastProblem, onEvents: { Task { await deliveries.tick() } })
+            lastProblem: lastProblem, metrics: metrics, onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(
             store: store, settings: settings, poller: poller, pacer: pacer, clockGuard: clockGuard, clock: wallClock,
             logger: logger)
@@ -90,18 +95,10 @@ package final class DaemonEngine: Sendable {
         clockWatch.withLock { $0 = task }
     }
 
-    /// Whether both schedulers make progress: each answers, and neither has been stuck in one look at the
-    /// schedule for over `limit` (a look normally takes milliseconds; a database held by another process
-    /// fails it after 15 s and it is retried). Idle is progress: with nothing due there is nothing to do.
-    package func isMakingProgress(limit: Duration = .seconds(45)) async -> Bool {
-        let pollsStuck = await polls.isStuck(longerThan: limit)
-        let deliveriesStuck = await deliveries.isStuck(longerThan: limit)
-        return !pollsStuck && !deliveriesStuck
-    }
-
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
     package func reload(_ configuration: Configuration) async {
         settings.replace(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
+        metrics?.addSinks(configuration.sinkSubscriptions.map(\.name))
         await pacer.reconfigure(requestsPerSecond: configuration.polling.requestsPerSecond)
         await polls.tick()
         await deliveries.tick()
@@ -114,6 +111,28 @@ package final class DaemonEngine: Sendable {
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)
+    }
+
+    /// The test behind both the systemd watchdog and `GET /healthz`: both schedulers answer and the database
+    /// can be read, within `within`, and neither scheduler has been stuck in one look at the schedule for over
+    /// `lookLimit` (a look takes milliseconds; one waiting on another process's lock fails after 15 s and is
+    /// retried, which is progress). Idle is progress too: with nothing due there is nothing to do.
+    package func isMakingProgress(within: Duration = .seconds(5), lookLimit: Duration = .seconds(45)) async -> Bool {
+        let (polls, deliveries, store) = (self.polls, self.deliveries, self.store)
+        return await health.check(within: within) {
+            guard await !polls.isStuck(longerThan: lookLimit), await !deliveries.isStuck(longerThan: lookLimit) else {
+                return false
+            }
+            return (try? await store.lastEventSequence()) != nil
+        }
+    }
+
+    /// `GET /metrics`: the gauges read from the database now, then every series as Prometheus text.
+    package func metricsExposition() async -> [UInt8] {
+        guard let metrics else { return [] }
+        if let jobs = try? await store.jobCountsByTracking() { metrics.updateJobs(jobs) }
+        if let pending = try? await store.pendingDeliveriesBySink() { metrics.updateOutbox(pending) }
+        return metrics.exposition()
     }
 
     /// One line for systemd's STATUS=: active jobs, polls in flight, deliveries, and the last problem.

@@ -61,7 +61,7 @@ import Testing
         defer { Task { await cloud.shutdown() } }
         let sandbox = try Sandbox(config: cloud.config())
         var ids: [String] = []
-        for _ in 0..<8 {
+        for _ in 0..<3 {
             ids.append(try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 600_000))
         }
         for id in ids { #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0) }

@@ -49,7 +49,8 @@ package struct DaemonService: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         // Ask the engine first: a scheduler that makes no progress stops the pings and
-                        // systemd restarts us. Waiting for slow peers or another process's lock is progress.
+                        // systemd restarts us (the same test answers GET /healthz). Waiting for slow peers or
+                        // another process's lock is progress.
                         if await self.engine.isMakingProgress() {
                             notifier.watchdog()
                         } else {
