@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "JobwatchCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The service: scheduler, poller, delivery, sinks, lifecycle, systemd notify.
@@ -123,7 +124,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log"),
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

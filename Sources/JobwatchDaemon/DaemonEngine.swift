@@ -16,6 +16,7 @@ package final class DaemonEngine: Sendable {
     private let polls: PollScheduler
     private let deliveries: DeliveryScheduler
     private let watcher: DatabaseWatcher
+    private let pruner: Pruner
     private let logger: Logger
     private let lastProblem = LastProblem()
 
@@ -40,6 +41,7 @@ package final class DaemonEngine: Sendable {
             onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
         self.polls = polls
+        pruner = Pruner(store: store, settings: settings, clock: clock, logger: logger)
         watcher = DatabaseWatcher {
             Task {
                 await polls.tick()
@@ -60,6 +62,7 @@ package final class DaemonEngine: Sendable {
         }
         await deliveries.start()
         await polls.start()
+        await pruner.start()
     }
 
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
@@ -73,6 +76,7 @@ package final class DaemonEngine: Sendable {
     /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
     package func stop(grace: Duration = .seconds(10)) async {
         watcher.stop()
+        await pruner.stop()
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)

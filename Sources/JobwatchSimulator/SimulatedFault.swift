@@ -19,6 +19,8 @@ package struct SimulatedFault: Codable, Sendable, Hashable {
         case dropConnection = "drop-connection"
         /// 404 with the service's "job not found" body, as for an unknown job.
         case notFound = "not-found"
+        /// 403 with the service's "no permission" body: the credentials are good, a permission is missing.
+        case forbidden
     }
 
     package var kind: Kind

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
 
@@ -24,16 +26,34 @@ struct ConfigCommand: AsyncParsableCommand {
 
 /// The effective configuration as YAML, secrets replaced by where they come from.
 enum ConfigReport {
-    /// Why the daemon could not run with this configuration, if it could not.
-    static func daemonProblem(_ config: Configuration) -> String? {
+    /// Why the daemon could not run with this configuration, if it could not. The endpoints are checked by
+    /// the rules the client applies (`CloudEndpoints`), so what passes here the client accepts.
+    static func daemonProblem(
+        _ config: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
         for account in config.accounts {
             if case .missing = account.credentials {
                 return
                     "account '\(account.name)' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or configure accounts: in \(config.source ?? "/etc/jobwatch/config.yaml")"
             }
-            if account.region == nil && account.endpoints.isEmpty {
+            // Without a region only the services given an endpoint can be used.
+            var services: [CloudService] =
+                account.region == nil
+                ? account.endpoints.keys.filter { $0 != .iam }.sorted { $0.rawValue < $1.rawValue }
+                : [.ims, .workspace]
+            if services.isEmpty {
                 return
                     "account '\(account.name)' has no region: set region (or HUAWEICLOUD_SDK_REGION), or endpoints for every service it uses"
+            }
+            if case .iamPassword(let endpoint, _, _, _) = account.credentials, endpoint == nil { services.append(.iam) }
+            for service in services {
+                do {
+                    _ = try CloudEndpoints.baseURL(
+                        for: service, accountName: account.name, accountRegion: account.region,
+                        overrides: account.endpoints, environment: environment)
+                } catch {
+                    return "\(error)"
+                }
             }
         }
         return nil
@@ -70,7 +90,7 @@ enum ConfigReport {
             if !account.endpoints.isEmpty {
                 lines.append("    endpoints:")
                 for (service, url) in account.endpoints.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    lines.append("      \(service.rawValue): \(url.absoluteString)")
+                    lines.append("      \(service.rawValue): \(url.text)")
                 }
             }
         }
@@ -86,6 +106,9 @@ enum ConfigReport {
             "  request_timeout: \(DurationText.format(millis: p.requestTimeoutMillis))",
             "  deadline: \(DurationText.format(millis: p.deadlineMillis))",
             "  not_found_after: \(p.notFoundAfter)",
+            "retention:",
+            "  events: \(DurationText.format(millis: config.retention.eventsMillis))",
+            "  jobs: \(DurationText.format(millis: config.retention.jobsMillis))",
             "sinks:",
             "  stdout:",
             "    enabled: \(config.stdout.enabled)",

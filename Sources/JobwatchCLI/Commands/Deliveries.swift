@@ -55,7 +55,7 @@ struct Redeliver: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        guard let store = try context.openExistingStore() else {
+        guard let store = try context.openExistingStore(writable: true) else {
             throw CLIFailure(.notFound, "no database at \(context.databasePath) yet, so no events to redeliver")
         }
         let result = try storeCall { try store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: nowMillis()) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
 import JobwatchStore
@@ -45,8 +46,17 @@ struct Register: AsyncParsableCommand {
         if let projectID, let problem = InputRules.projectIDProblem(projectID) {
             throw ValidationError("--project-id: \(problem)")
         }
-        if let region, region.isEmpty || region.contains(where: { $0.isWhitespace || $0 == "/" }) {
-            throw ValidationError("--region '\(region)' is not a region name (e.g. cn-north-4)")
+        if let region, let problem = CloudEndpoints.regionProblem(region) {
+            throw ValidationError("--region \(problem)")
+        }
+    }
+
+    static func foreignRegionProblem(_ account: AccountConfig, region: String) -> String? {
+        switch account.credentials {
+        case .token, .iamPassword:
+            return CloudEndpoints.foreignRegionProblem(accountName: account.name, tokenAuth: true, region: region)
+        case .accessKey, .missing:
+            return nil
         }
     }
 
@@ -61,11 +71,29 @@ struct Register: AsyncParsableCommand {
             let known = config.sinkSubscriptions.map(\.name).joined(separator: ", ")
             throw CLIFailure(.usage, "unknown --sink '\(sink)'; enabled sinks: \(known.isEmpty ? "none" : known)")
         }
-        let project = projectID ?? accountConfig.projectID
+        // The job is polled in its region: a region other than the account's needs an endpoint for it and its
+        // own project id (a project belongs to one region), so the account's is not assumed.
+        let jobRegion = region ?? accountConfig.region
+        let foreign = region != nil && region != accountConfig.region
+        if foreign {
+            if let problem = Self.foreignRegionProblem(accountConfig, region: region ?? "") {
+                throw CLIFailure(.usage, problem)
+            }
+            do {
+                _ = try CloudEndpoints.baseURL(
+                    for: api.service, accountName: account, accountRegion: accountConfig.region,
+                    overrides: accountConfig.endpoints, region: region, environment: context.environment)
+            } catch {
+                throw CLIFailure(.usage, "--region \(region ?? ""): \(error)")
+            }
+        }
+        let project = projectID ?? (foreign ? nil : accountConfig.projectID)
         if api.needsProjectID && project == nil {
             throw CLIFailure(
                 .usage,
-                "--api \(api.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
+                foreign
+                    ? "--api \(api.rawValue) in region \(region ?? "") needs that region's project id: pass --project-id"
+                    : "--api \(api.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
             )
         }
         var labelMap: [String: String] = [:]
@@ -75,7 +103,7 @@ struct Register: AsyncParsableCommand {
         let now = nowMillis()
         let deadlineMillis = deadline.flatMap(DurationText.parseMillis) ?? config.polling.deadlineMillis
         let registration = Registration(
-            jobID: jobID, api: api, account: account, region: region ?? accountConfig.region, projectID: project,
+            jobID: jobID, api: api, account: account, region: jobRegion, projectID: project,
             labels: labelMap, sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
             deadlineAtMillis: now + deadlineMillis)
         let store = try context.openStore()

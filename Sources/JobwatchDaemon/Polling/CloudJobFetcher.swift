@@ -8,14 +8,15 @@ import Logging
 struct CloudJobFetcher: JobFetching {
     let client: JobClient
 
-    func fetch(api: JobAPI, jobID: String, projectID: String?) async -> PollResult {
-        switch await client.fetchJob(api: api, jobID: jobID, projectID: projectID) {
+    func fetch(api: JobAPI, jobID: String, projectID: String?, region: String?) async -> PollResult {
+        switch await client.fetchJob(api: api, jobID: jobID, projectID: projectID, region: region) {
         case .success(let fetched):
             return .snapshot(fetched.snapshot, rawBody: fetched.body)
         case .failure(let error):
             switch error {
             case .throttled(let retryAfter, _): return .throttled(retryAfterMillis: retryAfter, message: error.summary)
             case .unauthorized: return .unauthorized(message: error.summary)
+            case .forbidden: return .forbidden(message: error.summary)
             case .notFound: return .notFound(message: error.summary)
             case .transient, .malformed, .rejected: return .failed(message: error.summary)
             }

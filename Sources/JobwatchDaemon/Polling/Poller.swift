@@ -36,7 +36,7 @@ struct Poller: Sendable {
             } catch {
                 return nil  // shutting down: the job stays due and is polled after the restart
             }
-            result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID)
+            result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID, region: job.region)
             await pacer.record(result, account: job.account)
         } else {
             result = .failed(
@@ -68,6 +68,10 @@ struct Poller: Sendable {
             try? store.pauseAccount(job.account, untilMillis: until)
             logger.error(
                 "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
+                metadata: metadata)
+        case .forbidden(let message):
+            logger.error(
+                "the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its project); only this job backs off, for 5 minutes: \(message)",
                 metadata: metadata)
         case .notFound(let message):
             logger.notice(
