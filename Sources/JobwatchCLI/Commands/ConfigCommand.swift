@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
-import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
+import JobwatchDaemon
+import JobwatchWebhooks
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +17,7 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CLIContext.load(global, secrets: .readWhereAvailable)
             print(ConfigReport.render(context.configuration, databasePath: context.databasePath))
-            if let problem = ConfigReport.daemonProblem(context.configuration) {
+            if let problem = DaemonReadiness.problem(context.configuration) {
                 throw CLIFailure(.configuration, problem)
             }
         }
@@ -26,39 +26,6 @@ struct ConfigCommand: AsyncParsableCommand {
 
 /// The effective configuration as YAML, secrets replaced by where they come from.
 enum ConfigReport {
-    /// Why the daemon could not run with this configuration, if it could not. The endpoints are checked by
-    /// the rules the client applies (`CloudEndpoints`), so what passes here the client accepts.
-    static func daemonProblem(
-        _ config: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> String? {
-        for account in config.accounts {
-            if case .missing = account.credentials {
-                return
-                    "account '\(account.name)' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or configure accounts: in \(config.source ?? "/etc/jobwatch/config.yaml")"
-            }
-            // Without a region only the services given an endpoint can be used.
-            var services: [CloudService] =
-                account.region == nil
-                ? account.endpoints.keys.filter { $0 != .iam }.sorted { $0.rawValue < $1.rawValue }
-                : [.ims, .workspace]
-            if services.isEmpty {
-                return
-                    "account '\(account.name)' has no region: set region (or HUAWEICLOUD_SDK_REGION), or endpoints for every service it uses"
-            }
-            if case .iamPassword(let endpoint, _, _, _) = account.credentials, endpoint == nil { services.append(.iam) }
-            for service in services {
-                do {
-                    _ = try CloudEndpoints.baseURL(
-                        for: service, accountName: account.name, accountRegion: account.region,
-                        overrides: account.endpoints, environment: environment)
-                } catch {
-                    return "\(error)"
-                }
-            }
-        }
-        return nil
-    }
-
     static func render(_ config: Configuration, databasePath: String) -> String {
         var lines = [
             "# source: \(config.source ?? "built-in defaults")", "database: \(databasePath)",
