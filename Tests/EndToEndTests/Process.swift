@@ -90,6 +90,14 @@ struct Sandbox {
     }
 }
 
+/// Runs blocking work (a child process, direct database access) on a Dispatch thread, so that it never
+/// starves the test's cooperative threads, which also serve the in-process simulator and receivers.
+func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 /// Waits for a child process without blocking a cooperative thread.
 func waitForExit(_ process: Process) async {
     while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }

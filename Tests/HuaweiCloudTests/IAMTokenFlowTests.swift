@@ -67,7 +67,7 @@ struct IAMTokenFlowTests {
         _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: LogCapture = LogCapture()
     ) -> JobClient {
         JobClient(
-            httpClient: http, account: account, requestTimeoutMillis: 2000, environment: [:], logger: logs.logger(),
+            httpClient: http, account: account, requestTimeoutMillis: 10_000, environment: [:], logger: logs.logger(),
             now: clock.closure)
     }
 

@@ -210,7 +210,7 @@ struct JobClientTests {
 
             #expect(
                 await fetch("forbidden")
-                    == .unauthorized(
+                    == .forbidden(
                         CloudErrorDetail(
                             status: 403, code: "IMG.0003", message: "No permission")))
             #expect(
