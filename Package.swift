@@ -112,7 +112,14 @@ let package = Package(
 
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
-        .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchStoreTests",
+            dependencies: [
+                "JobwatchStore", "JobwatchCore",
+                // To change the database from another connection, as another process would.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [

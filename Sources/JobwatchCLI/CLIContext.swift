@@ -26,7 +26,7 @@ struct CLIContext {
     }
 
     /// Opens (creating when needed) the database, for commands that write.
-    func openStore(mode: JobStore.OpenMode = .readWrite) throws -> JobStore {
+    func openStore(mode: JobStore.OpenMode = .readWrite) throws -> any JobStoring {
         do {
             return try JobStore(path: databasePath, mode: mode)
         } catch let error as StoreError {
@@ -37,17 +37,22 @@ struct CLIContext {
     /// Opens an existing database; nil when there is none yet (nothing is created). Read-only by default
     /// (`list`, `show`, `events`, `deliveries`, `wait`): no migration, so group members who may only read
     /// can use them; `unregister` and `redeliver` pass `writable`.
-    func openExistingStore(writable: Bool = false) throws -> JobStore? {
-        try storeCall { try JobStore.exists(at: databasePath) }
-            ? try openStore(mode: writable ? .readWrite : .readOnly) : nil
+    func openExistingStore(writable: Bool = false) throws -> (any JobStoring)? {
+        let exists: Bool
+        do {
+            exists = try JobStore.exists(at: databasePath)
+        } catch let error as StoreError {
+            throw CLIFailure(.ioError, error.message)
+        }
+        return exists ? try openStore(mode: writable ? .readWrite : .readOnly) : nil
     }
 
     /// The one job a `JOB_ID [--api API]` names.
-    func resolveJob(_ jobID: String, api: JobAPI?, in store: JobStore?) throws -> StoredJob {
+    func resolveJob(_ jobID: String, api: JobAPI?, in store: (any JobStoring)?) async throws -> StoredJob {
         if let problem = InputRules.jobIDProblem(jobID) {
             throw CLIFailure(.usage, "\(problem); pass the job id the cloud returned")
         }
-        let matches = try storeCall { try store?.jobs(withJobID: jobID, api: api) ?? [] }
+        let matches = try await storeCall { try await store?.jobs(withJobID: jobID, api: api) ?? [] }
         switch matches.count {
         case 0:
             let scope = api.map { " for --api \($0.rawValue)" } ?? ""
@@ -69,9 +74,9 @@ struct CLIContext {
 }
 
 /// Runs a store call, turning database problems into exit 74.
-func storeCall<T>(_ body: () throws -> T) throws -> T {
+func storeCall<T>(_ body: () async throws -> T) async throws -> T {
     do {
-        return try body()
+        return try await body()
     } catch let error as StoreError {
         throw CLIFailure(.ioError, error.message)
     }

@@ -34,8 +34,8 @@ extension JobStore {
     /// `keepNewest` stay.
     package func pruneEvents(
         beforeMillis: Int64, limit: Int, keepNewest: Int = JobStore.keptNewestEvents
-    ) throws -> PruneCount {
-        try write { db in
+    ) async throws -> PruneCount {
+        try await write { db in
             let newest = try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0
             let sequences = try Int64.fetchAll(
                 db,
@@ -63,8 +63,8 @@ extension JobStore {
     /// Deletes at most `limit` jobs whose tracking ended before `endedBeforeMillis`, with their sub-jobs,
     /// history, events, deliveries and attempts, in one short transaction. A job with a delivery still
     /// pending stays until it ends.
-    package func pruneJobs(endedBeforeMillis: Int64, limit: Int) throws -> PruneCount {
-        try write { db in
+    package func pruneJobs(endedBeforeMillis: Int64, limit: Int) async throws -> PruneCount {
+        try await write { db in
             let rows = try Int64.fetchAll(
                 db,
                 sql: """

@@ -14,22 +14,20 @@ extension SharedServiceTests {
             // (2,400 events, none owed to a sink), and one that ended just now.
             let day: Int64 = 86_400_000
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let path = sandbox.database
-            try await offCooperativePool {
-                let store = try JobStore(path: path)
-                func track(_ id: String, at time: Int64) throws {
-                    let registration = Registration(
-                        jobID: id, api: .ims, account: "default", region: "test-1", projectID: nil, labels: [:],
-                        sinks: [], deadlineAtMillis: time + 1000)
-                    let row = try store.register(registration, sinks: [], nowMillis: time).job.rowID
-                    _ = try store.applyPoll(rowID: row, sinks: [], nowMillis: time + 1000) { current in
-                        PollEvaluation.expire(
-                            record: current.record, scheduling: current.scheduling, nowMillis: time + 1000)
-                    }
+            // (GRDB's async API: the writes never block a cooperative thread.)
+            let store = try JobStore(path: sandbox.database)
+            func track(_ id: String, at time: Int64) async throws {
+                let registration = Registration(
+                    jobID: id, api: .ims, account: "default", region: "test-1", projectID: nil, labels: [:],
+                    sinks: [], deadlineAtMillis: time + 1000)
+                let row = try await store.register(registration, sinks: [], nowMillis: time).job.rowID
+                _ = try await store.applyPoll(rowID: row, sinks: [], nowMillis: time + 1000) { current in
+                    PollEvaluation.expire(
+                        record: current.record, scheduling: current.scheduling, nowMillis: time + 1000)
                 }
-                for index in 0..<1200 { try track("old-\(index)", at: now - 100 * day + Int64(index)) }
-                try track("recent", at: now - 1000)
             }
+            for index in 0..<1200 { try await track("old-\(index)", at: now - 100 * day + Int64(index)) }
+            try await track("recent", at: now - 1000)
 
             let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
             defer { Task { await daemon.stop() } }

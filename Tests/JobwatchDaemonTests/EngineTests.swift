@@ -70,10 +70,10 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
     return config
 }
 
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws -> Bool {
+func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try await Task.sleep(for: .milliseconds(20))
     }
     return false
@@ -105,18 +105,18 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         ])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer)
-        let rowID = try store.register(
+        let rowID = try await store.register(
             registration("a"), sinks: fastConfiguration().sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .done })
         #expect(try await waitUntil { printer.printed.count == 1 })
         await engine.stop()
-        let history = try store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
+        let history = try await store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
         #expect(history == ["->INIT", "INIT>RUNNING", "RUNNING>SUCCESS"])
         #expect(printer.printed.map(\.type) == [.succeeded])
         #expect(fetcher.pollTimes("a").count == 4)
-        #expect(try store.deliveries(state: .delivered).count == 1)
+        #expect(try await store.deliveries(state: .delivered).count == 1)
     }
 
     @Test func aJobRegisteredWhileRunningIsPolledWithinASecond() async throws {
@@ -128,7 +128,7 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         try await Task.sleep(for: .milliseconds(200))
         // Another connection writes the job, as the CLI process does; the engine's timer is not armed for it.
         let registeredAt = DaemonEngine.wallClock()
-        _ = try JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
+        _ = try await JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
         #expect(try await waitUntil(timeout: .seconds(1)) { !fetcher.pollTimes("late").isEmpty })
         await engine.stop()
         #expect(try #require(fetcher.pollTimes("late").first) - registeredAt < 1000)
@@ -142,9 +142,10 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
             ]
         ])
         let engine = engine(store, fetcher, CapturingPrinter())
-        let rowID = try store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try await store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job
+            .rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .done })
         await engine.stop()
         let times = fetcher.pollTimes("t")
         #expect(times.count == 2)
@@ -158,11 +159,11 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         let fetcher = ScriptedFetcher([:])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer, config: config)
-        let rowID = try store.register(
+        let rowID = try await store.register(
             registration("gone"), sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .notFound })
+        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .notFound })
         #expect(try await waitUntil { printer.printed.map(\.type) == [.notFound] })
         await engine.stop()
     }
@@ -172,12 +173,12 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         let fetcher = ScriptedFetcher(["slow": [snapshot("slow", "RUNNING")]])
         var registration = registration("slow")
         registration.deadlineAtMillis = DaemonEngine.wallClock() + 400
-        let rowID = try store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try await store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
         let engine = engine(store, fetcher, CapturingPrinter())
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .expired })
+        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .expired })
         await engine.stop()
-        #expect(try store.events(since: 0, limit: 10).map(\.type).last == .expired)
+        #expect(try await store.events(since: 0, limit: 10).map(\.type).last == .expired)
     }
 
     @Test func a403BacksOffOnlyItsJobWhileA401PausesTheAccount() async throws {
@@ -188,13 +189,13 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         ])
         let engine = engine(store, fetcher, CapturingPrinter())
         let now = DaemonEngine.wallClock()
-        let denied = try store.register(registration("denied"), sinks: [], nowMillis: now).job.rowID
-        let fine = try store.register(registration("fine"), sinks: [], nowMillis: now).job.rowID
+        let denied = try await store.register(registration("denied"), sinks: [], nowMillis: now).job.rowID
+        let fine = try await store.register(registration("fine"), sinks: [], nowMillis: now).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: fine)?.record.tracking == .done })
+        #expect(try await waitUntil { try await store.job(rowID: fine)?.record.tracking == .done })
         await engine.stop()
         #expect(fetcher.pollTimes("denied").count == 1)
-        let next = try #require(try store.job(rowID: denied)?.record.nextPollAtMillis)
+        let next = try #require(try await store.job(rowID: denied)?.record.nextPollAtMillis)
         #expect(next >= now + 240_000)
 
         // A 401 is the credentials: every job of the account waits.
@@ -203,12 +204,13 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
             "first": [.unauthorized(message: "unauthorized (HTTP 401 APIGW.0301)")],
             "second": [snapshot("second", "RUNNING")],
         ])
-        let second = try paused.register(registration("second"), sinks: [], nowMillis: now + 60_000).job.rowID
-        _ = try paused.register(registration("first"), sinks: [], nowMillis: now)
+        let second = try await paused.register(registration("second"), sinks: [], nowMillis: now + 60_000).job.rowID
+        _ = try await paused.register(registration("first"), sinks: [], nowMillis: now)
         let pausedEngine = self.engine(paused, refusing, CapturingPrinter())
         await pausedEngine.start()
         #expect(try await waitUntil { !refusing.pollTimes("first").isEmpty })
-        #expect(try await waitUntil { (try paused.job(rowID: second)?.record.nextPollAtMillis ?? 0) > now + 240_000 })
+        #expect(
+            try await waitUntil { (try await paused.job(rowID: second)?.record.nextPollAtMillis ?? 0) > now + 240_000 })
         await pausedEngine.stop()
     }
 
@@ -217,12 +219,13 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         let fetcher = ScriptedFetcher(["south": [snapshot("south", "SUCCESS")], "home": [snapshot("home", "SUCCESS")]])
         var elsewhere = registration("south")
         elsewhere.region = "cn-south-1"
-        let south = try store.register(elsewhere, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
-        let home = try store.register(registration("home"), sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let south = try await store.register(elsewhere, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let home = try await store.register(registration("home"), sinks: [], nowMillis: DaemonEngine.wallClock()).job
+            .rowID
         let engine = engine(store, fetcher, CapturingPrinter())
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: south)?.record.tracking == .done })
-        #expect(try await waitUntil { try store.job(rowID: home)?.record.tracking == .done })
+        #expect(try await waitUntil { try await store.job(rowID: south)?.record.tracking == .done })
+        #expect(try await waitUntil { try await store.job(rowID: home)?.record.tracking == .done })
         await engine.stop()
         #expect(fetcher.region("south") == .some("cn-south-1"))
         #expect(fetcher.region("home") == .some("r"))

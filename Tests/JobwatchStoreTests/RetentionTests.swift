@@ -14,11 +14,11 @@ import Testing
     }
 
     /// A job registered at `at` that succeeded 1 s later; returns its row and terminal event.
-    func finishedJob(_ store: JobStore, _ id: String, at: Int64) throws -> (row: Int64, event: StoredEvent) {
-        let row = try store.register(registration(id), sinks: sinks, nowMillis: at).job.rowID
+    func finishedJob(_ store: JobStore, _ id: String, at: Int64) async throws -> (row: Int64, event: StoredEvent) {
+        let row = try await store.register(registration(id), sinks: sinks, nowMillis: at).job.rowID
         let snapshot = JobSnapshot(jobID: id, status: .success, providerStatus: "SUCCESS")
         let events =
-            try store.applyPoll(rowID: row, sinks: sinks, nowMillis: at + 1000) { current in
+            try await store.applyPoll(rowID: row, sinks: sinks, nowMillis: at + 1000) { current in
                 var random = SystemRandomNumberGenerator()
                 return PollEvaluation.evaluate(
                     record: current.record, scheduling: current.scheduling, result: .snapshot(snapshot, rawBody: "{}"),
@@ -34,62 +34,64 @@ import Testing
             nextAttemptAtMillis: nil)
     }
 
-    @Test func eventsGoOnlyOnceTheirDeliveriesEndedInBatchesAndTheNewestStay() throws {
+    @Test func eventsGoOnlyOnceTheirDeliveriesEndedInBatchesAndTheNewestStay() async throws {
         let store = try JobStore(path: temporaryDatabase())
-        let delivered = try finishedJob(store, "delivered", at: 1000)
-        let dead = try finishedJob(store, "dead", at: 2000)
-        let pending = try finishedJob(store, "pending", at: 3000)
-        try store.recordAttempt(
+        let delivered = try await finishedJob(store, "delivered", at: 1000)
+        let dead = try await finishedJob(store, "dead", at: 2000)
+        let pending = try await finishedJob(store, "pending", at: 3000)
+        try await store.recordAttempt(
             DeliveryKey(eventSequence: delivered.event.sequence, sink: "ops"), attempt(.delivered, at: 5000))
-        try store.recordAttempt(DeliveryKey(eventSequence: dead.event.sequence, sink: "ops"), attempt(.dead, at: 5000))
+        try await store.recordAttempt(
+            DeliveryKey(eventSequence: dead.event.sequence, sink: "ops"), attempt(.dead, at: 5000))
         // Six events: a registered and a succeeded per job; only the succeeded ones have deliveries.
-        #expect(try store.events(since: 0, limit: 100).count == 6)
+        #expect(try await store.events(since: 0, limit: 100).count == 6)
 
         // The newest events stay whatever their age.
-        #expect(try store.pruneEvents(beforeMillis: 1_000_000, limit: 100, keepNewest: 6).isEmpty)
+        #expect(try await store.pruneEvents(beforeMillis: 1_000_000, limit: 100, keepNewest: 6).isEmpty)
         // Nothing newer than the cutoff goes.
-        #expect(try store.pruneEvents(beforeMillis: 1000, limit: 100, keepNewest: 0).isEmpty)
+        #expect(try await store.pruneEvents(beforeMillis: 1000, limit: 100, keepNewest: 0).isEmpty)
 
-        let first = try store.pruneEvents(beforeMillis: 1_000_000, limit: 2, keepNewest: 0)
+        let first = try await store.pruneEvents(beforeMillis: 1_000_000, limit: 2, keepNewest: 0)
         #expect(first == PruneCount(events: 2, deliveries: 1, attempts: 1))
-        let rest = try store.pruneEvents(beforeMillis: 1_000_000, limit: 100, keepNewest: 0)
+        let rest = try await store.pruneEvents(beforeMillis: 1_000_000, limit: 100, keepNewest: 0)
         #expect(rest == PruneCount(events: 3, deliveries: 1, attempts: 1))
         // What is left is the event still owed to a sink; its delivery is intact.
-        #expect(try store.events(since: 0, limit: 100).map(\.id) == [pending.event.id])
-        #expect(try store.deliveries(state: nil).map(\.state) == [.pending])
+        #expect(try await store.events(since: 0, limit: 100).map(\.id) == [pending.event.id])
+        #expect(try await store.deliveries(state: nil).map(\.state) == [.pending])
         // Cursors go on from where they were: sequences are never reused.
-        let next = try finishedJob(store, "next", at: 6000)
+        let next = try await finishedJob(store, "next", at: 6000)
         #expect(next.event.sequence > pending.event.sequence)
     }
 
-    @Test func jobsThatEndedLongAgoGoWithTheirHistoryUnlessADeliveryIsPending() throws {
+    @Test func jobsThatEndedLongAgoGoWithTheirHistoryUnlessADeliveryIsPending() async throws {
         let store = try JobStore(path: temporaryDatabase())
-        let old = try finishedJob(store, "old", at: 1000)
-        let owed = try finishedJob(store, "owed", at: 1000)
-        let recent = try finishedJob(store, "recent", at: 50_000)
-        let active = try store.register(registration("active"), sinks: sinks, nowMillis: 1000).job.rowID
-        let stopped = try store.register(registration("stopped"), sinks: sinks, nowMillis: 1000).job.rowID
-        _ = try store.unregister(rowID: stopped, nowMillis: 2000)
-        try store.recordAttempt(
+        let old = try await finishedJob(store, "old", at: 1000)
+        let owed = try await finishedJob(store, "owed", at: 1000)
+        let recent = try await finishedJob(store, "recent", at: 50_000)
+        let active = try await store.register(registration("active"), sinks: sinks, nowMillis: 1000).job.rowID
+        let stopped = try await store.register(registration("stopped"), sinks: sinks, nowMillis: 1000).job.rowID
+        _ = try await store.unregister(rowID: stopped, nowMillis: 2000)
+        try await store.recordAttempt(
             DeliveryKey(eventSequence: old.event.sequence, sink: "ops"), attempt(.delivered, at: 3000))
 
-        let pruned = try store.pruneJobs(endedBeforeMillis: 10_000, limit: 50)
+        let pruned = try await store.pruneJobs(endedBeforeMillis: 10_000, limit: 50)
         #expect(pruned == PruneCount(events: 3, deliveries: 1, attempts: 1, jobs: 2))
-        #expect(try store.jobs(withJobID: "old", api: nil).isEmpty)
-        #expect(try store.jobs(withJobID: "stopped", api: nil).isEmpty)
-        #expect(try store.history(rowID: old.row).isEmpty)
-        for row in [owed.row, recent.row, active] { #expect(try store.job(rowID: row) != nil) }
-        #expect(try store.pruneJobs(endedBeforeMillis: 10_000, limit: 50).isEmpty)
+        #expect(try await store.jobs(withJobID: "old", api: nil).isEmpty)
+        #expect(try await store.jobs(withJobID: "stopped", api: nil).isEmpty)
+        #expect(try await store.history(rowID: old.row).isEmpty)
+        for row in [owed.row, recent.row, active] { #expect(try await store.job(rowID: row) != nil) }
+        #expect(try await store.pruneJobs(endedBeforeMillis: 10_000, limit: 50).isEmpty)
     }
 
-    @Test func theStatusCountsReadTheirIndexes() throws {
+    @Test func theStatusCountsReadTheirIndexes() async throws {
         let store = try JobStore(path: temporaryDatabase())
-        let a = try finishedJob(store, "a", at: 1000)
-        _ = try finishedJob(store, "b", at: 1000)
-        _ = try store.register(registration("c"), sinks: sinks, nowMillis: 1000)
-        try store.recordAttempt(DeliveryKey(eventSequence: a.event.sequence, sink: "ops"), attempt(.dead, at: 3000))
+        let a = try await finishedJob(store, "a", at: 1000)
+        _ = try await finishedJob(store, "b", at: 1000)
+        _ = try await store.register(registration("c"), sinks: sinks, nowMillis: 1000)
+        try await store.recordAttempt(
+            DeliveryKey(eventSequence: a.event.sequence, sink: "ops"), attempt(.dead, at: 3000))
         // `INDEXED BY` in every count query: it would fail, not scan, if an index could not serve it.
-        let counts = try store.counts()
+        let counts = try await store.counts()
         #expect(counts.activeJobs == 1 && counts.pendingDeliveries == 1 && counts.deadDeliveries == 1)
         #expect(JobStore.countQueries.allSatisfy { $0.contains("INDEXED BY") })
     }

@@ -13,13 +13,13 @@ actor Pruner {
     static let interval: Duration = .seconds(3600)
     static let pause: Duration = .milliseconds(20)
 
-    private let store: JobStore
+    private let store: any JobStoring
     private let settings: SettingsBox
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private var task: Task<Void, Never>?
 
-    init(store: JobStore, settings: SettingsBox, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+    init(store: any JobStoring, settings: SettingsBox, clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -51,13 +51,16 @@ actor Pruner {
         var jobs = PruneCount()
         do {
             for _ in 0..<Self.maxBatchesPerRun where !Task.isCancelled {
-                let batch = try store.pruneEvents(beforeMillis: now - retention.eventsMillis, limit: Self.eventBatch)
+                let batch = try await store.pruneEvents(
+                    beforeMillis: now - retention.eventsMillis, limit: Self.eventBatch,
+                    keepNewest: JobStore.keptNewestEvents)
                 events = events + batch
                 if batch.events < Self.eventBatch { break }
                 try? await Task.sleep(for: Self.pause)
             }
             for _ in 0..<Self.maxBatchesPerRun where !Task.isCancelled {
-                let batch = try store.pruneJobs(endedBeforeMillis: now - retention.jobsMillis, limit: Self.jobBatch)
+                let batch = try await store.pruneJobs(
+                    endedBeforeMillis: now - retention.jobsMillis, limit: Self.jobBatch)
                 jobs = jobs + batch
                 if batch.jobs < Self.jobBatch { break }
                 try? await Task.sleep(for: Self.pause)
