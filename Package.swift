@@ -110,12 +110,23 @@ let package = Package(
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
+        // What the test suites share: spawning the `jobwatch` binary in a sandbox, the simulated cloud with a
+        // loopback webhook receiver, a notification socket, temporary files, a manual clock, captured logs.
+        .target(
+            name: "JobwatchTestKit",
+            dependencies: [
+                "JobwatchCore", "JobwatchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/JobwatchTestKit"
+        ),
+
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
-        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
+        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore", "JobwatchTestKit"]),
         .testTarget(
             name: "JobwatchStoreTests",
             dependencies: [
-                "JobwatchStore", "JobwatchCore",
+                "JobwatchStore", "JobwatchCore", "JobwatchTestKit",
                 // To change the database from another connection, as another process would.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -123,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks", "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -131,21 +142,28 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore",
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
+        .testTarget(
+            name: "JobwatchSystemdTests",
+            dependencies: ["JobwatchSystemd", "JobwatchTestKit", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "HuaweiCloudTests",
-            dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
+            dependencies: [
+                "HuaweiCloud", "JobwatchCore", "JobwatchSimulator", "JobwatchTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
-                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore",
+                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "JobwatchWebhooksTests",
             dependencies: [
-                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchCore",
+                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 // To check signatures independently of the code under test.

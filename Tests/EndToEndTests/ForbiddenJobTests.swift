@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import Testing
 
 extension SharedServiceTests {

@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import JobwatchStore
+import JobwatchTestKit
 import Testing
 
 extension SharedServiceTests {
@@ -10,32 +11,38 @@ extension SharedServiceTests {
             let cloud = try await CloudFixture()
             defer { Task { await cloud.shutdown() } }
             let sandbox = try Sandbox(config: cloud.config())
-            // A database as a long-running service leaves it: 1,200 jobs whose tracking expired 100 days ago
-            // (2,400 events, none owed to a sink), and one that ended just now.
+            // A database as a long-running service leaves it: 600 jobs whose tracking expired 100 days ago
+            // (1,200 events, none owed to a sink), and one that ended just now (2 more).
             let day: Int64 = 86_400_000
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            // (GRDB's async API: the writes never block a cooperative thread.)
+            let old = now - 100 * day
             let store = try JobStore(path: sandbox.database)
-            func track(_ id: String, at time: Int64) async throws {
-                let registration = Registration(
+            func registration(_ id: String, at time: Int64) -> Registration {
+                Registration(
                     jobID: id, api: .ims, account: "default", region: "test-1", projectID: nil, labels: [:],
                     sinks: [], deadlineAtMillis: time + 1000)
-                let row = try await store.register(registration, sinks: [], nowMillis: time).job.rowID
-                _ = try await store.applyPoll(rowID: row, sinks: [], nowMillis: time + 1000) { current in
-                    PollEvaluation.expire(
-                        record: current.record, scheduling: current.scheduling, nowMillis: time + 1000)
+            }
+            func expire(_ row: Int64, at time: Int64) async throws {
+                _ = try await store.applyPoll(rowID: row, sinks: [], nowMillis: time) { current in
+                    PollEvaluation.expire(record: current.record, scheduling: current.scheduling, nowMillis: time)
                 }
             }
-            for index in 0..<1200 { try await track("old-\(index)", at: now - 100 * day + Int64(index)) }
-            try await track("recent", at: now - 1000)
+            let rows = try await store.registerJobs(
+                (0..<600).map { registration("old-\($0)", at: old) }, sinks: [], nowMillis: old
+            ).map(\.job.rowID)
+            for row in rows { try await expire(row, at: old + 1000) }
+            let recent = try await store.register(
+                registration("recent", at: now - 2000), sinks: [], nowMillis: now - 2000)
+            try await expire(recent.job.rowID, at: now - 1000)
 
             let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
             defer { Task { await daemon.stop() } }
             #expect(
-                await eventually(timeout: .seconds(30)) { daemon.stderr.contains("pruned 1200 jobs") },
+                await eventually(timeout: .seconds(30)) { daemon.stderr.contains("pruned 600 jobs") },
                 "\(daemon.stderr)")
-            // Events older than 30 days go first, except the newest 1,000 (of 2,402); then the jobs, with the rest of theirs.
-            #expect(daemon.stderr.contains("retention: pruned 1402 events older than 30d"), "\(daemon.stderr)")
+            // Events older than 30 days go first, except the newest 1,000 (of 1,202): 202. Then the jobs, 50 per
+            // transaction, with the rest of their events.
+            #expect(daemon.stderr.contains("retention: pruned 202 events older than 30d"), "\(daemon.stderr)")
             #expect(daemon.stderr.contains("ago, with their history and 998 events"), "\(daemon.stderr)")
 
             let list = try await sandbox.runAsync(["list", "--tracking", "all", "--json"])

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JobwatchTestKit
 import Testing
 
 extension SharedServiceTests {

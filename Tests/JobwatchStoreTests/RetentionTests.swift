@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import JobwatchStore
+import JobwatchTestKit
 import Testing
 
 /// `retention:` in the store: small batches, only what has ended, and counts that read indexes.
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func eventsGoOnlyOnceTheirDeliveriesEndedInBatchesAndTheNewestStay() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let delivered = try await finishedJob(store, "delivered", at: 1000)
         let dead = try await finishedJob(store, "dead", at: 2000)
         let pending = try await finishedJob(store, "pending", at: 3000)
@@ -64,7 +65,7 @@ import Testing
     }
 
     @Test func jobsThatEndedLongAgoGoWithTheirHistoryUnlessADeliveryIsPending() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let old = try await finishedJob(store, "old", at: 1000)
         let owed = try await finishedJob(store, "owed", at: 1000)
         let recent = try await finishedJob(store, "recent", at: 50_000)
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func theStatusCountsReadTheirIndexes() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let a = try await finishedJob(store, "a", at: 1000)
         _ = try await finishedJob(store, "b", at: 1000)
         _ = try await store.register(registration("c"), sinks: sinks, nowMillis: 1000)

@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchCore
 import JobwatchStore
+import JobwatchTestKit
 import Testing
 
 /// Terminal event ids that survive a rolled-back commit, tracking rounds, and guarded delivery bookkeeping.
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func aJobEndedWithoutAVerdictIsTrackedAgainWhenRegisteredAgain() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let rowID = try await store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
         _ = try await poll(store, rowID, .running, at: 2000)
         let expired = try await expire(store, rowID, at: 3000)
@@ -98,7 +99,7 @@ import Testing
     }
 
     @Test func aLateFailureNeverTurnsADeliveredDeliveryBackIntoPending() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let rowID = try await store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
         let event = try #require(try await poll(store, rowID, .success, at: 2000).first { $0.type == .succeeded })
         let key = DeliveryKey(eventSequence: event.sequence, sink: "ops")
