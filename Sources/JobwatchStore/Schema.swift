@@ -117,7 +117,16 @@ enum Schema {
                     );
                     """)
         }
-        migrator.registerMigration("v2-tracking-rounds") { db in
+        migrator.registerMigration("stall-alerts") { db in
+            // When a poll last saw a change, and when the stall was announced (NULL while not stalled).
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN last_change_at INTEGER;
+                    ALTER TABLE job ADD COLUMN stalled_at INTEGER;
+                    UPDATE job SET last_change_at = (SELECT MAX(at) FROM transition WHERE job_row = job.id);
+                    """)
+        }
+        migrator.registerMigration("tracking-rounds") { db in
             // A job whose tracking ended without a verdict (expired, not_found, stopped) can be registered again:
             // each tracking round may end with its own terminal event, still at most one per round.
             try db.execute(
@@ -130,7 +139,7 @@ enum Schema {
                         'jobwatch.job.not_found');
                     """)
         }
-        migrator.registerMigration("v3-retention") { db in
+        migrator.registerMigration("retention") { db in
             // When tracking ended, so retention can find jobs that stopped being tracked long ago (an index of
             // the ended jobs only); the status line's dead count reads an index too, never the delivery table.
             try db.execute(
