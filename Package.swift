@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Property-based tests of everything that parses or computes from outside input.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Pure domain: job model, status normalization, transition diffing, schedule maths. No I/O.
@@ -106,12 +108,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A libFuzzer target for the cloud answer decoder (scripts/fuzz.sh); a normal build replays a corpus.
+        .executableTarget(name: "jobwatch-fuzz", dependencies: ["HuaweiCloud", "JobwatchCore"]),
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
-        .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchCoreTests",
+            dependencies: ["JobwatchCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
-        .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchStoreTests",
+            dependencies: ["JobwatchStore", "JobwatchCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
@@ -125,12 +135,17 @@ let package = Package(
             dependencies: [
                 "jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // To plant extreme values in a database as another program (or an old version) could.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
         .testTarget(
             name: "HuaweiCloudTests",
-            dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
+            dependencies: [
+                "HuaweiCloud", "JobwatchCore", "JobwatchSimulator",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -149,6 +164,7 @@ let package = Package(
                 "JobwatchWebhooks", "JobwatchSimulator", "JobwatchConfig", "JobwatchCore",
                 // To check signatures independently of the code under test.
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ],

@@ -34,7 +34,7 @@ struct Events: AsyncParsableCommand {
                         print(Self.header)
                         printedHeader = true
                     }
-                    print(Self.line(event))
+                    print(InputRules.printable(Self.line(event)))
                 }
                 cursor = event.sequence
             }
@@ -69,7 +69,7 @@ struct EventSummary: Decodable {
     var data: DataPart
 
     var status: String {
-        data.job.status + (data.job.progress.map { " \(Int(($0 * 100).rounded()))%" } ?? "")
+        data.job.status + (ProgressFraction.percent(data.job.progress).map { " \($0)%" } ?? "")
     }
 
     init?(body: String) {

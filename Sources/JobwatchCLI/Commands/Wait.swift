@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobwatchCore
+import JobwatchDaemon
 import JobwatchStore
 
 struct Wait: AsyncParsableCommand {
@@ -15,8 +16,8 @@ struct Wait: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if let timeout, (DurationText.parseMillis(timeout) ?? 0) <= 0 {
-            throw ValidationError("--timeout '\(timeout)' is not a duration; write it like 30s, 20m or 2h")
+        if let timeout, let problem = DurationText.problem(timeout) {
+            throw ValidationError("--timeout \(problem)")
         }
     }
 
@@ -26,7 +27,7 @@ struct Wait: AsyncParsableCommand {
         let job = try context.resolveJob(jobID, api: api, in: store)
         guard let store else { return }  // resolveJob found the job, so the database exists
         let start = nowMillis()
-        let limit = timeout.flatMap(DurationText.parseMillis).map { start + $0 }
+        let limit = timeout.flatMap(DurationText.parseMillis).map { SaturatingTime.adding($0, to: start) }
         let display = WaitDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         while true {
             guard let current = try storeCall({ try store.job(rowID: job.rowID) }) else {
@@ -84,7 +85,7 @@ final class WaitDisplay {
         let status = record.providerStatus == nil ? "waiting for the first poll" : record.status.rawValue
         if interactive {
             let width = 24
-            let filled = Int(((record.progress ?? 0) * Double(width)).rounded())
+            let filled = Int(((ProgressFraction.validated(record.progress) ?? 0) * Double(width)).rounded())
             let bar =
                 String(repeating: "█", count: min(width, filled))
                 + String(repeating: "░", count: max(0, width - filled))
@@ -110,7 +111,7 @@ final class WaitDisplay {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try? StandardOutput.write(text)
     }
 
     private static func terminalWidth() -> Int {

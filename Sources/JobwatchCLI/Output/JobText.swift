@@ -4,8 +4,7 @@ import JobwatchCore
 /// The human views of a job.
 enum JobText {
     static func progress(_ value: Double?) -> String {
-        guard let value else { return "-" }
-        return "\(Int((value * 100).rounded()))%"
+        ProgressFraction.text(value)
     }
 
     static func time(_ millis: Int64?) -> String {
@@ -40,9 +39,9 @@ enum JobText {
     static func block(_ job: JobRecord, history: [HistoryEntry]?) -> String {
         var lines: [String] = []
         func field(_ name: String, _ value: String) {
-            lines.append("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + value)
+            lines.append("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + InputRules.printable(value))
         }
-        lines.append("Job \(job.jobID)")
+        lines.append("Job \(InputRules.printable(job.jobID))")
         field("api", job.api.rawValue)
         field("account", "\(job.account) (region \(job.region ?? "-"), project \(job.projectID ?? "-"))")
         field("type", job.jobType ?? "-")

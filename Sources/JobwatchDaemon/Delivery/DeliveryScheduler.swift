@@ -18,6 +18,9 @@ actor DeliveryScheduler {
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
     private var running = false
     private var stdoutTask: Task<Void, Never>?
+    /// After standard output refused a line: no printing before this moment (1 s, doubling to 1 min).
+    private var stdoutPausedUntil: Int64?
+    private var stdoutFailures = 0
     private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
 
     init(
@@ -45,14 +48,15 @@ actor DeliveryScheduler {
         var targets: [String: WebhookSinkConfig] = [:]
         for sink in configuration.webhooks { targets[sink.name] = sink }
         let now = clock()
-        if configuration.stdout.enabled && stdoutTask == nil {
+        let stdoutPaused = stdoutPausedUntil.map { now < $0 } ?? false
+        if configuration.stdout.enabled && stdoutTask == nil && !stdoutPaused {
             stdoutTask = Task {
                 self.printDueEvents()
                 self.stdoutTask = nil
             }
         }
         var allSinks = targets.keys.sorted()
-        if configuration.stdout.enabled { allSinks.append(Configuration.stdoutSinkName) }
+        if configuration.stdout.enabled && !stdoutPaused { allSinks.append(Configuration.stdoutSinkName) }
         do {
             var busy: [String: Int] = [:]
             for key in inFlight.keys { busy[key.sink, default: 0] += 1 }
@@ -71,8 +75,11 @@ actor DeliveryScheduler {
                     self.finished(key)
                 }
             }
+            let resume = configuration.stdout.enabled && stdoutPaused ? stdoutPausedUntil : nil
             if let next = try store.earliestDelivery(sinks: allSinks, excluding: Set(inFlight.keys)) {
-                timer.arm(atMillis: next, nowMillis: now)
+                timer.arm(atMillis: min(next, resume ?? next), nowMillis: now)
+            } else if let resume {
+                timer.arm(atMillis: resume, nowMillis: now)
             } else {
                 timer.disarm()
             }
@@ -87,24 +94,57 @@ actor DeliveryScheduler {
         tick()
     }
 
-    /// Prints every due stdout event in sequence order, a batch at a time.
+    /// Prints every due stdout event in sequence order, a batch at a time. When standard output refuses a
+    /// line, what was printed is recorded, the rest stays pending, and printing pauses (webhooks go on).
     private func printDueEvents() {
         do {
             while true {
                 let due = try store.dueDeliveries(
                     nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
                 guard !due.isEmpty else { return }
+                var printed: [DeliveryKey] = []
+                var refusal: (any Error)?
                 for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
-                    printer.print(delivery.event)
+                    do {
+                        try printer.print(delivery.event)
+                    } catch {
+                        refusal = error
+                        break
+                    }
+                    printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
                 }
-                try store.recordDelivered(
-                    due.map { DeliveryKey(eventSequence: $0.event.sequence, sink: $0.sink) }, atMillis: clock())
+                if !printed.isEmpty { try store.recordDelivered(printed, atMillis: clock()) }
+                if let refusal {
+                    pauseStdout(refusal)
+                    return
+                }
+                if stdoutFailures > 0 {
+                    logger.notice("standard output accepts events again", metadata: ["failures": "\(stdoutFailures)"])
+                    stdoutFailures = 0
+                    stdoutPausedUntil = nil
+                }
                 if due.count < 500 { return }
             }
         } catch {
             // Still pending: printed again later, so a line may repeat but is never lost.
             logger.error("cannot record stdout deliveries; they will be printed again", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Logged on the first failure of a run of them (then every 100th), not once per retry.
+    private func pauseStdout(_ error: any Error) {
+        stdoutFailures = stdoutFailures.incrementedSaturating
+        let delay = min(Int64(1000) << Int64(min(stdoutFailures - 1, 6)), 60_000)
+        stdoutPausedUntil = SaturatingTime.adding(delay, to: clock())
+        if stdoutFailures == 1 || stdoutFailures % 100 == 0 {
+            logger.error(
+                "cannot print events on standard output; retrying with backoff, other sinks go on: \(error)",
+                metadata: ["failures": "\(stdoutFailures)"])
+        }
+        lastProblem.record("stdout: \(error)", atMillis: clock())
+        // Wake up to try again even if nothing else happens.
+        let now = clock()
+        timer.arm(atMillis: stdoutPausedUntil ?? now, nowMillis: now)
     }
 
     private nonisolated func deliver(_ delivery: DueDelivery, to sink: WebhookSinkConfig) async {
