@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "JobwatchConfig",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud",
+                "JobwatchCore", "HuaweiCloud", "JobwatchWebhooks",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,7 +57,6 @@ let package = Package(
             dependencies: [
                 "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchSystemd", "JobwatchWebhooks",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -78,19 +77,20 @@ let package = Package(
         .target(
             name: "JobwatchCLI",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchDaemon", "JobwatchSimulator",
-                "JobwatchSystemd",
+                "JobwatchCore", "JobwatchConfig", "JobwatchStore", "JobwatchDaemon", "JobwatchSimulator",
+                "JobwatchSystemd", "JobwatchWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        // One webhook delivery attempt (request, signatures, chat formats, reply) and the retry maths.
+        // One webhook delivery attempt (request, signatures, chat formats, reply), the retry maths, and the
+        // sink settings it consumes (the configuration builds them).
         .target(
             name: "JobwatchWebhooks",
             dependencies: [
-                "JobwatchCore", "JobwatchConfig",
+                "JobwatchCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -161,7 +161,9 @@ let package = Package(
         .testTarget(
             name: "JobwatchWebhooksTests",
             dependencies: [
-                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchConfig", "JobwatchCore",
+                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 // To check signatures independently of the code under test.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

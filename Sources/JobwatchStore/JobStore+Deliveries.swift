@@ -2,10 +2,6 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-package enum DeliveryState: String, Sendable, CaseIterable, Codable {
-    case pending, delivered, dead
-}
-
 /// One event's delivery to one sink (`jobwatch deliveries`).
 package struct Delivery: Sendable, Encodable {
     package var eventSequence: Int64
@@ -43,28 +39,6 @@ package struct DueDelivery: Sendable {
     package var event: StoredEvent
     package var sink: String
     package var attempts: Int
-}
-
-/// What one attempt came to, as the delivery worker records it.
-package struct AttemptRecord: Sendable {
-    package var atMillis: Int64
-    package var statusCode: Int?
-    package var error: String?
-    package var durationMillis: Int64
-    package var newState: DeliveryState
-    package var nextAttemptAtMillis: Int64?
-
-    package init(
-        atMillis: Int64, statusCode: Int?, error: String?, durationMillis: Int64, newState: DeliveryState,
-        nextAttemptAtMillis: Int64?
-    ) {
-        self.atMillis = atMillis
-        self.statusCode = statusCode
-        self.error = error
-        self.durationMillis = durationMillis
-        self.newState = newState
-        self.nextAttemptAtMillis = nextAttemptAtMillis
-    }
 }
 
 extension JobStore {

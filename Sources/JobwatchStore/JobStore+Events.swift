@@ -2,17 +2,6 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-/// An event as stored in the outbox: its CloudEvent JSON text is fixed at creation, so every retry of
-/// every sink sends the same bytes.
-package struct StoredEvent: Sendable, Hashable {
-    package var sequence: Int64
-    package var id: String
-    package var type: EventType
-    package var jobID: String
-    package var createdAtMillis: Int64
-    package var body: String
-}
-
 extension JobStore {
     /// Creates events and their deliveries inside the caller's transaction.
     @discardableResult

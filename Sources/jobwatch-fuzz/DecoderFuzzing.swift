@@ -44,8 +44,8 @@ struct ReplayCorpus {
     static func main() {
         let paths = CommandLine.arguments.dropFirst()
         if paths.isEmpty {
-            FileHandle.standardError.write(
-                Data("usage: jobwatch-fuzz FILE|DIRECTORY…  (fuzzing itself: scripts/fuzz.sh)\n".utf8))
+            let usage = "usage: jobwatch-fuzz FILE|DIRECTORY…  (fuzzing itself: scripts/fuzz.sh)\n"
+            _ = usage.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             exit(64)
         }
         var count = 0

@@ -25,7 +25,7 @@ struct JobClientTests {
     }
 
     private func client(
-        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 2000, clock: ManualClock = ManualClock(),
+        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 10_000, clock: ManualClock = ManualClock(),
         logs: LogCapture = LogCapture()
     ) -> JobClient {
         JobClient(

@@ -3,6 +3,7 @@ import JobwatchConfig
 import JobwatchCore
 import JobwatchDaemon
 import JobwatchStore
+import JobwatchWebhooks
 import Logging
 import Synchronization
 import Testing

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
 import JobwatchWebhooks

@@ -26,7 +26,8 @@ struct ChatMessageProperties {
                          "image_id": \(a), "image_name": \(c)},
                  "sub_job": {"job_id": \(c), "status": \(a), "fail_reason": \(b)}}}
                 """
-            let line = ChatMessage.text(for: body)
+            let event = StoredEvent(sequence: 1, id: "e", type: .progress, jobID: "j", createdAtMillis: 0, body: body)
+            let line = ChatMessage.text(for: event)
             #expect(!line.isEmpty)
             #expect(!line.unicodeScalars.contains { $0.properties.generalCategory == .control })
         }

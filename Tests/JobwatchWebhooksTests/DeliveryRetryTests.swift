@@ -1,4 +1,3 @@
-import JobwatchConfig
 import JobwatchCore
 import JobwatchWebhooks
 import Testing

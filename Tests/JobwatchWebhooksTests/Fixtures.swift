@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
 import JobwatchWebhooks
@@ -16,7 +15,7 @@ func sampleEvent(
     beginTime: String? = "2026-03-27T02:14:03.552Z", endTime: String? = "2026-03-27T02:17:11.552Z",
     errorCode: String? = nil, failReason: String? = nil,
     imageID: String? = "eacac5cb-1153-4b8c-873c-73e036f5a988", imageName: String? = "nightly"
-) -> WebhookEvent {
+) -> StoredEvent {
     func json(_ value: String?) -> String {
         guard let value else { return "null" }
         return String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
@@ -32,7 +31,9 @@ func sampleEvent(
         "sequence":"42","source":"jobwatch://host/default","specversion":"1.0",\
         "subject":"9a175ac79d2a54ad019d2d11f02349b4","time":"2026-03-27T02:17:12.000Z","type":"\(type.rawValue)"}
         """
-    return WebhookEvent(id: id, type: type, body: body)
+    return StoredEvent(
+        sequence: 42, id: id, type: type, jobID: "9a175ac79d2a54ad019d2d11f02349b4", createdAtMillis: fixedNowMillis,
+        body: body)
 }
 
 func sink(

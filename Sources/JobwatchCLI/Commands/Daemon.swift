@@ -20,7 +20,7 @@ struct Daemon: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let context = try CLIContext.load(global, secrets: .read)
-        if let problem = ConfigReport.daemonProblem(context.configuration) {
+        if let problem = DaemonReadiness.problem(context.configuration) {
             throw CLIFailure(.configuration, problem)
         }
         let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
@@ -37,7 +37,7 @@ struct Daemon: AsyncParsableCommand {
             loadConfiguration: {
                 let configuration = try ConfigLoader.load(
                     explicitPath: configPath, environment: environment, secrets: .read)
-                if let problem = ConfigReport.daemonProblem(configuration) { throw ConfigError(problem) }
+                if let problem = DaemonReadiness.problem(configuration) { throw ConfigError(problem) }
                 return configuration
             },
             applyConfiguration: { levels.level = $0.logLevel }, logger: logger)

@@ -144,30 +144,21 @@ private func say(_ text: String) {
 struct DemoEventPrinter: EventPrinting {
     func print(_ event: StoredEvent) {
         let time = CloudTime.format(millis: event.createdAtMillis).dropFirst(11).prefix(12)
+        let decoded = event.decoded
         let what: String
         switch event.type {
         case .registered: what = "registered"
-        case .subJobStatusChanged: what = Self.subJob(event.body).map { "sub-job \($0)" } ?? "a sub-job changed"
-        default: what = EventSummary(body: event.body)?.status ?? ""
+        case .subJobStatusChanged:
+            if let subJob = decoded?.subJob, let id = subJob.jobID, let status = subJob.status {
+                what = "sub-job \(id) → \(status)"
+            } else {
+                what = "a sub-job changed"
+            }
+        default: what = decoded.flatMap(JobText.eventStatus) ?? ""
         }
         let type = event.type.rawValue.replacingOccurrences(of: "jobwatch.", with: "")
         say(
             "\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) \(type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)"
         )
-    }
-
-    private static func subJob(_ body: String) -> String? {
-        struct Body: Decodable {
-            struct DataPart: Decodable {
-                struct Sub: Decodable {
-                    var job_id: String
-                    var status: String
-                }
-                var sub_job: Sub?
-            }
-            var data: DataPart
-        }
-        guard let sub = (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.data.sub_job else { return nil }
-        return "\(sub.job_id) → \(sub.status)"
     }
 }

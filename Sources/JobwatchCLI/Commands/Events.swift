@@ -50,30 +50,11 @@ struct Events: AsyncParsableCommand {
         "SEQ     TIME                      TYPE                            JOB ID                            STATUS"
 
     static func line(_ event: StoredEvent) -> String {
-        let status = EventSummary(body: event.body)?.status ?? "-"
+        let status = event.decoded.flatMap(JobText.eventStatus) ?? "-"
         func pad(_ text: String, _ width: Int) -> String {
             text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
         }
         return pad(String(event.sequence), 7) + " " + pad(CloudTime.format(millis: event.createdAtMillis), 25) + " "
             + pad(event.type.rawValue, 31) + " " + pad(event.jobID, 33) + " " + status
-    }
-}
-
-/// The few fields of an event body the human views show.
-struct EventSummary: Decodable {
-    struct Job: Decodable {
-        var status: String
-        var progress: Double?
-    }
-    struct DataPart: Decodable { var job: Job }
-    var data: DataPart
-
-    var status: String {
-        data.job.status + (ProgressFraction.percent(data.job.progress).map { " \($0)%" } ?? "")
-    }
-
-    init?(body: String) {
-        guard let decoded = try? JSONDecoder().decode(EventSummary.self, from: Data(body.utf8)) else { return nil }
-        self = decoded
     }
 }

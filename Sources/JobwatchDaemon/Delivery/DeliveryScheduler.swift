@@ -1,6 +1,7 @@
 import JobwatchConfig
 import JobwatchCore
 import JobwatchStore
+import JobwatchWebhooks
 import Logging
 
 /// Delivers the outbox: reads due pending deliveries, runs them within each sink's concurrency, records

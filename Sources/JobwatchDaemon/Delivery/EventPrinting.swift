@@ -1,5 +1,5 @@
 import Foundation
-import JobwatchStore
+import JobwatchCore
 
 /// Where the stdout sink writes an event. Throws when the line could not be written; the event then
 /// stays pending for this sink.

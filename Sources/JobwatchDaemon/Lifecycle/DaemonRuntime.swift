@@ -28,7 +28,7 @@ package final class DaemonRuntime: Sendable {
                 CloudJobFetcher.forAccounts(
                     of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
-            webhooks: WebhookSender(deliverer: deliverer), printer: printer, logger: logger)
+            webhooks: deliverer, printer: printer, logger: logger)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.
