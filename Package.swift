@@ -120,7 +120,11 @@ let package = Package(
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
         .testTarget(
             name: "JobwatchStoreTests",
-            dependencies: ["JobwatchStore", "JobwatchCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "JobwatchStore", "JobwatchCore",
+                // To change the database from another connection, as another process would.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "JobwatchDaemonTests",

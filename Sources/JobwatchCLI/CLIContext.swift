@@ -26,7 +26,7 @@ struct CLIContext {
     }
 
     /// Opens (creating when needed) the database, for commands that write.
-    func openStore() throws -> JobStore {
+    func openStore() throws -> any JobStoring {
         do {
             return try JobStore(path: databasePath)
         } catch let error as StoreError {
@@ -35,16 +35,16 @@ struct CLIContext {
     }
 
     /// Opens the database for commands that only read; nil when there is none yet (nothing is created).
-    func openExistingStore() throws -> JobStore? {
+    func openExistingStore() throws -> (any JobStoring)? {
         JobStore.exists(at: databasePath) ? try openStore() : nil
     }
 
     /// The one job a `JOB_ID [--api API]` names.
-    func resolveJob(_ jobID: String, api: JobAPI?, in store: JobStore?) throws -> StoredJob {
+    func resolveJob(_ jobID: String, api: JobAPI?, in store: (any JobStoring)?) async throws -> StoredJob {
         if let problem = InputRules.jobIDProblem(jobID) {
             throw CLIFailure(.usage, "\(problem); pass the job id the cloud returned")
         }
-        let matches = try storeCall { try store?.jobs(withJobID: jobID, api: api) ?? [] }
+        let matches = try await storeCall { try await store?.jobs(withJobID: jobID, api: api) ?? [] }
         switch matches.count {
         case 0:
             let scope = api.map { " for --api \($0.rawValue)" } ?? ""
@@ -66,9 +66,9 @@ struct CLIContext {
 }
 
 /// Runs a store call, turning database problems into exit 74.
-func storeCall<T>(_ body: () throws -> T) throws -> T {
+func storeCall<T>(_ body: () async throws -> T) async throws -> T {
     do {
-        return try body()
+        return try await body()
     } catch let error as StoreError {
         throw CLIFailure(.ioError, error.message)
     }

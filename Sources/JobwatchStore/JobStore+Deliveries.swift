@@ -50,9 +50,9 @@ extension JobStore {
     /// Due pending deliveries of the given sinks, oldest event first, skipping those already in flight.
     package func dueDeliveries(
         nowMillis: Int64, sinks: [String], limit: Int, excluding inFlight: Set<DeliveryKey>
-    ) throws -> [DueDelivery] {
+    ) async throws -> [DueDelivery] {
         guard limit > 0, !sinks.isEmpty else { return [] }
-        return try read { db in
+        return try await read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
             let rows = try db.rows(
                 sql: """
@@ -72,9 +72,9 @@ extension JobStore {
     }
 
     /// When the next pending delivery of these sinks is due.
-    package func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) throws -> Int64? {
+    package func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) async throws -> Int64? {
         guard !sinks.isEmpty else { return nil }
-        return try read { db in
+        return try await read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
             let rows = try db.rows(
                 sql: """
@@ -88,8 +88,8 @@ extension JobStore {
     }
 
     /// Records an attempt and the delivery's new state in one transaction.
-    package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) throws {
-        try write { db in
+    package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) async throws {
+        try await write { db in
             try db.executeCached(
                 sql:
                     "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -111,9 +111,9 @@ extension JobStore {
     }
 
     /// Marks a batch delivered in one transaction (the stdout sink prints many lines per wake-up).
-    package func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) throws {
+    package func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) async throws {
         guard !keys.isEmpty else { return }
-        try write { db in
+        try await write { db in
             for key in keys {
                 try db.executeCached(
                     sql:
@@ -130,8 +130,8 @@ extension JobStore {
     }
 
     /// `jobwatch deliveries`.
-    package func deliveries(state: DeliveryState?) throws -> [Delivery] {
-        try read { db in
+    package func deliveries(state: DeliveryState?) async throws -> [Delivery] {
+        try await read { db in
             var sql = "SELECT \(Self.deliveryColumns) FROM delivery d JOIN event e ON e.sequence = d.event_sequence"
             var arguments: StatementArguments = []
             if let state {
@@ -154,8 +154,8 @@ extension JobStore {
     /// Re-queues the deliveries of these events (every sink), or every dead delivery; a new round of
     /// `max_attempts` starts, earlier attempts stay recorded. Returns the number re-queued, or (when some ids
     /// match no event) nothing re-queued and those ids.
-    package func redeliver(eventIDs: [String]?, nowMillis: Int64) throws -> (requeued: Int, unknown: [String]) {
-        try write { db in
+    package func redeliver(eventIDs: [String]?, nowMillis: Int64) async throws -> (requeued: Int, unknown: [String]) {
+        try await write { db in
             guard let eventIDs else {
                 try db.executeCached(
                     sql:

@@ -41,8 +41,8 @@ extension JobStore {
     }
 
     /// Events with a sequence greater than `since`, oldest first.
-    package func events(since: Int64, limit: Int) throws -> [StoredEvent] {
-        try read { db in
+    package func events(since: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await read { db in
             try db.rows(
                 sql: """
                     SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id FROM event e JOIN job j ON j.id = e.job_row
@@ -53,8 +53,8 @@ extension JobStore {
         }
     }
 
-    package func lastEventSequence() throws -> Int64 {
-        try read { db in try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
+    package func lastEventSequence() async throws -> Int64 {
+        try await read { db in try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
     }
 
     static func decodeEvent(_ row: Row) -> StoredEvent {

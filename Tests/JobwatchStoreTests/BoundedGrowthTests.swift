@@ -8,12 +8,12 @@ import Testing
 @Suite struct BoundedGrowthTests {
     let sinks = [SinkSubscription(name: "ops", filter: .all)]
 
-    @Test func aPollWithAThousandSubJobChangesWritesEventsOfBoundedSize() throws {
+    @Test func aPollWithAThousandSubJobChangesWritesEventsOfBoundedSize() async throws {
         let store = try JobStore(path: temporaryDatabase())
         let registration = Registration(
             jobID: "big", api: .ims, account: "default", region: "r", projectID: nil, labels: [:], sinks: nil,
             deadlineAtMillis: 10_000_000)
-        let rowID = try store.register(registration, sinks: sinks, nowMillis: 1000).job.rowID
+        let rowID = try await store.register(registration, sinks: sinks, nowMillis: 1000).job.rowID
         let subs = (0..<1000).map {
             SubJobSnapshot(jobID: "sub-\($0)", status: .success, providerStatus: "SUCCESS", imageID: "image-\($0)")
         }
@@ -21,7 +21,7 @@ import Testing
         let snapshot = JobSnapshot(
             jobID: "big", status: .running, providerStatus: "RUNNING", entities: entities, subJobs: subs)
         let written = try #require(
-            try store.applyPoll(rowID: rowID, sinks: sinks, nowMillis: 2000) { current in
+            try await store.applyPoll(rowID: rowID, sinks: sinks, nowMillis: 2000) { current in
                 var random = SeededRandom(seed: 1)
                 return PollEvaluation.evaluate(
                     record: current.record, scheduling: current.scheduling,
@@ -42,15 +42,15 @@ import Testing
         #expect(((data["job"] as? [String: Any])?["sub_jobs"] as? [Any])?.isEmpty == true)
     }
 
-    @Test func aRowHoldingExtremeOrMistypedValuesReadsBackWithoutATrap() throws {
+    @Test func aRowHoldingExtremeOrMistypedValuesReadsBackWithoutATrap() async throws {
         let path = temporaryDatabase()
         let store = try JobStore(path: path)
         let registration = Registration(
             jobID: "odd", api: .ims, account: "default", region: "r", projectID: nil, labels: ["k": "v"], sinks: nil,
             deadlineAtMillis: 10_000_000)
-        let rowID = try store.register(registration, sinks: sinks, nowMillis: 1000).job.rowID
+        let rowID = try await store.register(registration, sinks: sinks, nowMillis: 1000).job.rowID
         let other = try DatabaseQueue(path: path)
-        try other.write { db in
+        try await other.write { db in
             try db.execute(
                 sql: """
                     UPDATE job SET progress = 1e308, polls = 'many', next_poll_at = -1e300, registered_at = 9.9e18,
@@ -59,15 +59,15 @@ import Testing
                     """, arguments: [rowID])
             try db.execute(sql: "UPDATE event SET created_at = 'x' WHERE job_row = ?", arguments: [rowID])
         }
-        let job = try #require(try store.job(rowID: rowID))
+        let job = try #require(try await store.job(rowID: rowID))
         #expect(job.record.progress == nil)
         #expect(job.record.polls == 0)
         #expect(job.record.status == .unknown)
         #expect(job.scheduling.failures == 1_000_000_000)
-        #expect(try store.list(tracking: .all, api: nil, labels: [:]).count == 1)
-        #expect(try store.events(since: 0, limit: 10).count == 1)
+        #expect(try await store.list(tracking: .all, api: nil, labels: [:]).count == 1)
+        #expect(try await store.events(since: 0, limit: 10).count == 1)
         #expect((try? JSONStyle.string(job.record)) != nil)
         // The mistyped row is still due and can be polled (and written) again.
-        #expect(try store.dueJobs(nowMillis: 5000, limit: 10, excluding: []).map(\.rowID) == [rowID])
+        #expect(try await store.dueJobs(nowMillis: 5000, limit: 10, excluding: []).map(\.rowID) == [rowID])
     }
 }

@@ -44,7 +44,7 @@ struct Daemon: AsyncParsableCommand {
         logger.info(
             "starting",
             metadata: [
-                "database": "\(store.path)", "config": "\(context.configuration.source ?? "built-in defaults")",
+                "database": "\(store.location)", "config": "\(context.configuration.source ?? "built-in defaults")",
                 "version": "\(Jobwatch.version)",
             ])
         let group = ServiceGroup(

@@ -67,7 +67,7 @@ struct Demo: AsyncParsableCommand {
         config.polling.deadlineMillis = durationMillis * 3
         config.stdout.events = .types(Set(EventType.allCases).subtracting([.progress]))
 
-        let store: JobStore
+        let store: any JobStoring
         do {
             store = try JobStore(path: directory.appendingPathComponent("jobwatch.sqlite").path)
         } catch let error as StoreError {
@@ -80,24 +80,24 @@ struct Demo: AsyncParsableCommand {
         say(
             "jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n"
         )
-        var rows: [Int64] = []
-        for (spec, id) in zip(specs, jobIDs) {
-            let registration = Registration(
+        let now = DaemonEngine.wallClock()
+        let registrations = zip(specs, jobIDs).map { spec, id in
+            Registration(
                 jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: projectID,
-                labels: ["demo": spec.kind], sinks: nil,
-                deadlineAtMillis: DaemonEngine.wallClock() + config.polling.deadlineMillis)
-            rows.append(
-                try storeCall {
-                    try store.register(
-                        registration, sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
-                    ).job.rowID
-                })
+                labels: ["demo": spec.kind], sinks: nil, deadlineAtMillis: now + config.polling.deadlineMillis)
+        }
+        let rows = try await storeCall {
+            try await store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now).map(
+                \.job.rowID)
         }
         await runtime.engine.start()
         let giveUp = DaemonEngine.wallClock() + config.polling.deadlineMillis + 10_000
         var jobs: [StoredJob] = []
         while true {
-            jobs = try rows.compactMap { row in try storeCall { try store.job(rowID: row) } }
+            jobs = []
+            for row in rows {
+                if let job = try await storeCall({ try await store.job(rowID: row) }) { jobs.append(job) }
+            }
             if jobs.allSatisfy({ $0.record.tracking != .active }) { break }
             if DaemonEngine.wallClock() > giveUp {
                 await runtime.engine.stop(grace: .seconds(1))
@@ -107,7 +107,9 @@ struct Demo: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))
         }
         // Let the last events reach stdout before the summary.
-        while (try? store.deliveries(state: .pending).isEmpty) == false { try await Task.sleep(for: .milliseconds(50)) }
+        while (try? await store.deliveries(state: .pending).isEmpty) == false {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         await runtime.engine.stop(grace: .seconds(2))
         await runtime.shutdown()
         say("\n" + Self.summary(jobs.map(\.record)) + "\n")

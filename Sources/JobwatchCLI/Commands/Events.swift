@@ -25,7 +25,7 @@ struct Events: AsyncParsableCommand {
         var cursor = since
         var printedHeader = false
         while true {
-            let batch = try storeCall { try store?.events(since: cursor, limit: 500) ?? [] }
+            let batch = try await storeCall { try await store?.events(since: cursor, limit: 500) ?? [] }
             for event in batch {
                 if json {
                     JSONOutput.printLine(event.body)

@@ -80,8 +80,8 @@ struct Register: AsyncParsableCommand {
             labels: labelMap, sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
             deadlineAtMillis: SaturatingTime.adding(deadlineMillis, to: now))
         let store = try context.openStore()
-        let (job, created) = try storeCall {
-            try store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
+        let (job, created) = try await storeCall {
+            try await store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
         }
         if json {
             try JSONOutput.print(job.record)

@@ -24,13 +24,13 @@ struct Wait: AsyncParsableCommand {
     func run() async throws {
         let context = try CLIContext.load(global)
         let store = try context.openExistingStore()
-        let job = try context.resolveJob(jobID, api: api, in: store)
+        let job = try await context.resolveJob(jobID, api: api, in: store)
         guard let store else { return }  // resolveJob found the job, so the database exists
         let start = nowMillis()
         let limit = timeout.flatMap(DurationText.parseMillis).map { SaturatingTime.adding($0, to: start) }
         let display = WaitDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         while true {
-            guard let current = try storeCall({ try store.job(rowID: job.rowID) }) else {
+            guard let current = try await storeCall({ try await store.job(rowID: job.rowID) }) else {
                 throw CLIFailure(.notFound, "job \(jobID) disappeared from the database")
             }
             let record = current.record

@@ -13,7 +13,7 @@ package final class DaemonRuntime: Sendable {
     private let webhookHTTP: HTTPClient
 
     package init(
-        store: JobStore, configuration: Configuration, environment: [String: String], version: String,
+        store: any JobStoring, configuration: Configuration, environment: [String: String], version: String,
         printer: any EventPrinting = JSONLinesPrinter(), logger: Logger
     ) {
         let cloudHTTP = CloudHTTPClient.make(requestTimeoutMillis: configuration.polling.requestTimeoutMillis)
@@ -32,8 +32,14 @@ package final class DaemonRuntime: Sendable {
     }
 
     /// Closes the HTTP clients; call after the engine stopped.
+    /// Bounded, like the rest of shutdown: a peer that stopped reading cannot hold the process.
     package func shutdown() async {
-        try? await cloudHTTP.shutdown()
-        try? await webhookHTTP.shutdown()
+        let cloudHTTP = self.cloudHTTP
+        let webhookHTTP = self.webhookHTTP
+        await awaitAtMost(.seconds(1)) {
+            async let cloud: Void? = try? cloudHTTP.shutdown()
+            async let webhooks: Void? = try? webhookHTTP.shutdown()
+            _ = await (cloud, webhooks)
+        }
     }
 }
