@@ -113,15 +113,26 @@ let package = Package(
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
+        // What the test suites share: spawning the `jobwatch` binary in a sandbox, the simulated cloud with a
+        // loopback webhook receiver, a notification socket, temporary files, a manual clock, captured logs.
+        .target(
+            name: "JobwatchTestKit",
+            dependencies: [
+                "JobwatchCore", "JobwatchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/JobwatchTestKit"
+        ),
+
         .testTarget(
             name: "JobwatchCoreTests",
             dependencies: ["JobwatchCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
+        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore", "JobwatchTestKit"]),
         .testTarget(
             name: "JobwatchStoreTests",
             dependencies: [
-                "JobwatchStore", "JobwatchCore",
+                "JobwatchStore", "JobwatchCore", "JobwatchTestKit",
                 // To change the database from another connection, as another process would.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -129,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks", "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -137,17 +148,23 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log"),
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // To plant extreme values in a database as another program (or an old version) could.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
+        .testTarget(
+            name: "JobwatchSystemdTests",
+            dependencies: ["JobwatchSystemd", "JobwatchTestKit", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "HuaweiCloudTests",
             dependencies: [
-                "HuaweiCloud", "JobwatchCore", "JobwatchSimulator",
+                "HuaweiCloud", "JobwatchCore", "JobwatchSimulator", "JobwatchTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
@@ -155,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
-                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore",
+                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -165,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "JobwatchWebhooksTests",
             dependencies: [
-                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchCore",
+                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 // To check signatures independently of the code under test.

@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 /// `jobwatch daemon | head`: the reader of standard output goes away. The daemon logs it, keeps the events
@@ -32,7 +33,7 @@ import Testing
 
         // The webhook still gets the verdict.
         let delivered = try await eventually(timeout: .seconds(30)) {
-            cloud.receiver.requests.contains { $0.body.contains("jobwatch.job.succeeded") }
+            cloud.receiver.requests.contains { $0.bodyText.contains("jobwatch.job.succeeded") }
         }
         #expect(delivered)
         #expect(process.isRunning)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import Testing
 
 /// The real daemon against a cloud that sends poison: each poison job beside healthy ones. The daemon never

@@ -3,6 +3,7 @@ import JobwatchConfig
 import JobwatchCore
 import JobwatchDaemon
 import JobwatchStore
+import JobwatchTestKit
 import JobwatchWebhooks
 import Logging
 import Synchronization
@@ -66,15 +67,6 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
     return config
 }
 
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return false
-}
-
 @Suite(.serialized) struct EngineTests {
     func registration(_ id: String) -> Registration {
         Registration(
@@ -92,7 +84,7 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws ->
     }
 
     @Test func aJobGoesFromInitToSuccessWithItsHistoryAndOneTerminalEvent() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher([
             "a": [
                 snapshot("a", "INIT"), snapshot("a", "RUNNING", progress: 0.3), snapshot("a", "RUNNING", progress: 0.3),
@@ -105,8 +97,8 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws ->
             registration("a"), sinks: fastConfiguration().sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .done })
-        #expect(try await waitUntil { printer.printed.count == 1 })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await eventually { printer.printed.count == 1 })
         await engine.stop()
         let history = try await store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
         #expect(history == ["->INIT", "INIT>RUNNING", "RUNNING>SUCCESS"])
@@ -116,7 +108,7 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws ->
     }
 
     @Test func aJobRegisteredWhileRunningIsPolledWithinASecond() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher(["late": [snapshot("late", "SUCCESS")]])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer)
@@ -125,13 +117,13 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws ->
         // Another connection writes the job, as the CLI process does; the engine's timer is not armed for it.
         let registeredAt = DaemonEngine.wallClock()
         _ = try await JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
-        #expect(try await waitUntil(timeout: .seconds(1)) { !fetcher.pollTimes("late").isEmpty })
+        #expect(try await eventually(timeout: .seconds(1)) { !fetcher.pollTimes("late").isEmpty })
         await engine.stop()
         #expect(try #require(fetcher.pollTimes("late").first) - registeredAt < 1000)
     }
 
     @Test func throttlingWaitsForRetryAfterThenCarriesOn() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher([
             "t": [
                 .throttled(retryAfterMillis: 600, message: "APIGW.0308"), snapshot("t", "SUCCESS"),
@@ -141,15 +133,15 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws ->
         let rowID = try await store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job
             .rowID
         await engine.start()
-        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .done })
         await engine.stop()
         let times = fetcher.pollTimes("t")
-        #expect(times.count == 2)
+        try #require(times.count == 2)
         #expect(times[1] - times[0] >= 590)
     }
 
     @Test func repeated404sEndTrackingAsNotFound() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         var config = fastConfiguration()
         config.polling.notFoundAfter = 2
         let fetcher = ScriptedFetcher([:])
@@ -159,27 +151,21 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws ->
             registration("gone"), sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .notFound })
-        #expect(try await waitUntil { printer.printed.map(\.type) == [.notFound] })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .notFound })
+        #expect(try await eventually { printer.printed.map(\.type) == [.notFound] })
         await engine.stop()
     }
 
     @Test func aJobPastItsDeadlineExpires() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher(["slow": [snapshot("slow", "RUNNING")]])
         var registration = registration("slow")
         registration.deadlineAtMillis = DaemonEngine.wallClock() + 400
         let rowID = try await store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
         let engine = engine(store, fetcher, CapturingPrinter())
         await engine.start()
-        #expect(try await waitUntil { try await store.job(rowID: rowID)?.record.tracking == .expired })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .expired })
         await engine.stop()
         #expect(try await store.events(since: 0, limit: 10).map(\.type).last == .expired)
     }
-}
-
-func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent(
-        "jobwatch-engine-\(UUID().uuidString)/jobwatch.sqlite"
-    ).path
 }

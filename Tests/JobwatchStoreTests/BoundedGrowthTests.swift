@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobwatchCore
 import JobwatchStore
+import JobwatchTestKit
 import Testing
 
 /// What one poll may cost, and what reading back an odd row does.
@@ -9,7 +10,7 @@ import Testing
     let sinks = [SinkSubscription(name: "ops", filter: .all)]
 
     @Test func aPollWithAThousandSubJobChangesWritesEventsOfBoundedSize() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let registration = Registration(
             jobID: "big", api: .ims, account: "default", region: "r", projectID: nil, labels: [:], sinks: nil,
             deadlineAtMillis: 10_000_000)
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func aRowHoldingExtremeOrMistypedValuesReadsBackWithoutATrap() async throws {
-        let path = temporaryDatabase()
+        let path = temporaryDatabasePath("jobwatch-store")
         let store = try JobStore(path: path)
         let registration = Registration(
             jobID: "odd", api: .ims, account: "default", region: "r", projectID: nil, labels: ["k": "v"], sinks: nil,

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobwatchCore
 import JobwatchStore
+import JobwatchTestKit
 import Testing
 
 @Suite struct BulkRegistrationTests {
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func registersEveryJobWithItsEventInOrder() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let results = try await store.registerJobs(
             [registration("a"), registration("b", firstPollAt: 5000), registration("c")], sinks: sinks,
             nowMillis: 1000)
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func isIdempotentPerJobLikeRegister() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let existing = try await store.register(registration("a"), sinks: sinks, nowMillis: 1000)
         let results = try await store.registerJobs(
             [registration("a"), registration("b"), registration("b")], sinks: sinks, nowMillis: 2000)
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func aFailureRegistersNothing() async throws {
-        let path = temporaryDatabase()
+        let path = temporaryDatabasePath("jobwatch-store")
         let store = try JobStore(path: path)
         _ = try await store.register(registration("before"), sinks: sinks, nowMillis: 1000)
         // Another connection makes the database refuse one job of the batch.

@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Synchronization
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func ownCommitsAreNotForeignAnotherConnectionsAre() async throws {
-        let daemon = try JobStore(path: temporaryDatabase())
+        let daemon = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         #expect(await !daemon.foreignCommitSinceLastLook())
         _ = try await daemon.register(registration("own"), sinks: [], nowMillis: 1000)
         try await daemon.pauseAccount("default", untilMillis: 5000)
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func theWatchReportsAnotherWritersCommit() async throws {
-        let daemon = try JobStore(path: temporaryDatabase())
+        let daemon = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let calls = Mutex(0)
         let watch = try #require(daemon.watchForeignChanges { calls.withLock { $0 += 1 } })
         defer { watch.stop() }

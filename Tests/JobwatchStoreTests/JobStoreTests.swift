@@ -1,13 +1,8 @@
 import Foundation
 import JobwatchCore
 import JobwatchStore
+import JobwatchTestKit
 import Testing
-
-/// A fresh database in a temporary directory.
-func temporaryDatabase() -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-store-\(UUID().uuidString)")
-    return directory.appendingPathComponent("nested/jobwatch.sqlite").path
-}
 
 @Suite struct JobStoreTests {
     let sinks = [SinkSubscription(name: "stdout", filter: .terminal), SinkSubscription(name: "ops", filter: .all)]
@@ -36,7 +31,7 @@ func temporaryDatabase() -> String {
     }
 
     @Test func migratesAFreshDatabaseAndReopensAnExistingOne() async throws {
-        let path = temporaryDatabase()
+        let path = temporaryDatabasePath("jobwatch-store")
         do {
             let store = try JobStore(path: path)
             _ = try await store.register(registration(), sinks: sinks, nowMillis: 1000)
@@ -47,7 +42,7 @@ func temporaryDatabase() -> String {
     }
 
     @Test func registrationIsIdempotentAndCreatesOneRegisteredEvent() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let first = try await store.register(registration(), sinks: sinks, nowMillis: 1000)
         let second = try await store.register(registration(), sinks: sinks, nowMillis: 2000)
         #expect(first.created && !second.created)
@@ -62,7 +57,7 @@ func temporaryDatabase() -> String {
     }
 
     @Test func onePollWritesTheJobItsTransitionsEventsAndDeliveriesTogether() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let rowID = try await store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
         _ = try await poll(
             store, rowID, .snapshot(snapshot(.running, progress: 0.2), rawBody: "{\"status\":\"RUNNING\"}"), at: 2000)
@@ -99,7 +94,7 @@ func temporaryDatabase() -> String {
     }
 
     @Test func aFinishedJobTakesNoFurtherPollsOrTerminalEvents() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let rowID = try await store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
         _ = try await poll(store, rowID, .snapshot(snapshot(.fail), rawBody: "{}"), at: 2000)
         #expect(try await poll(store, rowID, .snapshot(snapshot(.fail), rawBody: "{}"), at: 3000) == nil)
@@ -108,7 +103,7 @@ func temporaryDatabase() -> String {
     }
 
     @Test func dueJobsAreEarliestFirstAndSkipThoseInFlight() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let a = try await store.register(registration("a"), sinks: sinks, nowMillis: 1000).job.rowID
         let b = try await store.register(registration("b"), sinks: sinks, nowMillis: 2000).job.rowID
         _ = try await store.register(registration("c"), sinks: sinks, nowMillis: 9000)
@@ -118,7 +113,7 @@ func temporaryDatabase() -> String {
     }
 
     @Test func deliveriesRecordAttemptsAndCanBeRequeued() async throws {
-        let store = try JobStore(path: temporaryDatabase())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-store"))
         let rowID = try await store.register(registration(), sinks: sinks, nowMillis: 1000).job.rowID
         let event = try #require(
             try await poll(store, rowID, .snapshot(snapshot(.success), rawBody: "{}"), at: 2000)?.events.first)
@@ -136,7 +131,8 @@ func temporaryDatabase() -> String {
                 atMillis: 9000, statusCode: 410, error: "HTTP 410 Gone", durationMillis: 9, newState: .dead,
                 nextAttemptAtMillis: nil))
         let dead = try await store.deliveries(state: .dead)
-        #expect(dead.count == 1 && dead[0].attempts == 2 && dead[0].lastStatus == 410)
+        try #require(dead.count == 1)
+        #expect(dead[0].attempts == 2 && dead[0].lastStatus == 410)
         #expect(try await store.redeliver(eventIDs: ["no-such-event"], nowMillis: 10_000).unknown == ["no-such-event"])
         #expect(try await store.deliveries(state: .dead).count == 1)
         #expect(try await store.redeliver(eventIDs: nil, nowMillis: 10_000).requeued == 1)

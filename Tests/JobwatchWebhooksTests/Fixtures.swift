@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import JobwatchWebhooks
 import Logging
 
@@ -46,38 +47,20 @@ func sink(
         timeoutMillis: timeoutMillis, maxAttempts: maxAttempts)
 }
 
-/// A loopback receiver that records what it is sent and answers from a script (the last answer repeats).
-actor Receiver {
-    private(set) var requests: [ServerRequest] = []
-    private var script: [ServerResponse]
-    private let delay: Duration?
-
-    init(_ script: [ServerResponse], delay: Duration? = nil) {
-        self.script = script
-        self.delay = delay
-    }
-
-    fileprivate func answer(_ request: ServerRequest) async -> ServerResponse {
-        requests.append(request)
-        if let delay { try? await Task.sleep(for: delay) }
-        return script.count > 1 ? script.removeFirst() : script[0]
-    }
-}
-
-/// Runs `body` with a receiver listening on 127.0.0.1 and a deliverer on the fixed clock.
+/// Runs `body` with a receiver listening on 127.0.0.1 (answering from `script`, the last answer repeating)
+/// and a deliverer on the fixed clock.
 func withReceiver(
     _ script: [ServerResponse], delay: Duration? = nil, logger: Logger = quietLogger,
-    _ body: (_ baseURL: String, _ receiver: Receiver, _ deliverer: WebhookDeliverer) async throws -> Void
+    _ body: (_ baseURL: String, _ receiver: WebhookReceiver, _ deliverer: WebhookDeliverer) async throws -> Void
 ) async throws {
-    let receiver = Receiver(script, delay: delay)
-    let server = try await LoopbackHTTPServer.start { await receiver.answer($0) }
+    let receiver = try await WebhookReceiver.start(script: script, delay: delay)
     do {
-        try await withDeliverer(logger: logger) { try await body(server.baseURL, receiver, $0) }
+        try await withDeliverer(logger: logger) { try await body(receiver.baseURL, receiver, $0) }
     } catch {
-        await server.shutdown()
+        await receiver.shutdown()
         throw error
     }
-    await server.shutdown()
+    await receiver.shutdown()
 }
 
 func withDeliverer(logger: Logger = quietLogger, _ body: (WebhookDeliverer) async throws -> Void) async throws {
