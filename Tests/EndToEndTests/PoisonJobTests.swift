@@ -45,7 +45,7 @@ import Testing
                     "job_type": .object(["a": .number(1)]), "begin_time": .number(5), "fail_reason": .array([]),
                     "entities.sub_jobs_result": .string("not a list"), "entities.current_task": .bool(true),
                 ]),
-            "sub-job-flood": SimulatedFault(.subJobFlood, count: forever, subJobs: 1500),
+            "sub-job-flood": SimulatedFault(.subJobFlood, count: forever, subJobs: 1100),
         ]
         var poisoned: [String: String] = [:]
         for (name, fault) in poisons {
