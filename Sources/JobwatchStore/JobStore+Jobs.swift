@@ -42,7 +42,7 @@ extension JobStore {
         id, account, api, project_id, job_id, region, labels, sinks, deadline_at, tracking, job_type, status,
         provider_status, progress, current_task, begin_time, end_time, error_code, fail_reason, image_id,
         image_name, entities, registered_at, last_polled_at, next_poll_at, polls, unchanged_polls, failures,
-        not_found_streak, last_error
+        not_found_streak, last_error, last_change_at, stalled_at
         """
 
     /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent.
@@ -256,7 +256,8 @@ extension JobStore {
             registeredAtMillis: row.int64("registered_at") ?? 0,
             lastPolledAtMillis: row.int64("last_polled_at"), nextPollAtMillis: row.int64("next_poll_at"),
             polls: row.count("polls"), subJobs: [], sinks: sinks, deadlineAtMillis: row.int64("deadline_at"),
-            lastError: row.text("last_error"))
+            lastError: row.text("last_error"), lastChangeAtMillis: row.int64("last_change_at"),
+            stalledAtMillis: row.int64("stalled_at"))
         return StoredJob(
             rowID: row.int64("id") ?? 0, record: record,
             scheduling: SchedulingState(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobwatchConfig
 import JobwatchDaemon
+import JobwatchMetrics
 import JobwatchSystemd
 import Logging
 import ServiceLifecycle
@@ -28,9 +29,14 @@ struct Daemon: AsyncParsableCommand {
         let store = try context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
+        let metrics = context.configuration.metrics.map { _ in
+            DaemonMetrics(version: Jobwatch.version, sinks: context.configuration.sinkSubscriptions.map(\.name))
+        }
         let runtime = DaemonRuntime(
             store: store, configuration: context.configuration, environment: environment, version: Jobwatch.version,
-            logger: logger)
+            logger: logger, metrics: metrics)
+        let metricsServer = try await Self.startMetricsServer(
+            context.configuration.metrics, engine: runtime.engine, runtime: runtime, logger: logger)
         let configPath = global.configPath
         let service = DaemonService(
             engine: runtime.engine, environment: environment,
@@ -53,9 +59,34 @@ struct Daemon: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            await metricsServer?.shutdown()
             await runtime.shutdown()
             throw CLIFailure(.software, "the daemon stopped unexpectedly: \(error)")
         }
+        await metricsServer?.shutdown()
         await runtime.shutdown()
+    }
+
+    /// Binds `metrics.listen` before the daemon reports ready; an address that cannot be bound is exit 69.
+    private static func startMetricsServer(
+        _ config: MetricsConfig?, engine: DaemonEngine, runtime: DaemonRuntime, logger: Logger
+    ) async throws -> MetricsServer? {
+        guard let config else { return nil }
+        do {
+            let server = try await MetricsServer.start(
+                host: config.host, port: config.port, render: { await engine.metricsExposition() },
+                health: { await engine.isMakingProgress() })
+            logger.info(
+                "serving metrics at http://\(config.listenText)/metrics and /healthz",
+                metadata: ["listen": "\(config.listenText)"])
+            return server
+        } catch {
+            await runtime.shutdown()
+            throw CLIFailure(
+                .unavailable,
+                "cannot listen on metrics.listen \(config.listenText): \(error); "
+                    + "choose a free port or stop what holds it"
+            )
+        }
     }
 }

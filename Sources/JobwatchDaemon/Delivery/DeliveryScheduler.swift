@@ -1,5 +1,6 @@
 import JobwatchConfig
 import JobwatchCore
+import JobwatchMetrics
 import JobwatchStore
 import JobwatchWebhooks
 import Logging
@@ -16,6 +17,7 @@ actor DeliveryScheduler {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private let lastProblem: LastProblem
+    private let metrics: DaemonMetrics?
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
     private var running = false
     private var stdoutTask: Task<Void, Never>?
@@ -29,8 +31,9 @@ actor DeliveryScheduler {
 
     init(
         store: any JobStoring, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
-        clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem
+        clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem, metrics: DaemonMetrics? = nil
     ) {
+        self.metrics = metrics
         self.lastProblem = lastProblem
         self.store = store
         self.settings = settings
@@ -110,6 +113,8 @@ actor DeliveryScheduler {
         }
     }
 
+    var inFlightCount: Int { inFlight.count }
+
     private func finished(_ key: DeliveryKey) async {
         inFlight[key] = nil
         await tick()
@@ -156,7 +161,11 @@ actor DeliveryScheduler {
                     }
                     printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
                 }
-                if !printed.isEmpty { try await store.recordDelivered(printed, atMillis: clock()) }
+                if !printed.isEmpty {
+                    try await store.recordDelivered(printed, atMillis: clock())
+                    metrics?.recordDelivery(
+                        sink: Configuration.stdoutSinkName, result: .delivered, count: printed.count)
+                }
                 if let refusal {
                     noteStdoutRefusal(refusal)
                     return .stdoutRefused
@@ -209,6 +218,13 @@ actor DeliveryScheduler {
         }
         do {
             try await store.recordAttempt(key, record)
+            let result: DeliveryResult =
+                switch record.newState {
+                case .delivered: .delivered
+                case .pending: .failed
+                case .dead: .dead
+                }
+            metrics?.recordDelivery(sink: sink.name, result: result)
         } catch {
             // The row stays pending, so the event is sent again: at-least-once, never lost.
             logger.error(
