@@ -24,7 +24,7 @@ package enum DurationText {
         case .millis(let value) where value > 0: return nil
         case .millis, .malformed: return "'\(oneLine(text))' is not a duration; write it like 500ms, 5s, 10m, 72h or 3d"
         case .tooLong:
-            return "'\(oneLine(text))' is longer than the longest allowed duration, \(format(millis: maxMillis))"
+            return "'\(oneLine(text))' is longer than \(format(millis: maxMillis)), the longest allowed duration"
         }
     }
 

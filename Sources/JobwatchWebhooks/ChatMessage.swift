@@ -64,7 +64,7 @@ package enum ChatMessage {
         case .progress:
             return job?.currentTask
         case .stalled:
-            let at = job?.progress.map { " at \(Int(($0 * 100).rounded()))%" } ?? ""
+            let at = ProgressFraction.percent(job?.progress).map { " at \($0)%" } ?? ""
             return "no change while \(job?.status ?? "UNKNOWN")\(at)"
         case .subJobStatusChanged:
             guard let subJob else { return nil }
