@@ -77,7 +77,7 @@ enum ConfigReport {
         ]
         if let metrics = config.metrics {
             lines += [
-                "metrics:", "  listen: \(metrics.listenText)", "  allow_remote: \(metrics.allowRemote)",
+                "metrics:", "  listen: \"\(metrics.listenText)\"", "  allow_remote: \(metrics.allowRemote)",
             ]
         } else {
             lines.append("metrics: {} # off: no listen address")
