@@ -48,6 +48,7 @@ struct Daemon: AsyncParsableCommand {
         let metricsServer = try await Self.startMetricsServer(
             context.configuration.metrics, engine: runtime.engine, runtime: runtime, logger: logger)
         let configPath = global.configPath
+        let listening = context.configuration.metrics
         let service = DaemonService(
             engine: runtime.engine, environment: environment,
             loadConfiguration: {
@@ -56,7 +57,14 @@ struct Daemon: AsyncParsableCommand {
                 if let problem = DaemonReadiness.problem(configuration) { throw ConfigError(problem) }
                 return configuration
             },
-            applyConfiguration: { levels.level = $0.logLevel }, logger: logger)
+            applyConfiguration: { configuration in
+                levels.level = configuration.logLevel
+                if configuration.metrics != listening {
+                    logger.notice(
+                        "metrics.listen changed; the running listener (\(listening?.listenText ?? "off")) stays until a restart"
+                    )
+                }
+            }, logger: logger)
         logger.info(
             "starting",
             metadata: [
