@@ -20,6 +20,7 @@ package final class DaemonEngine: Sendable {
     private let clockGuard: WallClockGuard
     private let watch = Mutex<(any StoreWatch)?>(nil)
     private let clockWatch = Mutex<Task<Void, Never>?>(nil)
+    private let pruner: Pruner
     private let logger: Logger
     private let lastProblem = LastProblem()
     /// Set when `metrics.listen` is: what `GET /metrics` serves.
@@ -56,6 +57,7 @@ package final class DaemonEngine: Sendable {
             store: store, settings: settings, poller: poller, pacer: pacer, clockGuard: clockGuard, clock: wallClock,
             logger: logger)
         self.polls = polls
+        pruner = Pruner(store: store, settings: settings, clock: wallClock, logger: logger)
     }
 
     package static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -93,6 +95,7 @@ package final class DaemonEngine: Sendable {
             }
         }
         clockWatch.withLock { $0 = task }
+        await pruner.start()
     }
 
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
@@ -108,6 +111,9 @@ package final class DaemonEngine: Sendable {
     package func stop(grace: Duration = .seconds(10)) async {
         watch.withLock { $0 }?.stop()
         clockWatch.withLock { $0 }?.cancel()
+        // Bounded like the rest of shutdown: a prune waiting on another process's lock is abandoned.
+        let pruner = self.pruner
+        await awaitAtMost(.seconds(1)) { await pruner.stop() }
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)

@@ -200,6 +200,13 @@ extension OperatorCommandTests {
                     && now.value("jobwatch_deliveries_total", ["sink": "ops", "result": "failed"]) == 1
             })
 
+        #expect(!daemon.stderr.contains("metrics.listen changed"), "that reload left metrics alone")
+
+        // A reload cannot move the listener: it says so and keeps serving.
+        try cloud.config().write(toFile: sandbox.config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(try await eventually { daemon.stderr.contains("metrics.listen changed") })
+
         // /healthz answers 200 while the daemon works; other paths 404.
         let health = try await get(base + "/healthz")
         #expect(health.0 == 200 && health.1.hasPrefix("ok"), "\(health)")

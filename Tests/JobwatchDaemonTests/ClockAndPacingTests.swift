@@ -25,7 +25,7 @@ final class CountingFetcher: JobFetching {
 
     init(answer: @escaping @Sendable (String) -> PollResult) { self.answer = answer }
 
-    func fetch(api: JobAPI, jobID: String, projectID: String?) async -> PollResult {
+    func fetch(api: JobAPI, jobID: String, projectID: String?, region: String?) async -> PollResult {
         counts.withLock { $0[jobID, default: 0] += 1 }
         return answer(jobID)
     }
@@ -33,14 +33,15 @@ final class CountingFetcher: JobFetching {
     func polls(_ jobID: String) -> Int { counts.withLock { $0[jobID] ?? 0 } }
 }
 
-@Suite(.serialized) struct ClockAndPacingTests {
-    func registration(_ id: String, account: String = "default", deadlineInMillis: Int64, now: Int64) -> Registration {
+/// Part of the serialized engine suite: engines polling every 50 ms must not run beside each other.
+extension EngineTests {
+    func registration(_ id: String, account: String, deadlineInMillis: Int64, now: Int64) -> Registration {
         Registration(
             jobID: id, api: .ims, account: account, region: "r", projectID: nil, labels: [:], sinks: nil,
             deadlineAtMillis: now + deadlineInMillis)
     }
 
-    func engine(
+    func clockedEngine(
         _ store: JobStore, fetchers: [String: any JobFetching], config: Configuration, clock: any DaemonClock
     ) -> DaemonEngine {
         DaemonEngine(
@@ -54,9 +55,9 @@ final class CountingFetcher: JobFetching {
         let store = try JobStore(path: temporaryDatabasePath("jobwatch-clock"))
         let clock = SteppableClock()
         let fetcher = CountingFetcher { id in snapshot(id, "RUNNING") }
-        let engine = engine(store, fetchers: ["default": fetcher], config: fastConfiguration(), clock: clock)
+        let engine = clockedEngine(store, fetchers: ["default": fetcher], config: fastConfiguration(), clock: clock)
         let rowID = try await store.register(
-            registration("steady", deadlineInMillis: 30 * 60_000, now: clock.wallMillis()), sinks: [],
+            registration("steady", account: "default", deadlineInMillis: 30 * 60_000, now: clock.wallMillis()), sinks: [],
             nowMillis: clock.wallMillis()
         ).job.rowID
         await engine.start()
@@ -97,7 +98,7 @@ final class CountingFetcher: JobFetching {
                 registration("slow-\(index)", account: "slow", deadlineInMillis: 600_000, now: now), sinks: [],
                 nowMillis: now)
         }
-        let engine = engine(store, fetchers: ["slow": slow, "fast": fast], config: config, clock: clock)
+        let engine = clockedEngine(store, fetchers: ["slow": slow, "fast": fast], config: config, clock: clock)
         await engine.start()
         // The slow account is throttled and its rate halves with every 429: its polls spread out.
         #expect(

@@ -26,6 +26,16 @@ struct Daemon: AsyncParsableCommand {
         }
         let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
         let logger = Logger(label: "jobwatch")
+        // One daemon per database, before anything touches it (a migration included).
+        let lock: DatabaseLock
+        do {
+            lock = try DatabaseLock(databasePath: context.databasePath)
+        } catch let error as DatabaseLockError {
+            switch error {
+            case .held: throw CLIFailure(.tempFailure, error.description)
+            case .unavailable: throw CLIFailure(.ioError, error.description)
+            }
+        }
         let store = try context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -38,6 +48,7 @@ struct Daemon: AsyncParsableCommand {
         let metricsServer = try await Self.startMetricsServer(
             context.configuration.metrics, engine: runtime.engine, runtime: runtime, logger: logger)
         let configPath = global.configPath
+        let listening = context.configuration.metrics
         let service = DaemonService(
             engine: runtime.engine, environment: environment,
             loadConfiguration: {
@@ -46,7 +57,14 @@ struct Daemon: AsyncParsableCommand {
                 if let problem = DaemonReadiness.problem(configuration) { throw ConfigError(problem) }
                 return configuration
             },
-            applyConfiguration: { levels.level = $0.logLevel }, logger: logger)
+            applyConfiguration: { configuration in
+                levels.level = configuration.logLevel
+                if configuration.metrics != listening {
+                    logger.notice(
+                        "metrics.listen changed; the running listener (\(listening?.listenText ?? "off")) stays until a restart"
+                    )
+                }
+            }, logger: logger)
         logger.info(
             "starting",
             metadata: [
@@ -65,6 +83,7 @@ struct Daemon: AsyncParsableCommand {
         }
         await metricsServer?.shutdown()
         await runtime.shutdown()
+        withExtendedLifetime(lock) {}
     }
 
     /// Binds `metrics.listen` before the daemon reports ready; an address that cannot be bound is exit 69.

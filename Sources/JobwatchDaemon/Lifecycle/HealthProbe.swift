@@ -3,15 +3,24 @@ import Synchronization
 /// Runs a liveness probe with a time limit, never waiting on the probe itself past it. Checks that overlap
 /// (the watchdog and a `GET /healthz`) share one probe, and a probe stuck on a wedged actor is not started
 /// again until it returns: a wedged daemon holds one probe however often it is asked.
-final class HealthProbe: Sendable {
+package final class HealthProbe: Sendable {
     private let running = Mutex<Task<Bool, Never>?>(nil)
 
-    func check(within limit: Duration, _ probe: @escaping @Sendable () async -> Bool) async -> Bool {
-        let task = running.withLock { running in
-            if let running { return running }
+    package init() {}
+
+    package func check(within limit: Duration, _ probe: @escaping @Sendable () async -> Bool) async -> Bool {
+        let (task, isNew) = running.withLock { running in
+            if let running { return (running, false) }
             let task = Task { await probe() }
             running = task
-            return task
+            return (task, true)
+        }
+        if isNew {
+            // Whoever asked, a probe that ends makes room for the next one.
+            Task {
+                _ = await task.value
+                self.running.withLock { if $0 == task { $0 = nil } }
+            }
         }
         let answer = Mutex<CheckedContinuation<Bool?, Never>?>(nil)
         let finish: @Sendable (Bool?) -> Void = { value in
@@ -28,8 +37,6 @@ final class HealthProbe: Sendable {
                 finish(nil)
             }
         }
-        guard let result else { return false }
-        running.withLock { if $0 == task { $0 = nil } }
-        return result
+        return result ?? false
     }
 }

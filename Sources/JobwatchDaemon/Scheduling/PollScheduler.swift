@@ -70,6 +70,8 @@ actor PollScheduler {
         let now = clock()
         do {
             var free = maxInFlight - inFlight.count
+            // Jobs whose last poll could not be recorded wait in memory (their rows may say "due").
+            let held = poller.unrecorded.held(nowMillis: now)
             // Accounts without a free request slot, and how soon the first of them has one again.
             var paced: Set<String> = []
             var pacedWait: Int64?
@@ -77,7 +79,8 @@ actor PollScheduler {
             // round per account.
             while free > 0 {
                 let due = try await store.dueJobs(
-                    nowMillis: now, limit: free, excluding: Set(inFlight.keys), excludingAccounts: paced)
+                    nowMillis: now, limit: free, excluding: Set(inFlight.keys).union(held.rowIDs),
+                    excludingAccounts: paced)
                 var newlyPaced = false
                 for job in due where !paced.contains(job.account) {
                     let wait = await pacer.reserve(account: job.account)
@@ -97,8 +100,11 @@ actor PollScheduler {
                 disarm()  // finishing polls refill the slots
                 return
             }
-            var next = try await store.earliestPoll(excluding: Set(inFlight.keys), excludingAccounts: paced)
-            if let pacedWait { next = min(next ?? .max, now + pacedWait) }
+            var next = try await store.earliestPoll(
+                excluding: Set(inFlight.keys).union(held.rowIDs), excludingAccounts: paced)
+            for candidate in [held.earliestRelease, pacedWait.map { now + $0 }].compactMap({ $0 }) {
+                next = min(next ?? candidate, candidate)
+            }
             if let next {
                 arm(atMillis: max(next, now + 1), nowMillis: now)
             } else {
