@@ -133,7 +133,8 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks", "JobwatchTestKit",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks",
+                "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -28,7 +28,8 @@ package final class JobStore: JobStoring {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
                 throw StoreError(
-                    "cannot create the database directory \(directory): \(error.localizedDescription); create it or choose another path with --db"
+                    "cannot create the database directory \(directory): \(error.localizedDescription); create "
+                        + "it or choose another path with --db"
                 )
             }
         }
@@ -129,7 +130,8 @@ extension StoreError {
                 return StoreError("the database \(path) stayed locked by another process for 15 s; try again")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
                 return StoreError(
-                    "cannot open the database \(path) for writing: check the file's and its directory's permissions (operators need the jobwatch group), or choose another path with --db"
+                    "cannot open the database \(path) for writing: check the file's and its directory's "
+                        + "permissions (operators need the jobwatch group), or choose another path with --db"
                 )
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return StoreError("\(path) is not a jobwatch database or is damaged; point --db at the right file")

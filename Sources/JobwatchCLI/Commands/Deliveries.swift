@@ -40,7 +40,8 @@ struct Deliveries: AsyncParsableCommand {
 struct Redeliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Queue events for delivery again (to every sink that had them); the running daemon picks them up within a second."
+            "Queue events for delivery again (to every sink that had them); the running daemon picks "
+            + "them up within a second."
     )
 
     @Argument(help: "Event ids (see `jobwatch events --json` or `jobwatch deliveries`).") var eventIDs: [String] = []
@@ -64,7 +65,8 @@ struct Redeliver: AsyncParsableCommand {
         if !result.unknown.isEmpty {
             throw CLIFailure(
                 .notFound,
-                "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see `jobwatch deliveries`)"
+                "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see "
+                    + "`jobwatch deliveries`)"
             )
         }
         print("re-queued \(result.requeued) deliver\(result.requeued == 1 ? "y" : "ies")")

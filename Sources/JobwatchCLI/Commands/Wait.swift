@@ -43,7 +43,8 @@ struct Wait: AsyncParsableCommand {
                 display.finish(nil, waitedMillis: nowMillis() - start)
                 throw CLIFailure(
                     .timedOut,
-                    "gave up after \(timeout ?? "") waiting for \(jobID): still \(record.status.rawValue) at \(JobText.progress(record.progress)); it is still tracked"
+                    "gave up after \(timeout ?? "") waiting for \(jobID): still \(record.status.rawValue) at "
+                        + "\(JobText.progress(record.progress)); it is still tracked"
                 )
             }
             try await Task.sleep(for: .milliseconds(250))
@@ -57,14 +58,16 @@ struct Wait: AsyncParsableCommand {
         case (.done, .fail):
             throw CLIFailure(
                 .jobFailed,
-                "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): \(record.failReason ?? "no reason given")"
+                "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): "
+                    + "\(record.failReason ?? "no reason given")"
             )
         case (.done, _):
             throw CLIFailure(.jobAbnormal, "job \(record.jobID) ended ABNORMAL (\(record.providerStatus ?? "-"))")
         default:
             throw CLIFailure(
                 .noVerdict,
-                "tracking of job \(record.jobID) ended without a verdict from the cloud: \(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")"
+                "tracking of job \(record.jobID) ended without a verdict from the cloud: "
+                    + "\(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")"
             )
         }
     }
@@ -89,7 +92,8 @@ final class WaitDisplay {
                 String(repeating: "█", count: min(width, filled))
                 + String(repeating: "░", count: max(0, width - filled))
             let line =
-                "\(bar) \(JobText.progress(record.progress).padding(toLength: 4, withPad: " ", startingAt: 0)) \(status)\(task)"
+                "\(bar) " + "\(JobText.progress(record.progress).padding(toLength: 4, withPad: " ", startingAt: 0)) "
+                + "\(status)\(task)"
             guard line != lastLine else { return }
             write("\r\u{1B}[2K" + String(line.prefix(Self.terminalWidth() - 1)))
             lastLine = line
