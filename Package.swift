@@ -143,7 +143,6 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
