@@ -26,12 +26,15 @@ package final class WebhookDeliverer: Sendable {
         self.now = now
     }
 
-    /// A client for webhooks: redirects are never followed (a 3xx is a failed attempt), and a connection that
-    /// cannot be made fails the attempt at once instead of being retried inside it.
-    package static func makeHTTPClient() -> HTTPClient {
+    /// A client for webhooks: redirects are never followed (a 3xx is a failed attempt), a connection that
+    /// cannot be made fails the attempt at once instead of being retried inside it, and up to
+    /// `maxConnectionsPerHost` connections go to one host (the sum of the sinks' `concurrency`, so that
+    /// sinks sharing a host each get theirs; AsyncHTTPClient's default is 8).
+    package static func makeHTTPClient(maxConnectionsPerHost: Int = 8) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnectionsPerHost)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

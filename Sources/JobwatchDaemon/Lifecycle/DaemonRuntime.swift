@@ -16,8 +16,13 @@ package final class DaemonRuntime: Sendable {
         store: any JobStoring, configuration: Configuration, environment: [String: String], version: String,
         printer: any EventPrinting = JSONLinesPrinter(), logger: Logger
     ) {
-        let cloudHTTP = CloudHTTPClient.make(requestTimeoutMillis: configuration.polling.requestTimeoutMillis)
-        let webhookHTTP = WebhookDeliverer.makeHTTPClient()
+        // The pools are sized at start; a reload that raises `max_in_flight` or a sink's `concurrency` gets
+        // the larger pool at the next restart.
+        let cloudHTTP = CloudHTTPClient.make(
+            requestTimeoutMillis: configuration.polling.requestTimeoutMillis,
+            maxConnectionsPerHost: configuration.polling.maxInFlight)
+        let webhookHTTP = WebhookDeliverer.makeHTTPClient(
+            maxConnectionsPerHost: max(1, configuration.webhooks.reduce(0) { $0 + $1.concurrency }))
         self.cloudHTTP = cloudHTTP
         self.webhookHTTP = webhookHTTP
         let deliverer = WebhookDeliverer(
