@@ -65,7 +65,8 @@ package enum ConfigLoader {
             config.accounts = [try environmentAccount(environment, reader: reader)]
             return config
         }
-        let top = try reader.mapping(root, path: "", known: ["database", "log_level", "accounts", "polling", "sinks"])
+        let top = try reader.mapping(
+            root, path: "", known: ["database", "log_level", "accounts", "polling", "sinks", "metrics"])
 
         if let node = top["database"] { config.database = try reader.nonEmptyString(node, path: "database") }
         if let node = top["log_level"] {
@@ -79,6 +80,7 @@ package enum ConfigLoader {
             config.logLevel = level
         }
         if let node = top["polling"] { config.polling = try polling(node, reader: reader) }
+        if let node = top["metrics"] { config.metrics = try metrics(node, reader: reader) }
         if let node = top["accounts"] {
             let accounts = try reader.mapping(node, path: "accounts", known: nil)
             for (name, value) in accounts.sortedPairs {
@@ -125,7 +127,7 @@ package enum ConfigLoader {
             node, path: "polling",
             known: [
                 "initial_interval", "max_interval", "multiplier", "jitter", "max_in_flight", "requests_per_second",
-                "request_timeout", "deadline", "not_found_after",
+                "request_timeout", "deadline", "not_found_after", "stall_after",
             ])
         var polling = PollingConfig()
         if let n = map["initial_interval"] {
@@ -153,6 +155,16 @@ package enum ConfigLoader {
             polling.notFoundAfter = Int(
                 try reader.number(n, path: "polling.not_found_after", range: 1...1000, integer: true))
         }
+        if let n = map["stall_after"] {
+            let text = try reader.string(n, path: "polling.stall_after").trimmingCharacters(in: .whitespaces)
+            polling.stallAfterMillis =
+                text == "0" || DurationText.parseMillis(text) == 0
+                ? 0 : try reader.duration(n, path: "polling.stall_after")
+            if polling.stallAfterMillis > PollingConfig.longestStallAfterMillis {
+                throw reader.error(
+                    "polling.stall_after", "is longer than 365d; make it shorter, or 0 to turn it off", n)
+            }
+        }
         if polling.initialIntervalMillis > polling.maxIntervalMillis {
             throw reader.error(
                 "polling.initial_interval",
@@ -162,6 +174,25 @@ package enum ConfigLoader {
                 node)
         }
         return polling
+    }
+
+    private static func metrics(_ node: Node, reader: YAMLReader) throws -> MetricsConfig? {
+        let map = try reader.mapping(node, path: "metrics", known: ["listen", "allow_remote"])
+        let allowRemote = try map["allow_remote"].map { try reader.bool($0, path: "metrics.allow_remote") } ?? false
+        guard let listenNode = map["listen"] else { return nil }
+        let text = try reader.nonEmptyString(listenNode, path: "metrics.listen")
+        guard let (host, port) = MetricsConfig.parseListen(text) else {
+            throw reader.error(
+                "metrics.listen", "'\(text)' is not HOST:PORT; write it like 127.0.0.1:9464 or [::1]:9464", listenNode)
+        }
+        if !allowRemote && !LoopbackAddress.isLoopback(host) {
+            throw reader.error(
+                "metrics.listen",
+                "'\(text)' is not a loopback address; the metrics endpoint has no authentication, "
+                    + "so listening on \(host) needs metrics.allow_remote: true",
+                listenNode)
+        }
+        return MetricsConfig(host: host, port: port, allowRemote: allowRemote)
     }
 
     private static func account(name: String, node: Node, reader: YAMLReader) throws -> AccountConfig {
@@ -297,7 +328,10 @@ package enum ConfigLoader {
         if let n = map["concurrency"] {
             sink.concurrency = Int(try reader.number(n, path: "\(path).concurrency", range: 1...256, integer: true))
         }
-        if sink.retryInitialMillis > sink.retryMaxMillis {
+        if !sink.usesStandardRetrySchedule,
+            sink.retryInitialMillis ?? WebhookSinkConfig.defaultRetryInitialMillis
+                > sink.retryMaxMillis ?? WebhookSinkConfig.defaultRetryMaxMillis
+        {
             throw reader.error("\(path).retry_initial", "is longer than retry_max; make it shorter or equal", node)
         }
         return sink
