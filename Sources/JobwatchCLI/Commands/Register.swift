@@ -57,7 +57,8 @@ struct Register: AsyncParsableCommand {
         }
         for label in labels where InputRules.parseLabel(label) == nil {
             throw ValidationError(
-                "--label '\(InputRules.printable(label))' is not K=V (a key of letters, digits, '_', '-', '.', '/' then '=' and a value of at most 256 characters without control characters)"
+                "--label '\(InputRules.printable(label))' is not K=V (a key of letters, digits, '_', '-', '.', '/' "
+                    + "then '=' and a value of at most 256 characters without control characters)"
             )
         }
         if let deadline, let problem = DurationText.problem(deadline) {
