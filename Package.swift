@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "JobwatchCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The service: scheduler, poller, delivery, sinks, lifecycle, systemd notify.
@@ -165,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // To plant extreme values in a database as another program (or an old version) could.
                 .product(name: "GRDB", package: "GRDB.swift"),
