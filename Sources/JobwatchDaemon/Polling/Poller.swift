@@ -98,8 +98,10 @@ struct Poller: Sendable {
                 metadata: metadata)
         case .forbidden(let message):
             logger.error(
-                "the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job "
-                    + "or its project); only this job backs off, for 5 minutes: \(message)",
+                """
+                the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its \
+                project); only this job backs off, for 5 minutes: \(message)
+                """,
                 metadata: metadata)
         case .notFound(let message):
             logger.notice(
