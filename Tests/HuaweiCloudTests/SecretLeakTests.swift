@@ -22,7 +22,7 @@ struct SecretLeakTests {
         try await withLoopbackCloud(handler: { _ in .json(200, Self.runningJob) }) { server, http in
             let account = CloudAccount(
                 name: "t", region: nil, projectID: nil, auth: .token(token),
-                endpointOverrides: [.ims: URL(string: server.baseURL)!])
+                endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
             let result = await client(http, account).fetchJob(api: .ims, jobID: "job-1", projectID: nil)
             guard case .failure(let error) = result else {
                 Issue.record("a header with a line break was sent: \(result)")
@@ -43,7 +43,7 @@ struct SecretLeakTests {
             let account = CloudAccount(
                 name: "t", region: nil, projectID: nil,
                 auth: .accessKey(ak: "AK", sk: secretKey, securityToken: nil),
-                endpointOverrides: [.ims: URL(string: server.baseURL)!])
+                endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
             let fetched = try await client(http, account).fetchJob(api: .ims, jobID: "job-1", projectID: nil).get()
             #expect(fetched.snapshot.failReason == "bad key [REDACTED]")
             #expect(!fetched.body.contains("SK-echoed"), "\(fetched.body)")
@@ -57,7 +57,7 @@ struct SecretLeakTests {
             let account = CloudAccount(
                 name: "t", region: nil, projectID: nil,
                 auth: .accessKey(ak: "AK", sk: secretKey, securityToken: nil),
-                endpointOverrides: [.ims: URL(string: server.baseURL)!])
+                endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
             let result = await client(http, account).fetchJob(api: .ims, jobID: "job-1", projectID: nil)
             guard case .failure(.malformed(let excerpt)) = result else {
                 Issue.record("expected malformed, got \(result)")
@@ -75,7 +75,7 @@ struct SecretLeakTests {
         }) { server, http in
             let account = CloudAccount(
                 name: "t", region: nil, projectID: nil, auth: .token("t"),
-                endpointOverrides: [.ims: URL(string: server.baseURL)!])
+                endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
             for id in ["..", ".", "a/../b", "a%2F"] {
                 let result = await client(http, account).fetchJob(api: .ims, jobID: id, projectID: nil)
                 guard case .failure(.rejected) = result else {
