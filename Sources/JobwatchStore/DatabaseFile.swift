@@ -34,7 +34,10 @@ package enum DatabaseFile {
                 )
             }
         }
-        guard !FileManager.default.fileExists(atPath: path) else { return }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            shareIfNeeded(path)
+            return
+        }
         var info = stat()
         let setGID = stat(directory.isEmpty ? "." : directory, &info) == 0 && info.st_mode & S_ISGID != 0
         let mode = mode(directorySetGID: setGID, umask: currentUmask())
@@ -46,6 +49,24 @@ package enum DatabaseFile {
         // open(2) applies the umask; the mode chosen above already accounts for it.
         _ = fchmod(fd, mode)
         close(fd)
+    }
+
+    /// A database created before jobwatch made it group-shared (SQLite's `0640` under `UMask=0007`) gets the
+    /// group's read-write bits back, with its `-wal` and `-shm`, when this process owns them and the
+    /// directory is set-gid or the umask lets the group write: an upgrade fixes what operators could not use.
+    /// Files of other owners are left alone (only their owner may change their mode).
+    static func shareIfNeeded(_ path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        var info = stat()
+        let setGID = stat(directory.isEmpty ? "." : directory, &info) == 0 && info.st_mode & S_ISGID != 0
+        guard setGID || currentUmask() & 0o020 == 0 else { return }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var fileInfo = stat()
+            guard stat(file, &fileInfo) == 0, fileInfo.st_uid == geteuid(), fileInfo.st_mode & 0o060 != 0o060 else {
+                continue
+            }
+            _ = chmod(file, (fileInfo.st_mode & 0o7777) | 0o060)
+        }
     }
 
     /// The process's umask, read without changing it (`/proc/self/status`), else by setting it back at once.

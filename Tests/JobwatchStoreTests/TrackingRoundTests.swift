@@ -117,3 +117,42 @@ import Testing
             })
     }
 }
+
+/// The database file's mode, for operators sharing it through the group.
+@Suite struct DatabaseModeTests {
+    func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+    }
+
+    func sharedDirectory() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-mode-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(chmod(directory, 0o2770) == 0)
+        return directory
+    }
+
+    @Test func aNewDatabaseInASetGIDDirectoryIsGroupReadWritable() async throws {
+        let path = try sharedDirectory() + "/jobwatch.sqlite"
+        let store = try JobStore(path: path)
+        _ = try await store.register(
+            Registration(
+                jobID: "j", api: .ims, account: "default", region: nil, projectID: nil, labels: [:], sinks: nil,
+                deadlineAtMillis: 10),
+            sinks: [], nowMillis: 1)
+        for suffix in ["", "-wal", "-shm"] { #expect(try mode(path + suffix) & 0o660 == 0o660, "\(suffix)") }
+        #expect(DatabaseFile.mode(directorySetGID: true, umask: 0o077) == 0o660)
+        #expect(DatabaseFile.mode(directorySetGID: false, umask: 0o007) == 0o660)
+        #expect(DatabaseFile.mode(directorySetGID: false, umask: 0o022) == 0o644)
+        #expect(DatabaseFile.mode(directorySetGID: false, umask: 0o077) == 0o600)
+    }
+
+    @Test func aDatabaseCreatedBeforeTheFixIsSharedWhenItsOwnerOpensIt() throws {
+        let path = try sharedDirectory() + "/jobwatch.sqlite"
+        // What SQLite made under UMask=0007 before jobwatch created the file itself.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #expect(fd >= 0 && fchmod(fd, 0o640) == 0)
+        close(fd)
+        _ = try JobStore(path: path)
+        #expect(try mode(path) == 0o660)
+    }
+}
