@@ -130,7 +130,7 @@ package enum CloudEndpoints {
         guard tokenAuth else { return nil }
         return
             "account '\(accountName)' authenticates with an IAM token, which is scoped to its own "
-            + "region's project, so it cannot poll a job in region \(region): configure an account for " + "that region"
+            + "region's project, so it cannot poll a job in region \(region): configure an account for that region"
     }
 
     package static func foreignRegionProblem(account: CloudAccount, region: String) -> String? {
