@@ -57,7 +57,8 @@ extension EngineTests {
         let fetcher = CountingFetcher { id in snapshot(id, "RUNNING") }
         let engine = clockedEngine(store, fetchers: ["default": fetcher], config: fastConfiguration(), clock: clock)
         let rowID = try await store.register(
-            registration("steady", account: "default", deadlineInMillis: 30 * 60_000, now: clock.wallMillis()), sinks: [],
+            registration("steady", account: "default", deadlineInMillis: 30 * 60_000, now: clock.wallMillis()),
+            sinks: [],
             nowMillis: clock.wallMillis()
         ).job.rowID
         await engine.start()
