@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure domain: job model, status normalization, transition diffing, schedule maths. No I/O.
@@ -49,6 +51,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // PostgreSQL through postgres-nio: the same store for several daemons, with leases and LISTEN/NOTIFY.
+        .target(
+            name: "JobwatchPostgres",
+            dependencies: [
+                "JobwatchCore", "JobwatchConfig", "JobwatchStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The service: scheduler, poller, delivery, sinks, lifecycle, systemd notify.
         .target(
             name: "JobwatchDaemon",
@@ -76,7 +88,8 @@ let package = Package(
         .target(
             name: "JobwatchCLI",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchDaemon", "JobwatchSimulator",
+                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchPostgres", "JobwatchDaemon",
+                "JobwatchSimulator",
                 "JobwatchSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +125,16 @@ let package = Package(
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
         .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        // A private PostgreSQL 15 cluster (initdb/pg_ctl as the postgres user) on a random loopback port.
+        .target(name: "PostgresTestCluster", path: "Tests/PostgresTestCluster"),
+        .testTarget(
+            name: "JobwatchPostgresTests",
+            dependencies: [
+                "JobwatchPostgres", "PostgresTestCluster", "JobwatchStore", "JobwatchConfig", "JobwatchCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
@@ -123,7 +146,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", .product(name: "Logging", package: "swift-log"),
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "PostgresTestCluster",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

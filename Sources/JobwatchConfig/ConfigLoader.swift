@@ -63,9 +63,21 @@ package enum ConfigLoader {
             config.accounts = [try environmentAccount(environment, reader: reader)]
             return config
         }
-        let top = try reader.mapping(root, path: "", known: ["database", "log_level", "accounts", "polling", "sinks"])
+        let top = try reader.mapping(
+            root, path: "",
+            known: ["database", "log_level", "accounts", "polling", "sinks"] + reader.secretKeys("database_password"))
 
-        if let node = top["database"] { config.database = try reader.nonEmptyString(node, path: "database") }
+        if let node = top["database"] {
+            let database = try reader.nonEmptyString(node, path: "database")
+            if PostgresURL.looksLikeURL(database), case .failure(let problem) = PostgresURL.parse(database) {
+                throw reader.error("database", problem.message, node)
+            }
+            config.database = database
+        }
+        // Every command that opens a PostgreSQL database needs its password, not only the daemon.
+        let passwordReader = YAMLReader(
+            source: source, environment: environment, secrets: secrets == .skip ? .read : secrets)
+        config.databasePassword = try passwordReader.secret(top, key: "database_password", path: "")
         if let node = top["log_level"] {
             let text = try reader.string(node, path: "log_level")
             guard let level = Logger.Level(rawValue: text.lowercased()) else {

@@ -8,6 +8,8 @@ package struct Configuration: Sendable {
     /// The file it came from; nil for the built-in defaults.
     package var source: String?
     package var database: String?
+    /// The PostgreSQL password (`database_password`, `_file`, `_env`, `_credential`); only with a URL database.
+    package var databasePassword: Secret?
     package var logLevel: Logger.Level
     /// Sorted by name.
     package var accounts: [AccountConfig]

@@ -11,6 +11,15 @@ package struct StoredEvent: Sendable, Hashable {
     package var jobID: String
     package var createdAtMillis: Int64
     package var body: String
+
+    package init(sequence: Int64, id: String, type: EventType, jobID: String, createdAtMillis: Int64, body: String) {
+        self.sequence = sequence
+        self.id = id
+        self.type = type
+        self.jobID = jobID
+        self.createdAtMillis = createdAtMillis
+        self.body = body
+    }
 }
 
 extension JobStore {

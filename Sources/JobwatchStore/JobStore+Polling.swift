@@ -11,6 +11,19 @@ package struct DueJob: Sendable {
     package var jobID: String
     package var projectID: String?
     package var deadlineAtMillis: Int64?
+
+    package init(
+        rowID: Int64, nextPollAtMillis: Int64, account: String, api: JobAPI, jobID: String, projectID: String?,
+        deadlineAtMillis: Int64?
+    ) {
+        self.rowID = rowID
+        self.nextPollAtMillis = nextPollAtMillis
+        self.account = account
+        self.api = api
+        self.jobID = jobID
+        self.projectID = projectID
+        self.deadlineAtMillis = deadlineAtMillis
+    }
 }
 
 extension JobStore {

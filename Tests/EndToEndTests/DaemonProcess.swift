@@ -7,12 +7,19 @@ final class DaemonProcess: Sendable {
     private let collector = LineCollector()
     let stderrPath: String
 
-    init(sandbox: Sandbox, environment extra: [String: String] = [:]) throws {
+    convenience init(sandbox: Sandbox, environment extra: [String: String] = [:]) throws {
+        try self.init(
+            arguments: ["daemon", "--config", sandbox.config, "--db", sandbox.database], directory: sandbox.directory,
+            environment: sandbox.environment.merging(extra) { $1 })
+    }
+
+    /// `jobwatch ARGUMENTS`, its stderr in a file in `directory`.
+    init(arguments: [String], directory: URL, environment: [String: String]) throws {
         let process = Process()
         process.executableURL = jobwatchBinary
-        process.arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
-        process.environment = sandbox.environment.merging(extra) { $1 }
-        stderrPath = sandbox.directory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log").path
+        process.arguments = arguments
+        process.environment = environment
+        stderrPath = directory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log").path
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         let out = Pipe()

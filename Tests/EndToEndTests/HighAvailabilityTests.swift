@@ -1,0 +1,283 @@
+import Foundation
+import JobwatchCore
+import JobwatchSimulator
+import Logging
+import PostgresTestCluster
+import Synchronization
+import Testing
+
+/// The simulated cloud behind a recorder of every job request's arrival time (the rate limit is counted at
+/// the cloud, as the gateway would), a webhook receiver, and a fresh PostgreSQL database.
+final class HACloud: Sendable {
+    let simulator: Simulator
+    let server: LoopbackHTTPServer
+    let receiver: WebhookReceiver
+    let database: (url: String, user: String, password: String, database: String)
+    let cluster: PostgresTestCluster
+    private let box: ArrivalBox
+
+    init() async throws {
+        cluster = try PostgresTestCluster.shared()
+        database = try cluster.makeDatabase()
+        let simulator = Simulator(
+            options: SimulatorOptions(credentials: [CloudFixture.accessKey: CloudFixture.secretKey]),
+            logger: Logger(label: "e2e.simulator"))
+        self.simulator = simulator
+        let box = ArrivalBox()
+        server = try await LoopbackHTTPServer.start(port: 0) { request in
+            if !request.path.hasPrefix("/_simulator") { box.record(request.path) }
+            return await simulator.handle(request)
+        }
+        receiver = try await WebhookReceiver.start()
+        self.box = box
+    }
+
+    /// Job requests (not admin calls) the cloud received, in arrival order.
+    var requests: [(at: ContinuousClock.Instant, path: String)] { box.all }
+
+    func shutdown() async {
+        await server.shutdown()
+        await receiver.shutdown()
+    }
+
+    func config(requestsPerSecond: Int) -> String {
+        """
+        log_level: notice
+        database: \(database.url)
+        database_password_env: JOBWATCH_E2E_DB_PASSWORD
+        accounts:
+          default:
+            region: test-1
+            project_id: \(CloudFixture.projectID)
+            ak: \(CloudFixture.accessKey)
+            sk_env: JOBWATCH_E2E_SK
+            endpoints:
+              ims: \(server.baseURL)
+              workspace: \(server.baseURL)
+        polling:
+          initial_interval: 200ms
+          max_interval: 600ms
+          jitter: 0.1
+          requests_per_second: \(requestsPerSecond)
+          max_in_flight: 32
+          request_timeout: 2s
+        sinks:
+          stdout:
+            events: terminal
+          webhooks:
+            - name: ops
+              url: \(receiver.url)
+              events: terminal
+              retry_initial: 200ms
+              retry_max: 1s
+              max_attempts: 50
+        """
+    }
+
+    var environment: [String: String] {
+        CloudFixture.environment.merging(["JOBWATCH_E2E_DB_PASSWORD": database.password]) { $1 }
+    }
+
+    /// Runs SQL on the test database as the superuser; one row per line, columns separated by `|`.
+    func sql(_ text: String) throws -> [String] {
+        try cluster.psql(text, database: database.database).split(separator: "\n").map(String.init)
+    }
+}
+
+private final class ArrivalBox: Sendable {
+    private let state = Mutex<[(at: ContinuousClock.Instant, path: String)]>([])
+    func record(_ path: String) { state.withLock { $0.append((ContinuousClock.now, path)) } }
+    var all: [(at: ContinuousClock.Instant, path: String)] { state.withLock { $0 } }
+}
+
+/// Several real daemons on one PostgreSQL database (CONTRACT §7).
+@Suite(.serialized) struct HighAvailabilityTests {
+    /// The job mix: kind, api, verdict.
+    static let kinds: [(kind: String, api: JobAPI, status: String)] = [
+        ("imsCreateImageByInstance", .ims, "SUCCESS"), ("ims-fail", .ims, "FAIL"),
+        ("imsImportOvaImageJob", .imsProject, "SUCCESS"), ("workspace-success", .workspace, "SUCCESS"),
+        ("workspace-abnormal", .workspace, "ABNORMAL"),
+    ]
+
+    func addJobs(_ cloud: HACloud, count: Int) throws -> [(id: String, api: JobAPI, status: String)] {
+        try (0..<count).map { index in
+            let kind = Self.kinds[index % Self.kinds.count]
+            let id = try cloud.simulator.add(
+                SimulatedJobSpec(
+                    api: kind.api, kind: kind.kind, projectID: kind.api == .ims ? nil : CloudFixture.projectID,
+                    durationMillis: 2000 + Int64(index % 7) * 300, initMillis: 300))
+            return (id, kind.api, kind.status)
+        }
+    }
+
+    func register(_ sandbox: PostgresSandbox, _ jobs: [(id: String, api: JobAPI, status: String)]) async throws {
+        try await withThrowingTaskGroup(of: Int32.self) { group in
+            var pending = jobs[...]
+            var running = 0
+            while !pending.isEmpty || running > 0 {
+                while running < 6, let job = pending.popFirst() {
+                    group.addTask { try await sandbox.run(["register", job.id, "--api", job.api.rawValue]).status }
+                    running += 1
+                }
+                if let status = try await group.next() {
+                    running -= 1
+                    #expect(status == 0)
+                }
+            }
+        }
+    }
+
+    /// Job polls per sliding window: the largest count in any `window` starting at a request.
+    func maxPerWindow(_ times: [ContinuousClock.Instant], window: Duration) -> Int {
+        var best = 0
+        var start = 0
+        for end in times.indices {
+            while times[end] - times[start] >= window { start += 1 }
+            best = max(best, end - start + 1)
+        }
+        return best
+    }
+
+    @Test func threeDaemonsShareTheWorkSurviveAKillAndAStopAndHoldTheRateLimit() async throws {
+        let rate = 60
+        // The baseline: one daemon, the same mix, its own database and cloud.
+        let baselinePolls: Int
+        do {
+            let cloud = try await HACloud()
+            let sandbox = try PostgresSandbox(cloud: cloud, requestsPerSecond: rate)
+            let jobs = try addJobs(cloud, count: 300)
+            try await register(sandbox, jobs)
+            let daemon = try sandbox.daemon()
+            #expect(try await eventually(timeout: .seconds(90)) { try sandbox.activeJobs() == 0 })
+            await daemon.stop()
+            baselinePolls = cloud.requests.count
+            await cloud.shutdown()
+        }
+
+        let cloud = try await HACloud()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try PostgresSandbox(cloud: cloud, requestsPerSecond: rate)
+        let jobs = try addJobs(cloud, count: 300)
+        try await register(sandbox, jobs)
+        let daemons = try (0..<3).map { _ in try sandbox.daemon() }
+        // Mid-run: one daemon dies at once, another is stopped cleanly.
+        #expect(try await eventually(timeout: .seconds(30)) { try sandbox.doneJobs() >= 60 })
+        daemons[0].signal(SIGKILL)
+        let killedAt = ContinuousClock.now
+        _ = await daemons[0].waitForExit(timeout: .seconds(5))
+        #expect(try await eventually(timeout: .seconds(30)) { try sandbox.doneJobs() >= 150 })
+        daemons[1].signal(SIGTERM)
+        #expect(await daemons[1].waitForExit(timeout: .seconds(10)) == 0)
+        #expect(try await eventually(timeout: .seconds(90)) { try sandbox.activeJobs() == 0 })
+        let finishedAfterKill = ContinuousClock.now - killedAt
+
+        // Every job has its verdict, and exactly one terminal event.
+        let list = try await sandbox.run(["list", "--tracking", "all", "--json"])
+        #expect(list.status == 0)
+        let records = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let statusByID = Dictionary(
+            uniqueKeysWithValues: records.map { ($0["job_id"] as? String ?? "", $0["status"] as? String ?? "") })
+        #expect(records.count == 300)
+        for job in jobs { #expect(statusByID[job.id] == job.status, "job \(job.id)") }
+        let terminal = try cloud.sql(
+            """
+            SELECT id, job_row FROM event WHERE type IN ('jobwatch.job.succeeded', 'jobwatch.job.failed',
+                'jobwatch.job.abnormal', 'jobwatch.job.expired', 'jobwatch.job.not_found')
+            """)
+        #expect(terminal.count == 300)
+        #expect(Set(terminal.map { $0.split(separator: "|")[1] }).count == 300)
+        // Each reached the webhook at least once.
+        let terminalIDs = Set(terminal.map { String($0.split(separator: "|")[0]) })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                terminalIDs.isSubset(of: Set(cloud.receiver.requests.compactMap { $0.headers["webhook-id"] }))
+            })
+        // stdout: every terminal event printed, by one daemon only (a line may repeat only if the daemon
+        // killed mid-batch printed it before it could record it).
+        await daemons[2].stop()
+        var printers: [String: Set<Int>] = [:]
+        for (index, daemon) in daemons.enumerated() {
+            for event in daemon.events { printers[event["id"] as? String ?? "", default: []].insert(index) }
+        }
+        #expect(terminalIDs.isSubset(of: Set(printers.keys)))
+        #expect(printers.values.filter { $0.count > 1 && !$0.contains(0) }.isEmpty)
+
+        // No more polls than one daemon made, give or take 20 %.
+        let polls = cloud.requests.count
+        #expect(Double(polls) <= Double(baselinePolls) * 1.2, "polls \(polls) vs one daemon's \(baselinePolls)")
+        // The account's rate held for all daemons together: one second's burst at most, then the rate.
+        let times = cloud.requests.map(\.at)
+        #expect(maxPerWindow(times, window: .seconds(1)) <= 2 * rate)
+        #expect(maxPerWindow(times, window: .seconds(5)) <= 6 * rate)
+        // The dead daemon's jobs were taken over within the contract's 30 s (then finished).
+        #expect(finishedAfterKill < .seconds(60))
+        let logs = daemons.map(\.stderr).joined()
+        #expect(!logs.contains(cloud.database.password) && !logs.contains(CloudFixture.secretKey))
+    }
+
+    @Test func aJobRegisteredWhileDaemonsRunIsPolledWithinASecondAndTheCLIWorks() async throws {
+        let cloud = try await HACloud()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try PostgresSandbox(cloud: cloud, requestsPerSecond: 50)
+        let daemons = try (0..<2).map { _ in try sandbox.daemon() }
+        // Both daemons are up (their LISTEN in place) once a first job has been polled.
+        let first = try addJobs(cloud, count: 1)
+        try await register(sandbox, first)
+        #expect(try await eventually(timeout: .seconds(20)) { !cloud.requests.isEmpty })
+        try await Task.sleep(for: .milliseconds(500))
+        let id = try cloud.simulator.add(
+            SimulatedJobSpec(api: .ims, kind: "imsCreateImageByInstance", durationMillis: 60_000, initMillis: 1000))
+        let registered = try await sandbox.run(["register", id, "--api", "ims", "--json"])
+        #expect(registered.status == 0)
+        let registeredAt = ContinuousClock.now
+        #expect(try await eventually(timeout: .seconds(5)) { cloud.requests.contains { $0.path.hasSuffix(id) } })
+        let firstPoll = try #require(cloud.requests.first { $0.path.hasSuffix(id) })
+        #expect(firstPoll.at - registeredAt < .seconds(1))
+
+        // The CLI against PostgreSQL: show, wait, events, deliveries, unregister.
+        let shown = try await sandbox.run(["show", id])
+        #expect(shown.status == 0 && shown.stdout.contains(id))
+        #expect(try await sandbox.run(["wait", first[0].id]).status == 0)
+        let events = try await sandbox.run(["events", "--json"])
+        #expect(events.status == 0 && events.stdout.contains("jobwatch.job.registered"))
+        #expect(try await sandbox.run(["deliveries", "--json"]).status == 0)
+        #expect(try await sandbox.run(["unregister", id]).status == 0)
+        #expect(try await sandbox.run(["show", id, "--json"]).stdout.contains("\"stopped\""))
+        for daemon in daemons { await daemon.stop() }
+        #expect(daemons.allSatisfy { $0.process.terminationStatus == 0 })
+    }
+}
+
+/// A configuration pointing at the PostgreSQL database, and the CLI and daemons run against it.
+struct PostgresSandbox {
+    let directory: URL
+    let cloud: HACloud
+    var config: String { directory.appendingPathComponent("config.yaml").path }
+
+    init(cloud: HACloud, requestsPerSecond: Int) throws {
+        self.cloud = cloud
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwatch-ha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try cloud.config(requestsPerSecond: requestsPerSecond).write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    var environment: [String: String] {
+        ["HOME": directory.path, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"].merging(cloud.environment) { $1 }
+    }
+
+    func run(_ arguments: [String]) async throws -> ProcessResult {
+        try await spawnJobwatchAsync(arguments + ["--config", config], environment: environment)
+    }
+
+    func daemon() throws -> DaemonProcess {
+        try DaemonProcess(arguments: ["daemon", "--config", config], directory: directory, environment: environment)
+    }
+
+    func activeJobs() throws -> Int {
+        Int(try cloud.sql("SELECT COUNT(*) FROM job WHERE tracking = 'active'").first ?? "") ?? -1
+    }
+
+    func doneJobs() throws -> Int {
+        Int(try cloud.sql("SELECT COUNT(*) FROM job WHERE tracking <> 'active'").first ?? "") ?? -1
+    }
+}
