@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "JobwatchConfig",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud",
+                "JobwatchCore", "HuaweiCloud", "JobwatchWebhooks",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,7 +67,6 @@ let package = Package(
             dependencies: [
                 "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchSystemd", "JobwatchWebhooks",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -88,20 +87,20 @@ let package = Package(
         .target(
             name: "JobwatchCLI",
             dependencies: [
-                "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchPostgres", "JobwatchDaemon",
-                "JobwatchSimulator",
-                "JobwatchSystemd",
+                "JobwatchCore", "JobwatchConfig", "JobwatchStore", "JobwatchPostgres", "JobwatchDaemon",
+                "JobwatchSimulator", "JobwatchSystemd", "JobwatchWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        // One webhook delivery attempt (request, signatures, chat formats, reply) and the retry maths.
+        // One webhook delivery attempt (request, signatures, chat formats, reply), the retry maths, and the
+        // sink settings it consumes (the configuration builds them).
         .target(
             name: "JobwatchWebhooks",
             dependencies: [
-                "JobwatchCore", "JobwatchConfig",
+                "JobwatchCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,15 +121,34 @@ let package = Package(
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
+        // What the test suites share: spawning the `jobwatch` binary in a sandbox, the simulated cloud with a
+        // loopback webhook receiver, a notification socket, temporary files, a manual clock, captured logs.
+        .target(
+            name: "JobwatchTestKit",
+            dependencies: [
+                "JobwatchCore", "JobwatchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/JobwatchTestKit"
+        ),
+
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
-        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore"]),
-        .testTarget(name: "JobwatchStoreTests", dependencies: ["JobwatchStore", "JobwatchCore"]),
+        .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore", "JobwatchTestKit"]),
+        .testTarget(
+            name: "JobwatchStoreTests",
+            dependencies: [
+                "JobwatchStore", "JobwatchCore", "JobwatchTestKit",
+                // To change the database from another connection, as another process would.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // A private PostgreSQL 15 cluster (initdb/pg_ctl as the postgres user) on a random loopback port.
         .target(name: "PostgresTestCluster", path: "Tests/PostgresTestCluster"),
         .testTarget(
             name: "JobwatchPostgresTests",
             dependencies: [
                 "JobwatchPostgres", "PostgresTestCluster", "JobwatchStore", "JobwatchConfig", "JobwatchCore",
+                "JobwatchTestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -138,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks", "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -146,21 +164,30 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", "PostgresTestCluster",
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit", "PostgresTestCluster",
+                // To register hundreds of jobs at once on PostgreSQL (the CLI's path is tested one by one).
+                "JobwatchPostgres", "JobwatchStore", "JobwatchConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "JobwatchSystemdTests", dependencies: ["JobwatchSystemd"]),
+        .testTarget(
+            name: "JobwatchSystemdTests",
+            dependencies: ["JobwatchSystemd", "JobwatchTestKit", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "HuaweiCloudTests",
-            dependencies: ["HuaweiCloud", "JobwatchCore", "JobwatchSimulator"],
+            dependencies: [
+                "HuaweiCloud", "JobwatchCore", "JobwatchSimulator", "JobwatchTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
-                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore",
+                "JobwatchSimulator", "HuaweiCloud", "JobwatchCore", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -170,7 +197,9 @@ let package = Package(
         .testTarget(
             name: "JobwatchWebhooksTests",
             dependencies: [
-                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchConfig", "JobwatchCore",
+                "JobwatchWebhooks", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 // To check signatures independently of the code under test.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -14,8 +14,28 @@ struct CloudResponse: Sendable {
 
 /// One request/response round trip where every failure to get a complete response is `CloudError.transient`.
 enum CloudExchange {
-    /// `host` names the server in failure messages.
+    /// `host` names the server in failure messages. `timeoutMillis` bounds the whole exchange: connecting,
+    /// the head and the body (AsyncHTTPClient's deadline ends with the head, its read timeout restarts with
+    /// every byte, so a server trickling its body would hold the request for ever).
     static func perform(
+        _ request: HTTPClientRequest, host: String, client: HTTPClient, timeoutMillis: Int64
+    ) async -> Result<CloudResponse, CloudError> {
+        let limit = max(1, timeoutMillis)
+        return await withTaskGroup(of: Result<CloudResponse, CloudError>?.self) { group in
+            group.addTask { await exchange(request, host: host, client: client, timeoutMillis: limit) }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(limit))
+                return Task.isCancelled ? nil : .failure(.transient("request to \(host) timed out after \(limit) ms"))
+            }
+            defer { group.cancelAll() }
+            while let outcome = await group.next() {
+                if let outcome { return outcome }
+            }
+            return .failure(.transient("request to \(host) cancelled"))
+        }
+    }
+
+    private static func exchange(
         _ request: HTTPClientRequest, host: String, client: HTTPClient, timeoutMillis: Int64
     ) async -> Result<CloudResponse, CloudError> {
         do {

@@ -1,12 +1,16 @@
 import Foundation
 import JobwatchConfig
 import JobwatchCore
+import JobwatchPostgres
 import JobwatchStore
 
-/// The configuration and database a command works with, found per CONTRACT §1.
+/// The configuration and database a command works with, found per CONTRACT §1. A `postgresql://` URL (from
+/// `--db` or `database:`) selects PostgreSQL (CONTRACT §7), anything else is a SQLite file.
 struct CLIContext {
     var configuration: Configuration
+    /// The SQLite file, or the PostgreSQL URL (never with a password) for messages.
     var databasePath: String
+    var postgresURL: PostgresURL?
     var environment: [String: String]
 
     static func load(
@@ -22,12 +26,28 @@ struct CLIContext {
         }
         let path = DatabaseLocation.resolve(
             explicit: options.databasePath, configuration: configuration, environment: environment)
-        return CLIContext(configuration: configuration, databasePath: path, environment: environment)
+        guard PostgresURL.looksLikeURL(path) else {
+            return CLIContext(configuration: configuration, databasePath: path, environment: environment)
+        }
+        switch PostgresURL.parse(path) {
+        case .success(let url):
+            return CLIContext(
+                configuration: configuration, databasePath: url.description, postgresURL: url,
+                environment: environment)
+        case .failure(let problem):
+            // `database:` was checked with the configuration; this is `--db`.
+            throw CLIFailure(.usage, "--db: \(problem.message)")
+        }
     }
 
     /// Opens (creating when needed) the database, for commands that write.
-    func openStore() throws -> JobStore {
+    func openStore() async throws -> any JobStoring {
         do {
+            if let postgresURL {
+                return try await PostgresJobStore.open(
+                    url: postgresURL, password: configuration.databasePassword?.value,
+                    connections: max(4, configuration.polling.maxInFlight + 4))
+            }
             return try JobStore(path: databasePath)
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
@@ -35,16 +55,17 @@ struct CLIContext {
     }
 
     /// Opens the database for commands that only read; nil when there is none yet (nothing is created).
-    func openExistingStore() throws -> JobStore? {
-        JobStore.exists(at: databasePath) ? try openStore() : nil
+    /// A PostgreSQL database always exists (its tables are created on first use).
+    func openExistingStore() async throws -> (any JobStoring)? {
+        postgresURL != nil || JobStore.exists(at: databasePath) ? try await openStore() : nil
     }
 
     /// The one job a `JOB_ID [--api API]` names.
-    func resolveJob(_ jobID: String, api: JobAPI?, in store: JobStore?) throws -> StoredJob {
+    func resolveJob(_ jobID: String, api: JobAPI?, in store: (any JobStoring)?) async throws -> StoredJob {
         if let problem = InputRules.jobIDProblem(jobID) {
             throw CLIFailure(.usage, "\(problem); pass the job id the cloud returned")
         }
-        let matches = try storeCall { try store?.jobs(withJobID: jobID, api: api) ?? [] }
+        let matches = try await storeCall { try await store?.jobs(withJobID: jobID, api: api) ?? [] }
         switch matches.count {
         case 0:
             let scope = api.map { " for --api \($0.rawValue)" } ?? ""
@@ -66,9 +87,9 @@ struct CLIContext {
 }
 
 /// Runs a store call, turning database problems into exit 74.
-func storeCall<T>(_ body: () throws -> T) throws -> T {
+func storeCall<T>(_ body: () async throws -> T) async throws -> T {
     do {
-        return try body()
+        return try await body()
     } catch let error as StoreError {
         throw CLIFailure(.ioError, error.message)
     }

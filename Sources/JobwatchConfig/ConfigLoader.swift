@@ -1,6 +1,7 @@
 import Foundation
 import HuaweiCloud
 import JobwatchCore
+import JobwatchWebhooks
 import Logging
 import Yams
 
@@ -346,13 +347,4 @@ package enum SecretLoading: Sendable {
     case readWhereAvailable
     /// Check only how secrets are given (CLI commands that never talk to the cloud).
     case skip
-}
-
-/// Standard Webhooks secrets: `whsec_` + base64; the HMAC key is the decoded bytes.
-package enum StandardWebhookKey {
-    package static func decode(_ secret: String) -> [UInt8]? {
-        guard secret.hasPrefix("whsec_") else { return nil }
-        guard let data = Data(base64Encoded: String(secret.dropFirst(6))), !data.isEmpty else { return nil }
-        return Array(data)
-    }
 }

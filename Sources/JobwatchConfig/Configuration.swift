@@ -1,6 +1,7 @@
 import Foundation
 import HuaweiCloud
 import JobwatchCore
+import JobwatchWebhooks
 import Logging
 
 /// The effective configuration (CONTRACT §4): what the file says, with defaults filled in and secrets loaded.
@@ -43,24 +44,6 @@ package struct Configuration: Sendable {
         (stdout.enabled ? [SinkSubscription(name: Self.stdoutSinkName, filter: stdout.events)] : [])
             + webhooks.map { SinkSubscription(name: $0.name, filter: $0.events) }
     }
-}
-
-/// A secret value and where it came from; it prints as `<redacted>` wherever it is interpolated.
-package struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    package let value: String
-    /// `inline`, `file PATH`, `env NAME` or `credential NAME`: safe to print.
-    package let origin: String
-
-    package init(value: String, origin: String) {
-        self.value = value
-        self.origin = origin
-    }
-
-    package var description: String { "<redacted>" }
-    package var debugDescription: String { "<redacted>" }
-
-    /// False when the configuration was loaded without reading this secret (see `SecretLoading`).
-    package var isLoaded: Bool { !value.isEmpty }
 }
 
 package struct AccountConfig: Sendable {
@@ -130,49 +113,6 @@ package struct StdoutSinkConfig: Sendable, Hashable {
     package var enabled: Bool = true
     package var events: EventFilter = .terminal
     package init() {}
-}
-
-/// The body a webhook sink sends.
-package enum WebhookFormat: String, CaseIterable, Sendable {
-    /// The CloudEvent itself, `application/cloudevents+json`, signed per Standard Webhooks.
-    case cloudevents
-    case slack
-    case feishu
-    case dingtalk
-    case wecom
-}
-
-package struct WebhookSinkConfig: Sendable {
-    package var name: String
-    package var url: URL
-    /// Two during a rotation: every secret signs, and all signatures are sent.
-    package var secrets: [Secret]
-    package var events: EventFilter
-    package var format: WebhookFormat
-    package var timeoutMillis: Int64
-    package var maxAttempts: Int
-    package var retryInitialMillis: Int64
-    package var retryMaxMillis: Int64
-    /// Requests in flight to this sink at once.
-    package var concurrency: Int
-
-    package init(
-        name: String, url: URL, secrets: [Secret] = [], events: EventFilter = .terminal,
-        format: WebhookFormat = .cloudevents,
-        timeoutMillis: Int64 = 15_000, maxAttempts: Int = 10, retryInitialMillis: Int64 = 5000,
-        retryMaxMillis: Int64 = 3_600_000, concurrency: Int = 4
-    ) {
-        self.name = name
-        self.url = url
-        self.secrets = secrets
-        self.events = events
-        self.format = format
-        self.timeoutMillis = timeoutMillis
-        self.maxAttempts = maxAttempts
-        self.retryInitialMillis = retryInitialMillis
-        self.retryMaxMillis = retryMaxMillis
-        self.concurrency = concurrency
-    }
 }
 
 /// A configuration problem: the message names the key (and file) and says how to fix it. Exit 78.

@@ -3,24 +3,25 @@ import JobwatchConfig
 import JobwatchCore
 import JobwatchStore
 import Logging
+import Synchronization
 
 /// The tracking service without its process concerns: polls due jobs, records what they do, delivers the
 /// events. `jobwatch daemon` runs it under swift-service-lifecycle; `jobwatch demo` and tests run it directly.
 package final class DaemonEngine: Sendable {
     package typealias FetcherFactory = @Sendable (Configuration) -> [String: any JobFetching]
 
-    private let store: JobStore
+    private let store: any JobStoring
     private let settings: SettingsBox
     private let makeFetchers: FetcherFactory
     private let pacer: AccountPacer
     private let polls: PollScheduler
     private let deliveries: DeliveryScheduler
-    private let watcher: DatabaseWatcher
+    private let watch = Mutex<(any StoreWatch)?>(nil)
     private let logger: Logger
     private let lastProblem = LastProblem()
 
     package init(
-        store: JobStore, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
+        store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
         clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock
     ) {
@@ -29,7 +30,9 @@ package final class DaemonEngine: Sendable {
         self.logger = logger
         let settings = SettingsBox(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
         self.settings = settings
-        let pacer = AccountPacer(requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock)
+        let pacer = AccountPacer(
+            requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock,
+            sharedSlots: store as? any SharedRequestSlots)
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
             store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger,
@@ -40,12 +43,6 @@ package final class DaemonEngine: Sendable {
             onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
         self.polls = polls
-        watcher = DatabaseWatcher {
-            Task {
-                await polls.tick()
-                await deliveries.tick()
-            }
-        }
     }
 
     package static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -53,7 +50,16 @@ package final class DaemonEngine: Sendable {
     /// Starts polling and delivering; every active job resumes from its stored schedule and every pending
     /// delivery is sent.
     package func start() async {
-        if !watcher.start(databasePath: store.path) {
+        let polls = self.polls
+        let deliveries = self.deliveries
+        let watch = store.watchForeignChanges {
+            Task {
+                await polls.tick()
+                await deliveries.tick()
+            }
+        }
+        self.watch.withLock { $0 = watch }
+        if watch == nil {
             logger.warning(
                 "cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up"
             )
@@ -72,7 +78,7 @@ package final class DaemonEngine: Sendable {
 
     /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
     package func stop(grace: Duration = .seconds(10)) async {
-        watcher.stop()
+        watch.withLock { $0 }?.stop()
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)
@@ -81,7 +87,7 @@ package final class DaemonEngine: Sendable {
     /// One line for systemd's STATUS=: active jobs, polls in flight, deliveries, and the last problem.
     package func statusLine() async -> String {
         let inFlight = await polls.inFlightCount
-        guard let counts = try? store.counts() else { return "database unavailable" }
+        guard let counts = try? await store.counts() else { return "database unavailable" }
         var line =
             "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
         if let problem = lastProblem.current {

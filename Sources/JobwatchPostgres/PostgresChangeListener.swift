@@ -9,7 +9,7 @@ import Synchronization
 /// connection is reopened (1 s, then up to 10 s apart) and reported as a change, since notifications sent
 /// meanwhile are gone. A burst of notifications (a script registering 300 jobs) is coalesced into one
 /// wake-up per 20 ms.
-package final class PostgresChangeListener: Sendable {
+final class PostgresChangeListener: StoreWatch, Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(client: PostgresClient, logger: Logger, onChange: @escaping @Sendable () -> Void) {
@@ -39,7 +39,7 @@ package final class PostgresChangeListener: Sendable {
         task.withLock { $0 = started }
     }
 
-    package func stop() {
+    func stop() {
         task.withLock { task in
             task?.cancel()
             task = nil

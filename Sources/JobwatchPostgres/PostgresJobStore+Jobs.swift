@@ -16,35 +16,52 @@ extension PostgresJobStore {
     package func register(
         _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64
     ) async throws -> (job: StoredJob, created: Bool) {
+        try await registerJobs([registration], sinks: sinks, nowMillis: nowMillis)[0]
+    }
+
+    /// Registers many jobs in one transaction, all or nothing; idempotent per job like `register`.
+    package func registerJobs(
+        _ registrations: [Registration], sinks: [SinkSubscription], nowMillis: Int64
+    ) async throws -> [(job: StoredJob, created: Bool)] {
+        guard !registrations.isEmpty else { return [] }
+        return try await transaction { c in
+            var results: [(job: StoredJob, created: Bool)] = []
+            for registration in registrations {
+                results.append(try await self.register(registration, sinks: sinks, nowMillis: nowMillis, c))
+            }
+            if results.contains(where: \.created) { try await self.notifyDaemons(c) }
+            return results
+        }
+    }
+
+    /// One registration inside the caller's transaction.
+    private func register(
+        _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64, _ c: PostgresConnection
+    ) async throws -> (job: StoredJob, created: Bool) {
         let labels = try JSONStyle.string(registration.labels)
         let jobSinks = try registration.sinks.map { try JSONStyle.string($0) }
-        return try await transaction { c in
-            // ON CONFLICT makes two CLIs registering the same job at once agree on one row.
-            let inserted = try await c.query(
-                """
-                INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at,
-                    next_poll_at)
-                VALUES (\(registration.account), \(registration.api.rawValue), \(registration.projectID ?? ""),
-                    \(registration.jobID), \(registration.region), \(labels), \(jobSinks),
-                    \(registration.deadlineAtMillis), \(nowMillis), \(nowMillis))
-                ON CONFLICT (account, api, project_id, job_id) DO NOTHING RETURNING id
-                """, logger: self.queryLogger
-            ).collect().first.map { try $0.decode(Int64.self) }
-            guard let rowID = inserted else {
-                let existing = try await self.fetchJob(
-                    c, account: registration.account, api: registration.api, projectID: registration.projectID,
-                    jobID: registration.jobID)
-                guard let existing else { throw StoreError("the job vanished while it was registered; try again") }
-                return (existing, false)
-            }
-            guard let job = try await self.fetchJob(c, rowID: rowID) else {
-                throw StoreError("the new job vanished")
-            }
-            try await self.appendEvents(
-                [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, c)
-            try await self.notifyDaemons(c)
-            return (job, true)
+        let firstPoll = registration.firstPollAtMillis ?? nowMillis
+        // ON CONFLICT makes two CLIs registering the same job at once agree on one row.
+        let inserted = try await c.query(
+            """
+            INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at,
+                next_poll_at)
+            VALUES (\(registration.account), \(registration.api.rawValue), \(registration.projectID ?? ""),
+                \(registration.jobID), \(registration.region), \(labels), \(jobSinks),
+                \(registration.deadlineAtMillis), \(nowMillis), \(firstPoll))
+            ON CONFLICT (account, api, project_id, job_id) DO NOTHING RETURNING id
+            """, logger: queryLogger
+        ).collect().first.map { try $0.decode(Int64.self) }
+        guard let rowID = inserted else {
+            let existing = try await fetchJob(
+                c, account: registration.account, api: registration.api, projectID: registration.projectID,
+                jobID: registration.jobID)
+            guard let existing else { throw StoreError("the job vanished while it was registered; try again") }
+            return (existing, false)
         }
+        guard let job = try await fetchJob(c, rowID: rowID) else { throw StoreError("the new job vanished") }
+        try await appendEvents([PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, c)
+        return (job, true)
     }
 
     package func jobs(withJobID jobID: String, api: JobAPI?) async throws -> [StoredJob] {
@@ -120,7 +137,7 @@ extension PostgresJobStore {
         }
     }
 
-    package func counts() async throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
+    package func counts() async throws -> StoreCounts {
         let row = try await rows(
             """
             SELECT (SELECT COUNT(*) FROM job WHERE tracking = 'active') AS active,
@@ -128,10 +145,10 @@ extension PostgresJobStore {
                 (SELECT COUNT(*) FROM delivery WHERE state = 'dead') AS dead
             """
         ).first
-        guard let row else { return (0, 0, 0) }
-        return (
-            try row["active"].decode(Int.self), try row["pending"].decode(Int.self), try row["dead"].decode(Int.self)
-        )
+        guard let row else { return StoreCounts(activeJobs: 0, pendingDeliveries: 0, deadDeliveries: 0) }
+        return StoreCounts(
+            activeJobs: try row["active"].decode(Int.self), pendingDeliveries: try row["pending"].decode(Int.self),
+            deadDeliveries: try row["dead"].decode(Int.self))
     }
 
     /// Wakes the daemons (they LISTEN): delivered when the transaction commits, dropped if it rolls back.

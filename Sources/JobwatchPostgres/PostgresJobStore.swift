@@ -12,7 +12,7 @@ import Synchronization
 /// written only while the lease's token still matches, so a daemon that stalled past its lease cannot
 /// overwrite what another recorded since. A daemon that dies stops renewing: its leases expire after
 /// `leaseMillis` and the others take the work over.
-package final class PostgresJobStore: Sendable {
+package final class PostgresJobStore: JobStoring, SharedRequestSlots {
     package let url: PostgresURL
     let client: PostgresClient
     private let runTask: Task<Void, Never>
@@ -264,7 +264,7 @@ let serverNowMillis = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
 extension PostgresJobStore {
     /// The CLI's commits arrive as notifications (LISTEN/NOTIFY) instead of a file watch.
-    package func watchForeignChanges(_ onChange: @escaping @Sendable () -> Void) -> PostgresChangeListener? {
+    package func watchForeignChanges(_ onChange: @escaping @Sendable () -> Void) -> (any StoreWatch)? {
         PostgresChangeListener(client: client, logger: queryLogger, onChange: onChange)
     }
 }

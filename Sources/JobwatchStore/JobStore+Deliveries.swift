@@ -2,10 +2,6 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-package enum DeliveryState: String, Sendable, CaseIterable, Codable {
-    case pending, delivered, dead
-}
-
 /// One event's delivery to one sink (`jobwatch deliveries`).
 package struct Delivery: Sendable, Encodable {
     package var eventSequence: Int64
@@ -67,28 +63,6 @@ package struct DueDelivery: Sendable {
     }
 }
 
-/// What one attempt came to, as the delivery worker records it.
-package struct AttemptRecord: Sendable {
-    package var atMillis: Int64
-    package var statusCode: Int?
-    package var error: String?
-    package var durationMillis: Int64
-    package var newState: DeliveryState
-    package var nextAttemptAtMillis: Int64?
-
-    package init(
-        atMillis: Int64, statusCode: Int?, error: String?, durationMillis: Int64, newState: DeliveryState,
-        nextAttemptAtMillis: Int64?
-    ) {
-        self.atMillis = atMillis
-        self.statusCode = statusCode
-        self.error = error
-        self.durationMillis = durationMillis
-        self.newState = newState
-        self.nextAttemptAtMillis = nextAttemptAtMillis
-    }
-}
-
 extension JobStore {
     static let deliveryColumns = """
         d.event_sequence, d.sink, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at, d.delivered_at,
@@ -98,9 +72,9 @@ extension JobStore {
     /// Due pending deliveries of the given sinks, oldest event first, skipping those already in flight.
     package func dueDeliveries(
         nowMillis: Int64, sinks: [String], limit: Int, excluding inFlight: Set<DeliveryKey>
-    ) throws -> [DueDelivery] {
+    ) async throws -> [DueDelivery] {
         guard limit > 0, !sinks.isEmpty else { return [] }
-        return try read { db in
+        return try await read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
             let rows = try db.rows(
                 sql: """
@@ -120,9 +94,9 @@ extension JobStore {
     }
 
     /// When the next pending delivery of these sinks is due.
-    package func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) throws -> Int64? {
+    package func earliestDelivery(sinks: [String], excluding inFlight: Set<DeliveryKey>) async throws -> Int64? {
         guard !sinks.isEmpty else { return nil }
-        return try read { db in
+        return try await read { db in
             let placeholders = sinks.map { _ in "?" }.joined(separator: ", ")
             let rows = try db.rows(
                 sql: """
@@ -136,8 +110,8 @@ extension JobStore {
     }
 
     /// Records an attempt and the delivery's new state in one transaction.
-    package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) throws {
-        try write { db in
+    package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) async throws {
+        try await write { db in
             try db.executeCached(
                 sql:
                     "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -159,9 +133,9 @@ extension JobStore {
     }
 
     /// Marks a batch delivered in one transaction (the stdout sink prints many lines per wake-up).
-    package func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) throws {
+    package func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) async throws {
         guard !keys.isEmpty else { return }
-        try write { db in
+        try await write { db in
             for key in keys {
                 try db.executeCached(
                     sql:
@@ -178,8 +152,8 @@ extension JobStore {
     }
 
     /// `jobwatch deliveries`.
-    package func deliveries(state: DeliveryState?) throws -> [Delivery] {
-        try read { db in
+    package func deliveries(state: DeliveryState?) async throws -> [Delivery] {
+        try await read { db in
             var sql = "SELECT \(Self.deliveryColumns) FROM delivery d JOIN event e ON e.sequence = d.event_sequence"
             var arguments: StatementArguments = []
             if let state {
@@ -200,8 +174,8 @@ extension JobStore {
     /// Re-queues the deliveries of these events (every sink), or every dead delivery; a new round of
     /// `max_attempts` starts, earlier attempts stay recorded. Returns the number re-queued, or (when some ids
     /// match no event) nothing re-queued and those ids.
-    package func redeliver(eventIDs: [String]?, nowMillis: Int64) throws -> (requeued: Int, unknown: [String]) {
-        try write { db in
+    package func redeliver(eventIDs: [String]?, nowMillis: Int64) async throws -> (requeued: Int, unknown: [String]) {
+        try await write { db in
             guard let eventIDs else {
                 try db.executeCached(
                     sql:

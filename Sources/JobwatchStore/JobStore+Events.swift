@@ -2,26 +2,6 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-/// An event as stored in the outbox: its CloudEvent JSON text is fixed at creation, so every retry of
-/// every sink sends the same bytes.
-package struct StoredEvent: Sendable, Hashable {
-    package var sequence: Int64
-    package var id: String
-    package var type: EventType
-    package var jobID: String
-    package var createdAtMillis: Int64
-    package var body: String
-
-    package init(sequence: Int64, id: String, type: EventType, jobID: String, createdAtMillis: Int64, body: String) {
-        self.sequence = sequence
-        self.id = id
-        self.type = type
-        self.jobID = jobID
-        self.createdAtMillis = createdAtMillis
-        self.body = body
-    }
-}
-
 extension JobStore {
     /// Creates events and their deliveries inside the caller's transaction.
     @discardableResult
@@ -59,8 +39,8 @@ extension JobStore {
     }
 
     /// Events with a sequence greater than `since`, oldest first.
-    package func events(since: Int64, limit: Int) throws -> [StoredEvent] {
-        try read { db in
+    package func events(since: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await read { db in
             try db.rows(
                 sql: """
                     SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id FROM event e JOIN job j ON j.id = e.job_row
@@ -71,13 +51,14 @@ extension JobStore {
         }
     }
 
-    package func lastEventSequence() throws -> Int64 {
-        try read { db in try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
+    package func lastEventSequence() async throws -> Int64 {
+        try await read { db in try db.value(Int64.self, sql: "SELECT COALESCE(MAX(sequence), 0) FROM event") ?? 0 }
     }
 
     static func decodeEvent(_ row: Row) -> StoredEvent {
-        StoredEvent(
-            sequence: row["sequence"], id: row["id"], type: EventType(rawValue: row["type"]) ?? .statusChanged,
+        let type: String = row["type"]
+        return StoredEvent(
+            sequence: row["sequence"], id: row["id"], type: EventType(rawValue: type) ?? .statusChanged,
             jobID: row["job_id"], createdAtMillis: row["created_at"], body: row["body"])
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import JobwatchCore
 
-/// What `jobwatch register` asks for.
+/// What `jobwatch register` asks for: one job to track.
 package struct Registration: Sendable {
     package var jobID: String
     package var api: JobAPI
@@ -13,10 +13,12 @@ package struct Registration: Sendable {
     /// nil: every sink subscribed to the event type.
     package var sinks: [String]?
     package var deadlineAtMillis: Int64
+    /// When to poll it first; nil: at once (the registration time).
+    package var firstPollAtMillis: Int64?
 
     package init(
         jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, labels: [String: String],
-        sinks: [String]?, deadlineAtMillis: Int64
+        sinks: [String]?, deadlineAtMillis: Int64, firstPollAtMillis: Int64? = nil
     ) {
         self.jobID = jobID
         self.api = api
@@ -26,6 +28,7 @@ package struct Registration: Sendable {
         self.labels = labels
         self.sinks = sinks
         self.deadlineAtMillis = deadlineAtMillis
+        self.firstPollAtMillis = firstPollAtMillis
     }
 }
 
@@ -46,38 +49,61 @@ extension JobStore {
     /// A new job gets a `jobwatch.job.registered` event, routed to the subscribed sinks, in the same transaction.
     package func register(
         _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64
-    ) throws -> (job: StoredJob, created: Bool) {
+    ) async throws -> (job: StoredJob, created: Bool) {
         let hostname = self.hostname
-        return try write { db in
-            if let existing = try Self.fetchJob(
-                db, account: registration.account, api: registration.api, projectID: registration.projectID,
-                jobID: registration.jobID)
-            {
-                return (existing, false)
-            }
-            try db.executeCached(
-                sql: """
-                    INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at, next_poll_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    registration.account, registration.api.rawValue, registration.projectID ?? "", registration.jobID,
-                    registration.region, try JSONStyle.string(registration.labels),
-                    try registration.sinks.map { try JSONStyle.string($0) }, registration.deadlineAtMillis, nowMillis,
-                    nowMillis,
-                ])
-            let rowID = db.lastInsertedRowID
-            guard let job = try Self.fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }
-            try Self.appendEvents(
-                [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname,
-                db: db)
-            return (job, true)
+        return try await write { db in
+            try Self.register(registration, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
         }
     }
 
+    /// Registers many jobs in one transaction, all or nothing: either every job is tracked (each new one with
+    /// its `jobwatch.job.registered` event) or, when anything fails, none is and the error is thrown.
+    /// Idempotent per job like `register`: a job already tracked, or named twice, comes back unchanged with
+    /// `created` false. The results are in the order of `registrations`.
+    package func registerJobs(
+        _ registrations: [Registration], sinks: [SinkSubscription], nowMillis: Int64
+    ) async throws -> [(job: StoredJob, created: Bool)] {
+        guard !registrations.isEmpty else { return [] }
+        let hostname = self.hostname
+        return try await write { db in
+            try registrations.map { registration in
+                try Self.register(registration, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+            }
+        }
+    }
+
+    /// One registration inside the caller's transaction.
+    private static func register(
+        _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64, hostname: String, db: Database
+    ) throws -> (job: StoredJob, created: Bool) {
+        if let existing = try fetchJob(
+            db, account: registration.account, api: registration.api, projectID: registration.projectID,
+            jobID: registration.jobID)
+        {
+            return (existing, false)
+        }
+        try db.executeCached(
+            sql: """
+                INSERT INTO job (account, api, project_id, job_id, region, labels, sinks, deadline_at, registered_at,
+                    next_poll_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                registration.account, registration.api.rawValue, registration.projectID ?? "", registration.jobID,
+                registration.region, try JSONStyle.string(registration.labels),
+                try registration.sinks.map { try JSONStyle.string($0) }, registration.deadlineAtMillis, nowMillis,
+                registration.firstPollAtMillis ?? nowMillis,
+            ])
+        let rowID = db.lastInsertedRowID
+        guard let job = try fetchJob(db, rowID: rowID) else { throw StoreError("the new job vanished") }
+        try appendEvents(
+            [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+        return (job, true)
+    }
+
     /// Jobs whose job id is `jobID` (optionally of one api): more than one means the id is ambiguous.
-    package func jobs(withJobID jobID: String, api: JobAPI?) throws -> [StoredJob] {
-        try read { db in
+    package func jobs(withJobID jobID: String, api: JobAPI?) async throws -> [StoredJob] {
+        try await read { db in
             var sql = "SELECT \(Self.jobColumns) FROM job WHERE job_id = ?"
             var arguments: StatementArguments = [jobID]
             if let api {
@@ -89,13 +115,13 @@ extension JobStore {
         }
     }
 
-    package func job(rowID: Int64) throws -> StoredJob? {
-        try read { db in try Self.fetchJob(db, rowID: rowID) }
+    package func job(rowID: Int64) async throws -> StoredJob? {
+        try await read { db in try Self.fetchJob(db, rowID: rowID) }
     }
 
     /// `jobwatch list`: newest registrations last.
-    package func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) throws -> [StoredJob] {
-        try read { db in
+    package func list(tracking: TrackingFilter, api: JobAPI?, labels: [String: String]) async throws -> [StoredJob] {
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             switch tracking {
@@ -123,8 +149,8 @@ extension JobStore {
     }
 
     /// Every observed change of a job and its sub-jobs, in order.
-    package func history(rowID: Int64) throws -> [HistoryEntry] {
-        try read { db in
+    package func history(rowID: Int64) async throws -> [HistoryEntry] {
+        try await read { db in
             try db.rows(
                 sql: """
                     SELECT at, sub_job_id, from_status, to_status, provider_status, progress, current_task
@@ -144,8 +170,8 @@ extension JobStore {
     }
 
     /// Stops tracking; the history stays. Returns the updated job (unchanged if it was not active).
-    package func unregister(rowID: Int64) throws -> StoredJob? {
-        try write { db in
+    package func unregister(rowID: Int64) async throws -> StoredJob? {
+        try await write { db in
             try db.executeCached(
                 sql: "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = ? AND tracking = 'active'",
                 arguments: [rowID])
@@ -154,12 +180,12 @@ extension JobStore {
     }
 
     /// Counts for the daemon's status line.
-    package func counts() throws -> (activeJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
-        try read { db in
+    package func counts() async throws -> StoreCounts {
+        try await read { db in
             let active = try db.value(Int.self, sql: "SELECT COUNT(*) FROM job WHERE tracking = 'active'") ?? 0
             let pending = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'pending'") ?? 0
             let dead = try db.value(Int.self, sql: "SELECT COUNT(*) FROM delivery WHERE state = 'dead'") ?? 0
-            return (active, pending, dead)
+            return StoreCounts(activeJobs: active, pendingDeliveries: pending, deadDeliveries: dead)
         }
     }
 

@@ -28,9 +28,9 @@ package struct DueJob: Sendable {
 
 extension JobStore {
     /// Active jobs due at `nowMillis`, earliest first, skipping those already in flight.
-    package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) throws -> [DueJob] {
+    package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) async throws -> [DueJob] {
         guard limit > 0 else { return [] }
-        return try read { db in
+        return try await read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
             let rows = try db.rows(
                 sql: """
@@ -51,8 +51,8 @@ extension JobStore {
     }
 
     /// When the next poll of a job not in flight is due; nil when nothing is scheduled.
-    package func earliestPoll(excluding inFlight: Set<Int64>) throws -> Int64? {
-        try read { db in
+    package func earliestPoll(excluding inFlight: Set<Int64>) async throws -> Int64? {
+        try await read { db in
             let rows = try db.rows(
                 sql:
                     "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
@@ -68,9 +68,9 @@ extension JobStore {
     package func applyPoll(
         rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64,
         decide: @escaping @Sendable (StoredJob) -> PollUpdate?
-    ) throws -> (job: StoredJob, events: [StoredEvent])? {
+    ) async throws -> (job: StoredJob, events: [StoredEvent])? {
         let hostname = self.hostname
-        return try write { db in
+        return try await write { db in
             guard let current = try Self.fetchJob(db, rowID: rowID), current.record.tracking == .active,
                 let update = decide(current)
             else { return nil }
@@ -129,8 +129,8 @@ extension JobStore {
     }
 
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
-    package func pauseAccount(_ account: String, untilMillis: Int64) throws {
-        try write { db in
+    package func pauseAccount(_ account: String, untilMillis: Int64) async throws {
+        try await write { db in
             try db.executeCached(
                 sql: "UPDATE job SET next_poll_at = ? WHERE account = ? AND tracking = 'active' AND next_poll_at < ?",
                 arguments: [untilMillis, account, untilMillis])

@@ -1,14 +1,22 @@
 import Foundation
 import GRDB
 import JobwatchCore
+import Synchronization
 
 /// The SQLite database shared by the daemon and the CLI: WAL (`DatabasePool`), one writer at a time per
 /// process and a busy timeout across processes, so both can write at once without "database is locked".
-package final class JobStore: Sendable {
+/// Every access is asynchronous: the statements run on GRDB's own dispatch queues while the calling task
+/// is suspended, so a lock held by another process never occupies a thread of Swift's cooperative pool.
+package final class JobStore: JobStoring {
     let pool: DatabasePool
     package let path: String
     /// The CloudEvents `source` host part.
     let hostname: String
+    /// `PRAGMA data_version` of the writer connection at the last look: it changes only when another
+    /// process commits (all of this process's writes go through that connection).
+    private let seenDataVersion = Mutex<Int64?>(nil)
+
+    package var location: String { path }
 
     /// Opens (creating when needed) and migrates the database at `path`.
     package init(path: String, hostname: String = JobStore.defaultHostname) throws {
@@ -36,6 +44,8 @@ package final class JobStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrate(pool)
+            let version = try pool.writeWithoutTransaction { db in try Self.dataVersion(db) }
+            seenDataVersion.withLock { $0 = version }
         } catch {
             throw StoreError.wrap(error, path: path)
         }
@@ -64,9 +74,9 @@ package final class JobStore: Sendable {
         FileManager.default.fileExists(atPath: path)
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try pool.write(body)
+            return try await pool.write(body)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -74,14 +84,39 @@ package final class JobStore: Sendable {
         }
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try pool.read(body)
+            return try await pool.read(body)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.wrap(error, path: path)
         }
+    }
+}
+
+extension JobStore {
+    package func watchForeignChanges(_ onChange: @escaping @Sendable () -> Void) -> (any StoreWatch)? {
+        let watcher = DatabaseWatcher(
+            isForeign: { [weak self] in await self?.foreignCommitSinceLastLook() ?? false }, onChange: onChange)
+        return watcher.start(databasePath: path) ? watcher : nil
+    }
+
+    /// Whether another process committed since the last call. The directory watch also fires for this
+    /// process's own commits (the WAL file grows); those must not wake the daemon again.
+    func foreignCommitSinceLastLook() async -> Bool {
+        // On failure, assume a change: one extra look is harmless, a missed registration is not.
+        guard let version = try? await pool.writeWithoutTransaction({ db in try Self.dataVersion(db) }) else {
+            return true
+        }
+        return seenDataVersion.withLock { seen in
+            defer { seen = version }
+            return seen != version
+        }
+    }
+
+    private static func dataVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
     }
 }
 

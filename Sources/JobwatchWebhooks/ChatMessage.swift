@@ -1,27 +1,28 @@
-import Foundation
 import JobwatchCore
 
 /// The one human line a chat sink posts for an event: verdict, api, job type, job id, duration, and the
 /// image on success or the error code and reason on failure, e.g.
 /// `✅ SUCCESS · ims · imsCreateImageByInstance · 9a17… · 3m08s · image eaca… (nightly)`.
 package enum ChatMessage {
-    package static func text(for eventBody: String) -> String {
-        guard let event = try? JSONDecoder().decode(EventSummary.self, from: Data(eventBody.utf8)) else {
-            return "ℹ️ jobwatch event"
-        }
-        let job = event.data?.job
-        let type = event.type.flatMap(EventType.init(rawValue:))
+    package static func text(for event: StoredEvent) -> String {
+        guard let decoded = event.decoded else { return "ℹ️ jobwatch event" }
+        return text(for: decoded)
+    }
+
+    package static func text(for event: DecodedEvent) -> String {
+        let job = event.job
+        let type = event.eventType
         let parts: [String?] = [
-            verdict(type: type, rawType: event.type, job: job, previousStatus: event.data?.previousStatus),
+            verdict(type: type, rawType: event.type, job: job, previousStatus: event.previousStatus),
             job?.api, job?.jobType, job?.jobID ?? event.subject,
             duration(job),
-            detail(type: type, job: job, subJob: event.data?.subJob),
+            detail(type: type, job: job, subJob: event.subJob),
         ]
         return parts.compactMap { $0.map(oneLine) }.filter { !$0.isEmpty }.joined(separator: " · ")
     }
 
     private static func verdict(
-        type: EventType?, rawType: String?, job: EventSummary.Job?, previousStatus: String?
+        type: EventType?, rawType: String?, job: DecodedEvent.Job?, previousStatus: String?
     ) -> String {
         switch type {
         case .succeeded: return "✅ SUCCESS"
@@ -41,7 +42,7 @@ package enum ChatMessage {
     }
 
     /// From the job's begin time to its end time; nil unless both are known.
-    private static func duration(_ job: EventSummary.Job?) -> String? {
+    private static func duration(_ job: DecodedEvent.Job?) -> String? {
         guard let begin = job?.beginTime.flatMap(CloudTime.parseMillis),
             let end = job?.endTime.flatMap(CloudTime.parseMillis),
             end >= begin
@@ -49,7 +50,7 @@ package enum ChatMessage {
         return DurationText.human(millis: end - begin)
     }
 
-    private static func detail(type: EventType?, job: EventSummary.Job?, subJob: EventSummary.SubJob?) -> String? {
+    private static func detail(type: EventType?, job: DecodedEvent.Job?, subJob: DecodedEvent.SubJob?) -> String? {
         switch type {
         case .succeeded:
             return image(id: job?.imageID, name: job?.imageName)
@@ -95,57 +96,5 @@ package enum ChatMessage {
     /// Line breaks, tabs and runs of spaces inside a field become one space, so the message stays one line.
     private static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
-    }
-}
-
-/// What the chat message needs from a CloudEvent (CONTRACT §3); everything optional, nothing else read.
-private struct EventSummary: Decodable {
-    var type: String?
-    var subject: String?
-    var data: Payload?
-
-    struct Payload: Decodable {
-        var job: Job?
-        var previousStatus: String?
-        var subJob: SubJob?
-
-        enum CodingKeys: String, CodingKey {
-            case job, previousStatus = "previous_status", subJob = "sub_job"
-        }
-    }
-
-    struct Job: Decodable {
-        var jobID: String?
-        var api: String?
-        var jobType: String?
-        var status: String?
-        var progress: Double?
-        var currentTask: String?
-        var beginTime: String?
-        var endTime: String?
-        var errorCode: String?
-        var failReason: String?
-        var imageID: String?
-        var imageName: String?
-
-        enum CodingKeys: String, CodingKey {
-            case jobID = "job_id", api, jobType = "job_type", status, progress, currentTask = "current_task"
-            case beginTime = "begin_time", endTime = "end_time", errorCode = "error_code", failReason = "fail_reason"
-            case imageID = "image_id", imageName = "image_name"
-        }
-    }
-
-    struct SubJob: Decodable {
-        var jobID: String?
-        var status: String?
-        var errorCode: String?
-        var failReason: String?
-        var imageID: String?
-        var imageName: String?
-
-        enum CodingKeys: String, CodingKey {
-            case jobID = "job_id", status, errorCode = "error_code", failReason = "fail_reason"
-            case imageID = "image_id", imageName = "image_name"
-        }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import JobwatchConfig
 
 /// The chat robots answer HTTP 200 even when they refuse a message, with the reason in the JSON body:
 /// Feishu `code`/`msg` (older bots: `StatusCode`/`StatusMessage`), DingTalk and WeCom `errcode`/`errmsg`.

@@ -1,5 +1,5 @@
 import Foundation
-import JobwatchConfig
+import JobwatchCore
 
 /// What the outbox does with a delivery after an attempt.
 package enum DeliveryDecision: Sendable, Equatable {
@@ -8,6 +8,24 @@ package enum DeliveryDecision: Sendable, Equatable {
     case retry(atMillis: Int64)
     /// Stop for good; the delivery stays visible as `dead` and can be redelivered by hand.
     case dead(reason: String)
+
+    /// The attempt as the outbox records it: its outcome and the delivery's state after it (a dead delivery
+    /// records why it stopped as its error).
+    func record(of outcome: AttemptOutcome, atMillis: Int64) -> AttemptRecord {
+        var record = AttemptRecord(
+            atMillis: atMillis, statusCode: outcome.statusCode, error: outcome.error,
+            durationMillis: outcome.durationMillis, newState: .delivered, nextAttemptAtMillis: nil)
+        switch self {
+        case .delivered: break
+        case .retry(let at):
+            record.newState = .pending
+            record.nextAttemptAtMillis = at
+        case .dead(let reason):
+            record.newState = .dead
+            record.error = reason
+        }
+        return record
+    }
 }
 
 /// The retry maths of webhook deliveries: exponential backoff with jitter between the sink's

@@ -1,5 +1,4 @@
 import Foundation
-import JobwatchConfig
 
 /// Makes a text safe to record and log for a sink: one line, short, and without the sink's secrets or any
 /// part of its URL (Slack keeps its token in the path, DingTalk and WeCom theirs in the query).

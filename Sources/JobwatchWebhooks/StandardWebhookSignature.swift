@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JobwatchConfig
 
 /// Standard Webhooks v1 signing: `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
 package enum StandardWebhookSignature {

@@ -1,12 +1,11 @@
 import AsyncHTTPClient
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import Logging
 import NIOCore
 
-/// Makes one delivery attempt of one event to one webhook sink and says how it went. It neither retries
-/// nor records anything: the outbox worker does, with `DeliveryRetry` deciding when to try again.
+/// Makes one delivery attempt of one event to one webhook sink and says how it went and what comes next
+/// (`DeliveryRetry` decides). It neither waits to retry nor records anything: the outbox worker does.
 package final class WebhookDeliverer: Sendable {
     private let httpClient: HTTPClient
     private let userAgent: String
@@ -27,16 +26,33 @@ package final class WebhookDeliverer: Sendable {
         self.now = now
     }
 
-    /// A client for webhooks: redirects are never followed (a 3xx is a failed attempt), and a connection that
-    /// cannot be made fails the attempt at once instead of being retried inside it.
-    package static func makeHTTPClient() -> HTTPClient {
+    /// A client for webhooks: redirects are never followed (a 3xx is a failed attempt), a connection that
+    /// cannot be made fails the attempt at once instead of being retried inside it, and up to
+    /// `maxConnectionsPerHost` connections go to one host (the sum of the sinks' `concurrency`, so that
+    /// sinks sharing a host each get theirs; AsyncHTTPClient's default is 8).
+    package static func makeHTTPClient(maxConnectionsPerHost: Int = 8) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnectionsPerHost)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    package func attempt(_ event: WebhookEvent, to sink: WebhookSinkConfig) async -> AttemptOutcome {
+    /// One attempt of the outbox's event, as the outbox records it: the outcome and the delivery's next
+    /// state, `nowMillis` being when the attempt starts.
+    package func attempt(
+        _ event: StoredEvent, to sink: WebhookSinkConfig, attemptsBefore: Int, nowMillis: Int64
+    ) async -> AttemptRecord {
+        let outcome = await attempt(event, to: sink)
+        var random = SystemRandomNumberGenerator()
+        let decision = DeliveryRetry.decide(
+            attemptsMade: attemptsBefore + 1, outcome: outcome, sink: sink,
+            nowMillis: nowMillis + outcome.durationMillis, random: &random)
+        return decision.record(of: outcome, atMillis: nowMillis)
+    }
+
+    /// One exchange with the sink and how it went.
+    package func attempt(_ event: StoredEvent, to sink: WebhookSinkConfig) async -> AttemptOutcome {
         let request = WebhookRequest(event: event, sink: sink, userAgent: userAgent, nowMillis: now())
         let clock = ContinuousClock()
         let start = clock.now
@@ -124,7 +140,7 @@ package final class WebhookDeliverer: Sendable {
         return redaction.clean("request failed: \(error)")
     }
 
-    private func log(_ outcome: AttemptOutcome, event: WebhookEvent, sink: WebhookSinkConfig) {
+    private func log(_ outcome: AttemptOutcome, event: StoredEvent, sink: WebhookSinkConfig) {
         var metadata: Logger.Metadata = [
             "sink": "\(sink.name)", "event_id": "\(event.id)", "duration_ms": "\(outcome.durationMillis)",
         ]

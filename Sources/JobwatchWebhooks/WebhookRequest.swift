@@ -1,5 +1,4 @@
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 
 /// The exact POST one attempt sends to a sink: URL, headers and body, for the sink's format and this
@@ -12,7 +11,7 @@ struct WebhookRequest {
     /// WeCom rejects text content longer than this many bytes.
     static let weComContentLimit = 2048
 
-    init(event: WebhookEvent, sink: WebhookSinkConfig, userAgent: String, nowMillis: Int64) {
+    init(event: StoredEvent, sink: WebhookSinkConfig, userAgent: String, nowMillis: Int64) {
         let seconds = nowMillis / 1000
         url = sink.url.absoluteString
         headers = [
@@ -29,22 +28,22 @@ struct WebhookRequest {
                 id: event.id, timestampSeconds: seconds, body: body, secrets: sink.secrets.map(\.value))
             if let signature { headers.append(("webhook-signature", signature)) }
         case .slack:
-            body = Self.json(SlackText(text: ChatMessage.text(for: event.body)))
+            body = Self.json(SlackText(text: ChatMessage.text(for: event)))
         case .feishu:
-            var message = FeishuText(content: .init(text: ChatMessage.text(for: event.body)))
+            var message = FeishuText(content: .init(text: ChatMessage.text(for: event)))
             if let secret {
                 message.timestamp = String(seconds)
                 message.sign = ChatSignature.feishu(secret: secret, timestampSeconds: seconds)
             }
             body = Self.json(message)
         case .dingtalk:
-            body = Self.json(RobotText(text: .init(content: ChatMessage.text(for: event.body))))
+            body = Self.json(RobotText(text: .init(content: ChatMessage.text(for: event))))
             if let secret {
                 let sign = ChatSignature.dingTalk(secret: secret, timestampMillis: nowMillis)
                 url += (sink.url.query == nil ? "?" : "&") + "timestamp=\(nowMillis)&sign=\(Self.queryEncoded(sign))"
             }
         case .wecom:
-            let content = Self.truncated(ChatMessage.text(for: event.body), maxBytes: Self.weComContentLimit)
+            let content = Self.truncated(ChatMessage.text(for: event), maxBytes: Self.weComContentLimit)
             body = Self.json(RobotText(text: .init(content: content)))
         }
         if sink.format != .cloudevents { headers.append(("Content-Type", "application/json; charset=utf-8")) }

@@ -40,7 +40,7 @@ struct DaemonScenarios {
         let prepStart = monotonicSeconds()
         try cloud.addJobs(ids, durationMillis: 48 * 3_600_000)
         let now = nowMillis()
-        try sandbox.prepareDatabase(jobIDs: ids) { nextPollAt($0, now) }
+        try await sandbox.prepareDatabase(jobIDs: ids) { nextPollAt($0, now) }
         try sandbox.writeConfig(cloud: cloud, polling: polling)
         note("\(name): \(jobs) jobs prepared in \(fmt(monotonicSeconds() - prepStart, 1)) s; starting the daemon")
 
@@ -99,7 +99,7 @@ struct DaemonScenarios {
         let ids = benchJobIDs(jobs, prefix: "5a")
         try cloud.addJobs(ids, durationMillis: 48 * 3_600_000)
         let now = nowMillis()
-        try sandbox.prepareDatabase(jobIDs: ids) { now - 30_000 + Int64($0 * 60_000 / max(jobs, 1)) }
+        try await sandbox.prepareDatabase(jobIDs: ids) { now - 30_000 + Int64($0 * 60_000 / max(jobs, 1)) }
         try sandbox.writeConfig(
             cloud: cloud,
             polling: Sandbox.Polling(initial: "5s", max: "60s", jitter: 0.2, maxInFlight: 32, requestsPerSecond: 10))
@@ -134,7 +134,7 @@ struct DaemonScenarios {
         let ids = benchJobIDs(jobs, prefix: "1d")
         try cloud.addJobs(ids, durationMillis: 96 * 3_600_000)
         let now = nowMillis()
-        try sandbox.prepareDatabase(jobIDs: ids) { now + 24 * 3_600_000 + Int64($0) * 1000 }
+        try await sandbox.prepareDatabase(jobIDs: ids) { now + 24 * 3_600_000 + Int64($0) * 1000 }
         try sandbox.writeConfig(
             cloud: cloud,
             polling: Sandbox.Polling(initial: "5s", max: "60s", jitter: 0.2, maxInFlight: 32, requestsPerSecond: 10))
@@ -183,7 +183,7 @@ struct DaemonScenarios {
         let ids = benchJobIDs(jobs, prefix: "1a")
         try cloud.addJobs(ids, durationMillis: 3_600_000)
         let now = nowMillis()
-        try sandbox.prepareDatabase(jobIDs: ids) { now + Int64($0 * 1000 / max(jobs, 1)) }
+        try await sandbox.prepareDatabase(jobIDs: ids) { now + Int64($0 * 1000 / max(jobs, 1)) }
         try sandbox.writeConfig(
             cloud: cloud,
             polling: Sandbox.Polling(

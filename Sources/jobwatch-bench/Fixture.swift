@@ -166,25 +166,18 @@ struct Sandbox: Sendable {
         try text.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    /// Creates the schema through `JobStore` (the product's migrations), then inserts the jobs as
-    /// `jobwatch register` would leave them (active, never polled), in one transaction: `JobStore.register`
-    /// costs one transaction per job, too slow for 100,000.
-    func prepareDatabase(jobIDs: [String], nextPollAt: (Int) -> Int64) throws {
-        do { _ = try JobStore(path: database) }
+    /// Registers the jobs through `JobStore.registerJobs` (one transaction, as `jobwatch register` leaves
+    /// them: active, never polled, each with its registered event), the first poll of job `i` planned at
+    /// `nextPollAt(i)`. The sandbox's sinks take terminal events only, so the registered events get no
+    /// deliveries.
+    func prepareDatabase(jobIDs: [String], nextPollAt: (Int) -> Int64) async throws {
         let now = nowMillis()
-        let queue = try DatabaseQueue(path: database)
-        try queue.inTransaction { db in
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO job (account, api, project_id, job_id, region, labels, deadline_at, registered_at, next_poll_at)
-                    VALUES ('default', 'ims', '', ?, 'bench-1', '{}', ?, ?, ?)
-                    """)
-            for (index, id) in jobIDs.enumerated() {
-                try statement.execute(arguments: [id, now + 72 * 3_600_000, now, nextPollAt(index)])
-            }
-            return .commit
+        let registrations = jobIDs.enumerated().map { index, id in
+            Registration(
+                jobID: id, api: .ims, account: "default", region: "bench-1", projectID: nil, labels: [:], sinks: nil,
+                deadlineAtMillis: now + 72 * 3_600_000, firstPollAtMillis: nextPollAt(index))
         }
-        try queue.close()
+        _ = try await JobStore(path: database).registerJobs(registrations, sinks: [], nowMillis: now)
     }
 }
 

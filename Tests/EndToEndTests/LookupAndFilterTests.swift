@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchTestKit
 import Testing
 
 /// Where the CLI finds things, and the read commands' filters, from outside the process.
@@ -97,6 +98,8 @@ import Testing
         #expect(
             await eventually(timeout: .seconds(5)) { lines.lines.contains { $0.contains("\"subject\":\"second\"") } })
         #expect(process.isRunning, "--follow keeps waiting")
-        #expect(lines.lines.count == 1 && lines.lines[0].contains("\"sequence\":\"2\""))
+        let printed = lines.lines
+        try #require(printed.count == 1)
+        #expect(printed[0].contains("\"sequence\":\"2\""))
     }
 }

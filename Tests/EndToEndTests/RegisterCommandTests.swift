@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchTestKit
 import Testing
 
 @Suite struct RegisterCommandTests {

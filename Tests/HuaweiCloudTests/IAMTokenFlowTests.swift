@@ -3,6 +3,7 @@ import Foundation
 import HuaweiCloud
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import Testing
 
 /// The loopback server plays IAM (`POST /v3/auth/tokens`) and the IMS job API that checks `X-Auth-Token`.
@@ -64,15 +65,15 @@ struct IAMTokenFlowTests {
     }
 
     private func jobClient(
-        _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: LogCapture = LogCapture()
+        _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: CapturedLog = CapturedLog()
     ) -> JobClient {
         JobClient(
-            httpClient: http, account: account, requestTimeoutMillis: 2000, environment: [:], logger: logs.logger(),
+            httpClient: http, account: account, requestTimeoutMillis: 2000, environment: [:], logger: logs.logger,
             now: clock.closure)
     }
 
     @Test func tokenIsIssuedOnceReusedAndRenewedNearExpiry() async throws {
-        let clock = ManualClock()
+        let clock = ManualClock(1_780_000_000_000)
         let iam = FakeIAM(clock: clock, password: Self.password)
         try await withLoopbackCloud(handler: { await iam.handle($0) }) { server, http in
             let jobs = jobClient(http, account(server), clock)
@@ -101,7 +102,7 @@ struct IAMTokenFlowTests {
     }
 
     @Test func concurrentCallersShareOneRenewal() async throws {
-        let clock = ManualClock()
+        let clock = ManualClock(1_780_000_000_000)
         let iam = FakeIAM(clock: clock, password: Self.password)
         try await withLoopbackCloud(handler: { await iam.handle($0) }) { server, http in
             let jobs = jobClient(http, account(server), clock)
@@ -117,7 +118,7 @@ struct IAMTokenFlowTests {
     }
 
     @Test func refusedTokenIsRenewedAndRetriedOnce() async throws {
-        let clock = ManualClock()
+        let clock = ManualClock(1_780_000_000_000)
         let iam = FakeIAM(clock: clock, password: Self.password)
         try await withLoopbackCloud(handler: { await iam.handle($0) }) { server, http in
             let jobs = jobClient(http, account(server), clock)
@@ -142,9 +143,9 @@ struct IAMTokenFlowTests {
     }
 
     @Test func wrongPasswordIsUnauthorizedWithoutLeakingIt() async throws {
-        let clock = ManualClock()
+        let clock = ManualClock(1_780_000_000_000)
         let iam = FakeIAM(clock: clock, password: "the-real-one")
-        let logs = LogCapture()
+        let logs = CapturedLog()
         try await withLoopbackCloud(handler: { await iam.handle($0) }) { server, http in
             let result = await jobClient(http, account(server), clock, logs: logs)
                 .fetchJob(api: .ims, jobID: "job-1", projectID: nil)
@@ -161,7 +162,7 @@ struct IAMTokenFlowTests {
     }
 
     @Test func withoutProjectIDTheTokenIsScopedByRegionName() async throws {
-        let clock = ManualClock()
+        let clock = ManualClock(1_780_000_000_000)
         let iam = FakeIAM(clock: clock, password: Self.password)
         try await withLoopbackCloud(handler: { await iam.handle($0) }) { server, http in
             _ = try await jobClient(http, account(server, projectID: nil), clock)

@@ -3,6 +3,7 @@ import Foundation
 import HuaweiCloud
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import Logging
 import Testing
 
@@ -25,11 +26,12 @@ struct JobClientTests {
     }
 
     private func client(
-        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 2000, clock: ManualClock = ManualClock(),
-        logs: LogCapture = LogCapture()
+        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 2000,
+        clock: ManualClock = ManualClock(1_780_000_000_000),
+        logs: CapturedLog = CapturedLog()
     ) -> JobClient {
         JobClient(
-            httpClient: http, account: account, requestTimeoutMillis: timeout, environment: [:], logger: logs.logger(),
+            httpClient: http, account: account, requestTimeoutMillis: timeout, environment: [:], logger: logs.logger,
             now: clock.closure)
     }
 
@@ -180,7 +182,7 @@ struct JobClientTests {
 
     @Test func eachErrorClass() async throws {
         try await withLoopbackCloud(handler: { Self.errorAnswer($0) }) { server, http in
-            let logs = LogCapture()
+            let logs = CapturedLog()
             let jobs = client(http, account(server), logs: logs)
             func fetch(_ id: String) async -> CloudError? {
                 if case .failure(let error) = await jobs.fetchJob(api: .ims, jobID: id, projectID: nil) { return error }

@@ -16,12 +16,13 @@ actor RequestLog {
 
 /// Runs `body` against a loopback server playing the cloud, with a fresh shared HTTP client; both are shut down after.
 func withLoopbackCloud(
-    requestTimeoutMillis: Int64 = 2000,
+    requestTimeoutMillis: Int64 = 2000, maxConnectionsPerHost: Int = 64,
     handler: @escaping LoopbackHTTPServer.Handler,
     _ body: (LoopbackHTTPServer, HTTPClient) async throws -> Void
 ) async throws {
     let server = try await LoopbackHTTPServer.start(handler: handler)
-    let client = CloudHTTPClient.make(requestTimeoutMillis: requestTimeoutMillis)
+    let client = CloudHTTPClient.make(
+        requestTimeoutMillis: requestTimeoutMillis, maxConnectionsPerHost: maxConnectionsPerHost)
     do {
         try await body(server, client)
     } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import HuaweiCloud
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 /// The official SDKs' own signing test vectors (`Tests/Reference/signing-vectors.json`, copied from the shared reference), byte for byte.

@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchConfig
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 @Suite struct ConfigLoaderTests {
@@ -155,9 +156,7 @@ import Testing
     }
 
     @Test func secretsComeFromFilesCredentialsAndRotationLists() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "jobwatch-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jobwatch-config")
         defer { try? FileManager.default.removeItem(at: directory) }
         try "from-file\n".write(to: directory.appendingPathComponent("sk"), atomically: true, encoding: .utf8)
         let config = try parse(
@@ -218,16 +217,13 @@ import Testing
 
     /// Every shipped example loads with the real loader.
     @Test func theShippedConfigurationFilesLoad() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let root = packageRoot()
         let environment = [
             "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "JOBWATCH_IAM_TOKEN", "JOBWATCH_IAM_PASSWORD",
             "JOBWATCH_FEISHU_SECRET",
             "JOBWATCH_DINGTALK_SECRET", "OTC_ACCESS_KEY", "OTC_SECRET_KEY", "HCS_ACCESS_KEY", "HCS_SECRET_KEY",
         ].reduce(into: [String: String]()) { $0[$1] = "placeholder-\($1)" }
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "jobwatch-cred-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
+        let credentials = try makeTemporaryDirectory("jobwatch-cred")
         defer { try? FileManager.default.removeItem(at: credentials) }
         try "sk-value".write(to: credentials.appendingPathComponent("sk"), atomically: true, encoding: .utf8)
         var files = ["config/config.yaml", "systemd/config.yaml"]

@@ -3,6 +3,8 @@ import JobwatchConfig
 import JobwatchCore
 import JobwatchDaemon
 import JobwatchStore
+import JobwatchTestKit
+import JobwatchWebhooks
 import Logging
 import Synchronization
 import Testing
@@ -65,15 +67,6 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
     return config
 }
 
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return false
-}
-
 @Suite(.serialized) struct EngineTests {
     func registration(_ id: String) -> Registration {
         Registration(
@@ -91,7 +84,7 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
     }
 
     @Test func aJobGoesFromInitToSuccessWithItsHistoryAndOneTerminalEvent() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher([
             "a": [
                 snapshot("a", "INIT"), snapshot("a", "RUNNING", progress: 0.3), snapshot("a", "RUNNING", progress: 0.3),
@@ -100,22 +93,22 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         ])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer)
-        let rowID = try store.register(
+        let rowID = try await store.register(
             registration("a"), sinks: fastConfiguration().sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .done })
-        #expect(try await waitUntil { printer.printed.count == 1 })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await eventually { printer.printed.count == 1 })
         await engine.stop()
-        let history = try store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
+        let history = try await store.history(rowID: rowID).map { "\($0.from?.rawValue ?? "-")>\($0.to.rawValue)" }
         #expect(history == ["->INIT", "INIT>RUNNING", "RUNNING>SUCCESS"])
         #expect(printer.printed.map(\.type) == [.succeeded])
         #expect(fetcher.pollTimes("a").count == 4)
-        #expect(try store.deliveries(state: .delivered).count == 1)
+        #expect(try await store.deliveries(state: .delivered).count == 1)
     }
 
     @Test func aJobRegisteredWhileRunningIsPolledWithinASecond() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher(["late": [snapshot("late", "SUCCESS")]])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer)
@@ -123,61 +116,56 @@ func waitUntil(timeout: Duration = .seconds(10), _ condition: () throws -> Bool)
         try await Task.sleep(for: .milliseconds(200))
         // Another connection writes the job, as the CLI process does; the engine's timer is not armed for it.
         let registeredAt = DaemonEngine.wallClock()
-        _ = try JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
-        #expect(try await waitUntil(timeout: .seconds(1)) { !fetcher.pollTimes("late").isEmpty })
+        _ = try await JobStore(path: store.path).register(registration("late"), sinks: [], nowMillis: registeredAt)
+        #expect(try await eventually(timeout: .seconds(1)) { !fetcher.pollTimes("late").isEmpty })
         await engine.stop()
         #expect(try #require(fetcher.pollTimes("late").first) - registeredAt < 1000)
     }
 
     @Test func throttlingWaitsForRetryAfterThenCarriesOn() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher([
             "t": [
                 .throttled(retryAfterMillis: 600, message: "APIGW.0308"), snapshot("t", "SUCCESS"),
             ]
         ])
         let engine = engine(store, fetcher, CapturingPrinter())
-        let rowID = try store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try await store.register(registration("t"), sinks: [], nowMillis: DaemonEngine.wallClock()).job
+            .rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .done })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .done })
         await engine.stop()
         let times = fetcher.pollTimes("t")
-        #expect(times.count == 2)
+        try #require(times.count == 2)
         #expect(times[1] - times[0] >= 590)
     }
 
     @Test func repeated404sEndTrackingAsNotFound() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         var config = fastConfiguration()
         config.polling.notFoundAfter = 2
         let fetcher = ScriptedFetcher([:])
         let printer = CapturingPrinter()
         let engine = engine(store, fetcher, printer, config: config)
-        let rowID = try store.register(
+        let rowID = try await store.register(
             registration("gone"), sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
         ).job.rowID
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .notFound })
-        #expect(try await waitUntil { printer.printed.map(\.type) == [.notFound] })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .notFound })
+        #expect(try await eventually { printer.printed.map(\.type) == [.notFound] })
         await engine.stop()
     }
 
     @Test func aJobPastItsDeadlineExpires() async throws {
-        let store = try JobStore(path: temporaryDatabasePath())
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-engine"))
         let fetcher = ScriptedFetcher(["slow": [snapshot("slow", "RUNNING")]])
         var registration = registration("slow")
         registration.deadlineAtMillis = DaemonEngine.wallClock() + 400
-        let rowID = try store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let rowID = try await store.register(registration, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
         let engine = engine(store, fetcher, CapturingPrinter())
         await engine.start()
-        #expect(try await waitUntil { try store.job(rowID: rowID)?.record.tracking == .expired })
+        #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .expired })
         await engine.stop()
-        #expect(try store.events(since: 0, limit: 10).map(\.type).last == .expired)
+        #expect(try await store.events(since: 0, limit: 10).map(\.type).last == .expired)
     }
-}
-
-func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent(
-        "jobwatch-engine-\(UUID().uuidString)/jobwatch.sqlite"
-    ).path
 }

@@ -1,19 +1,20 @@
 import Glibc
+import JobwatchTestKit
 import Testing
 
 @testable import JobwatchSystemd
 
 @Suite struct SystemdNotifierTests {
     @Test func deliversToPathSocket() throws {
-        let receiver = try DatagramReceiver.path()
-        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
+        let receiver = try NotifySocket.inTemporaryDirectory()
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path]))
         notifier.send(["READY=1", "STATUS=polling 3 jobs"])
         #expect(receiver.receive() == "READY=1\nSTATUS=polling 3 jobs")
     }
 
     @Test func deliversToAbstractSocket() throws {
-        let receiver = try DatagramReceiver.abstract()
-        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
+        let receiver = try NotifySocket.abstract()
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path]))
         notifier.ready()
         #expect(receiver.receive() == "READY=1")
     }
@@ -22,8 +23,8 @@ import Testing
     /// receive queue holds few datagrams, and a blocking send would stall the daemon (seen in a benchmark
     /// that stopped reading after READY=1: SIGTERM then waited forever in STOPPING=1).
     @Test(.timeLimit(.minutes(1))) func aReceiverThatStopsReadingNeverBlocksTheSender() throws {
-        let receiver = try DatagramReceiver.path()
-        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
+        let receiver = try NotifySocket.inTemporaryDirectory()
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path]))
         var started = timespec()
         clock_gettime(CLOCK_MONOTONIC, &started)
         for index in 0..<200 { notifier.status("message \(index)") }
@@ -36,8 +37,8 @@ import Testing
     }
 
     @Test func namedMessages() throws {
-        let receiver = try DatagramReceiver.path()
-        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
+        let receiver = try NotifySocket.inTemporaryDirectory()
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path]))
         notifier.status("12 active\n3 pending deliveries")
         #expect(receiver.receive() == "STATUS=12 active 3 pending deliveries")
         notifier.watchdog()
@@ -47,8 +48,8 @@ import Testing
     }
 
     @Test func reloadingCarriesTheMonotonicClock() throws {
-        let receiver = try DatagramReceiver.abstract()
-        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket]))
+        let receiver = try NotifySocket.abstract()
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path]))
         var before = timespec()
         clock_gettime(CLOCK_MONOTONIC, &before)
         notifier.reloading()

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import JobwatchWebhooks
 import Testing
 
@@ -14,7 +14,7 @@ import Testing
         try await withReceiver([.text(200, "ok")]) { url, receiver, deliverer in
             let outcome = await deliverer.attempt(sampleEvent(), to: sink(url + "/services/T0/B0/x", format: .slack))
             #expect(outcome.success)
-            let request = try #require(await receiver.requests.first)
+            let request = try #require(receiver.requests.first)
             #expect(request.bodyText == #"{"text":"\#(message)"}"#)
             #expect(request.header("Content-Type") == "application/json; charset=utf-8")
             #expect(request.header("webhook-id") == sampleEvent().id)
@@ -29,7 +29,7 @@ import Testing
             let outcome = await deliverer.attempt(
                 sampleEvent(), to: sink(url + "/open-apis/bot/v2/hook/abc", format: .feishu, secrets: [secret]))
             #expect(outcome.success)
-            let request = try #require(await receiver.requests.first)
+            let request = try #require(receiver.requests.first)
             // Feishu: HMAC-SHA256 keyed with "{timestamp}\n{secret}" over nothing.
             let key = SymmetricKey(data: Array("1763790060\n\(secret)".utf8))
             let sign = Data(HMAC<SHA256>.authenticationCode(for: [UInt8](), using: key)).base64EncodedString()
@@ -44,7 +44,7 @@ import Testing
     @Test func feishuWithoutSecretSendsNoSign() async throws {
         try await withReceiver([.json(200, #"{"code":0,"msg":"success"}"#)]) { url, receiver, deliverer in
             #expect(await deliverer.attempt(sampleEvent(), to: sink(url, format: .feishu)).success)
-            #expect(await receiver.requests.first?.bodyText == #"{"content":{"text":"\#(message)"},"msg_type":"text"}"#)
+            #expect(receiver.requests.first?.bodyText == #"{"content":{"text":"\#(message)"},"msg_type":"text"}"#)
         }
     }
 
@@ -54,7 +54,7 @@ import Testing
             let outcome = await deliverer.attempt(
                 sampleEvent(), to: sink(url + "/robot/send?access_token=abc", format: .dingtalk, secrets: [secret]))
             #expect(outcome.success)
-            let request = try #require(await receiver.requests.first)
+            let request = try #require(receiver.requests.first)
             // DingTalk: HMAC-SHA256 keyed with the secret over "{timestamp ms}\n{secret}", base64, URL-encoded.
             let mac = HMAC<SHA256>.authenticationCode(
                 for: Array("1763790060123\n\(secret)".utf8), using: SymmetricKey(data: Array(secret.utf8)))
@@ -72,7 +72,7 @@ import Testing
             let outcome = await deliverer.attempt(
                 sampleEvent(), to: sink(url + "/cgi-bin/webhook/send?key=k-123", format: .wecom))
             #expect(outcome.success)
-            let request = try #require(await receiver.requests.first)
+            let request = try #require(receiver.requests.first)
             #expect(request.uri == "/cgi-bin/webhook/send?key=k-123")
             #expect(request.bodyText == #"{"msgtype":"text","text":{"content":"\#(message)"}}"#)
         }
@@ -89,7 +89,7 @@ import Testing
                 struct Text: Decodable { var content: String }
                 var text: Text
             }
-            let body = try #require(await receiver.requests.first?.body)
+            let body = try #require(receiver.requests.first?.body)
             let content = try JSONDecoder().decode(Robot.self, from: Data(body)).text.content
             #expect(content.utf8.count <= 2048 && content.utf8.count > 2000)
             #expect(content.hasPrefix("❌ FAIL · ims · imsCreateImageByInstance"))

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import JobwatchWebhooks
 import Logging
 
@@ -16,7 +16,7 @@ func sampleEvent(
     beginTime: String? = "2026-03-27T02:14:03.552Z", endTime: String? = "2026-03-27T02:17:11.552Z",
     errorCode: String? = nil, failReason: String? = nil,
     imageID: String? = "eacac5cb-1153-4b8c-873c-73e036f5a988", imageName: String? = "nightly"
-) -> WebhookEvent {
+) -> StoredEvent {
     func json(_ value: String?) -> String {
         guard let value else { return "null" }
         return String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
@@ -32,7 +32,9 @@ func sampleEvent(
         "sequence":"42","source":"jobwatch://host/default","specversion":"1.0",\
         "subject":"9a175ac79d2a54ad019d2d11f02349b4","time":"2026-03-27T02:17:12.000Z","type":"\(type.rawValue)"}
         """
-    return WebhookEvent(id: id, type: type, body: body)
+    return StoredEvent(
+        sequence: 42, id: id, type: type, jobID: "9a175ac79d2a54ad019d2d11f02349b4", createdAtMillis: fixedNowMillis,
+        body: body)
 }
 
 func sink(
@@ -45,38 +47,20 @@ func sink(
         timeoutMillis: timeoutMillis, maxAttempts: maxAttempts)
 }
 
-/// A loopback receiver that records what it is sent and answers from a script (the last answer repeats).
-actor Receiver {
-    private(set) var requests: [ServerRequest] = []
-    private var script: [ServerResponse]
-    private let delay: Duration?
-
-    init(_ script: [ServerResponse], delay: Duration? = nil) {
-        self.script = script
-        self.delay = delay
-    }
-
-    fileprivate func answer(_ request: ServerRequest) async -> ServerResponse {
-        requests.append(request)
-        if let delay { try? await Task.sleep(for: delay) }
-        return script.count > 1 ? script.removeFirst() : script[0]
-    }
-}
-
-/// Runs `body` with a receiver listening on 127.0.0.1 and a deliverer on the fixed clock.
+/// Runs `body` with a receiver listening on 127.0.0.1 (answering from `script`, the last answer repeating)
+/// and a deliverer on the fixed clock.
 func withReceiver(
     _ script: [ServerResponse], delay: Duration? = nil, logger: Logger = quietLogger,
-    _ body: (_ baseURL: String, _ receiver: Receiver, _ deliverer: WebhookDeliverer) async throws -> Void
+    _ body: (_ baseURL: String, _ receiver: WebhookReceiver, _ deliverer: WebhookDeliverer) async throws -> Void
 ) async throws {
-    let receiver = Receiver(script, delay: delay)
-    let server = try await LoopbackHTTPServer.start { await receiver.answer($0) }
+    let receiver = try await WebhookReceiver.start(script: script, delay: delay)
     do {
-        try await withDeliverer(logger: logger) { try await body(server.baseURL, receiver, $0) }
+        try await withDeliverer(logger: logger) { try await body(receiver.baseURL, receiver, $0) }
     } catch {
-        await server.shutdown()
+        await receiver.shutdown()
         throw error
     }
-    await server.shutdown()
+    await receiver.shutdown()
 }
 
 func withDeliverer(logger: Logger = quietLogger, _ body: (WebhookDeliverer) async throws -> Void) async throws {

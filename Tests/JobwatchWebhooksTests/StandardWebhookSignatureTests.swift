@@ -1,8 +1,10 @@
 import Foundation
+import JobwatchTestKit
 import JobwatchWebhooks
 import Testing
 
-/// Tests/Reference/webhook-vectors.json (a verbatim copy of the shared reference): signatures made by the Standard Webhooks reference library.
+/// Tests/Reference/webhook-vectors.json (a verbatim copy of the shared reference): signatures made by the
+/// Standard Webhooks reference library.
 private struct Vectors: Decodable {
     struct Case: Decodable {
         var secret: String
@@ -14,14 +16,7 @@ private struct Vectors: Decodable {
     var cases: [Case]
 
     static func load() throws -> Vectors {
-        var root = URL(fileURLWithPath: #filePath)
-        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
-            let parent = root.deletingLastPathComponent()
-            try #require(parent.path != root.path, "no Package.swift above \(#filePath)")
-            root = parent
-        }
-        let file = root.appendingPathComponent("Tests/Reference/webhook-vectors.json")
-        return try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: file))
+        try JSONDecoder().decode(Vectors.self, from: referenceFile("webhook-vectors.json"))
     }
 }
 
@@ -45,7 +40,7 @@ private struct Vectors: Decodable {
                 id: vector.id, timestampSeconds: vector.timestamp, body: Array(vector.body.utf8),
                 secrets: [other, vector.secret]))
         let entries = signature.split(separator: " ").map(String.init)
-        #expect(entries.count == 2)
+        try #require(entries.count == 2)
         #expect(entries[1] == vector.signature)
         #expect(entries[0].hasPrefix("v1,") && entries[0] != vector.signature)
     }

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
-import JobwatchConfig
 import JobwatchCore
 import JobwatchSimulator
+import JobwatchTestKit
 import JobwatchWebhooks
 import Testing
 
@@ -13,7 +13,7 @@ import Testing
             let outcome = await deliverer.attempt(event, to: sink(url + "/hook", secrets: [testSecret]))
             #expect(outcome.success && outcome.statusCode == 204 && outcome.error == nil && !outcome.gone)
 
-            let request = try #require(await receiver.requests.first)
+            let request = try #require(receiver.requests.first)
             #expect(request.method == "POST" && request.uri == "/hook")
             #expect(request.bodyText == event.body)
             #expect(request.header("Content-Type") == "application/cloudevents+json")
@@ -34,7 +34,7 @@ import Testing
         try await withReceiver([.text(200, "ok")]) { url, receiver, deliverer in
             let outcome = await deliverer.attempt(sampleEvent(), to: sink(url))
             #expect(outcome.success)
-            let request = try #require(await receiver.requests.first)
+            let request = try #require(receiver.requests.first)
             #expect(request.header("webhook-signature") == nil)
             #expect(request.header("webhook-id") == sampleEvent().id)
         }
@@ -49,7 +49,7 @@ import Testing
             #expect(first.error == "HTTP 503: down for maintenance")
             let second = await deliverer.attempt(event, to: config)
             #expect(second.success)
-            let ids = await receiver.requests.map { $0.header("webhook-id") }
+            let ids = receiver.requests.map { $0.header("webhook-id") }
             #expect(ids == [event.id, event.id])
         }
     }
@@ -102,7 +102,7 @@ import Testing
             url, receiver, deliverer in
             let outcome = await deliverer.attempt(sampleEvent(), to: sink(url + "/hook"))
             #expect(!outcome.success && outcome.statusCode == 302)
-            #expect(await receiver.requests.map(\.uri) == ["/hook"])
+            #expect(receiver.requests.map(\.uri) == ["/hook"])
         }
     }
 

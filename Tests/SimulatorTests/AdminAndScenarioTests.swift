@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 @testable import JobwatchSimulator
@@ -20,7 +21,8 @@ import Testing
                 """)
         #expect(created.status == 201)
         let ids = try #require(created.json?["job_ids"] as? [String])
-        #expect(ids.count == 2 && ids[0] == "ova-1")
+        try #require(ids.count == 2)
+        #expect(ids[0] == "ova-1")
 
         let duplicate = try await live.send("/_simulator/jobs", method: .POST, body: #"{"job_id": "ova-1"}"#)
         #expect(duplicate.status == 409)
@@ -32,7 +34,7 @@ import Testing
             "/_simulator/jobs/ova-1/faults", method: .POST, body: #"{"faults": [{"kind": "throttled", "count": 2}]}"#)
         #expect(faults.json?["pending_faults"] as? Int == 2)
 
-        clock.advance(1000)
+        clock.advance(byMillis: 1000)
         let finished = try await live.send(
             "/_simulator/jobs/\(ids[1])/finish", method: .POST, body: #"{"status": "SUCCESS"}"#)
         #expect(finished.status == 200)
@@ -45,7 +47,7 @@ import Testing
 
         let listed = try await live.send("/_simulator/jobs")
         let jobs = try #require(listed.json?["jobs"] as? [[String: Any]])
-        #expect(jobs.map { $0["job_id"] as? String } == ids)
+        try #require(jobs.map { $0["job_id"] as? String } == ids)
         #expect(jobs.map { $0["status"] as? String } == ["INIT", "SUCCESS"])
         #expect(jobs[0]["pending_faults"] as? Int == 2)
         #expect(jobs[1]["project_id"] as? String == "proj")
@@ -56,8 +58,7 @@ import Testing
     }
 
     @Test func scenarioFileCreatesItsJobs() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("sim")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("scenario.json")
         try """
@@ -71,7 +72,7 @@ import Testing
 
         let simulator = makeSimulator(clock: ManualClock())
         let ids = try simulator.loadScenario(file: file.path)
-        #expect(ids.count == 3)
+        try #require(ids.count == 3)
         #expect(ids[0].count == 32 && ids[0].allSatisfy(\.isHexDigit))
         #expect(ids[2] == "702364883651395584")
         #expect(simulator.job(id: ids[1])?.pendingFaults.map(\.kind) == [.notFound, .slow])
@@ -91,7 +92,7 @@ import Testing
         let simulator = makeSimulator(clock: clock)
         let ids = try simulator.add(contentsOf: SimulatedJobSpec.samples(projectID: "proj", durationMillis: 20_000))
         #expect(ids.count == 5)
-        clock.advance(20_000)
+        clock.advance(byMillis: 20_000)
         #expect(ids.map { simulator.status(jobID: $0) } == ["SUCCESS", "SUCCESS", "FAIL", "SUCCESS", "FAILED"])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HuaweiCloud
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 @testable import JobwatchSimulator
@@ -90,7 +91,7 @@ import Testing
         let path = "/v1/proj/image-server-jobs/\(id)"
         #expect(try await live.send(path, headers: [("X-Auth-Token", token)]).status == 200)
         #expect(try await live.send(path, headers: [("X-Auth-Token", "forged")]).status == 401)
-        clock.advance(25 * 3_600_000)
+        clock.advance(byMillis: 25 * 3_600_000)
         let expired = try await live.send(path, headers: [("X-Auth-Token", token)])
         #expect(expired.status == 401)
         #expect((expired.json?["error_msg"] as? String)?.contains("The token must be updated") == true)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 @testable import JobwatchSimulator
@@ -79,7 +80,8 @@ import Testing
         let (live, path) = try await serve([SimulatedFault(.dropConnection)])
         await #expect(throws: (any Error).self) { _ = try await live.send(path) }
         #expect(try await live.send(path).status == 200)
-        #expect(live.simulator.pollCount(jobID: String(path.split(separator: "/").last!)) == 2)
+        let jobID = try #require(path.split(separator: "/").last)
+        #expect(live.simulator.pollCount(jobID: String(jobID)) == 2)
         try await live.close()
     }
 

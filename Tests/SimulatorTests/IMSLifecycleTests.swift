@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 @testable import JobwatchSimulator
@@ -54,7 +55,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         let id = try simulator.add(SimulatedJobSpec(api: .ims, kind: kind, durationMillis: 100_000, initMillis: 10_000))
         let path = "/v1/cloudimages/job/\(id)"
 
-        clock.advance(1000)
+        clock.advance(byMillis: 1000)
         let initial = await simulator.get(path)
         #expect(initial.status == 200)
         #expect(initial.string("status") == "INIT")
@@ -97,7 +98,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         let simulator = makeSimulator(clock: clock)
         let id = try simulator.add(
             SimulatedJobSpec(api: .imsProject, kind: kind, projectID: "p1", durationMillis: 5000))
-        clock.advance(5000)
+        clock.advance(byMillis: 5000)
         let done = await simulator.get("/v1/p1/jobs/\(id)")
         #expect(Set(done.json.keys) == topLevelKeys)
         #expect(Set(done.entities.keys) == showJobSeedEntityKeys[kind])
@@ -120,7 +121,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         clock.set(start + 40_000)
         let middle = await simulator.get(path)
         let subJobs = try #require(middle.entities["sub_jobs_result"] as? [[String: Any]])
-        #expect(subJobs.map { $0["status"] as? String } == ["RUNNING", "SUCCESS"])
+        try #require(subJobs.map { $0["status"] as? String } == ["RUNNING", "SUCCESS"])
         #expect(subJobs.map { $0["job_type"] as? String } == ["imsImportImageJob", "imsImportDataImageJob"])
         #expect(subJobs[0]["end_time"] as? String == "")
         #expect(middle.string("status") == "RUNNING")
@@ -128,7 +129,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         clock.set(start + 100_000)
         let done = await simulator.get(path)
         let finished = try #require(done.entities["sub_jobs_result"] as? [[String: Any]])
-        #expect(finished.map { $0["status"] as? String } == ["SUCCESS", "SUCCESS"])
+        try #require(finished.map { $0["status"] as? String } == ["SUCCESS", "SUCCESS"])
         #expect(finished.allSatisfy { (($0["entities"] as? [String: Any])?["image_id"] as? String)?.count == 36 })
         #expect(Set(finished[0].keys) == topLevelKeys)
         let listed = try #require(early.entities["sub_jobs_list"] as? [String])
@@ -144,6 +145,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         let middle = await simulator.get("/v1/cloudimages/job/\(id)")
         #expect(middle.string("status") == "RUNNING")
         let subJobs = try #require(middle.entities["sub_jobs_result"] as? [[String: Any]])
+        try #require(subJobs.count == 2)
         #expect(subJobs[1]["status"] as? String == "FAIL")
         #expect(subJobs[1]["error_code"] as? String == "IMG.0084")
         #expect((subJobs[1]["fail_reason"] as? String)?.isEmpty == false)
@@ -162,10 +164,10 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         let id = try simulator.add(SimulatedJobSpec(api: .ims, kind: "imsAddImageMembersJob", durationMillis: 2000))
         let running = await simulator.get("/v1/cloudimages/job/\(id)")
         #expect((running.entities["results"] as? [Any])?.isEmpty == true)
-        clock.advance(2000)
+        clock.advance(byMillis: 2000)
         let done = await simulator.get("/v1/cloudimages/job/\(id)")
         let results = try #require(done.entities["results"] as? [[String: Any]])
-        #expect(results.count == 1)
+        try #require(results.count == 1)
         #expect(results[0]["status"] as? String == "success")
         #expect(Set(results[0].keys) == ["image_id", "project_id", "status"])
     }
@@ -174,7 +176,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         let clock = ManualClock()
         let simulator = makeSimulator(clock: clock)
         let id = try simulator.add(SimulatedJobSpec(api: .ims, kind: "imsImportOvaImageJob", durationMillis: 600_000))
-        clock.advance(5000)
+        clock.advance(byMillis: 5000)
         #expect(simulator.finish(jobID: id, status: "PAUSED") == nil)
         #expect(simulator.finish(jobID: id, status: "SUCCESS") == clock.now)
         #expect(simulator.finish(jobID: id, status: "FAIL") == nil)
@@ -191,7 +193,7 @@ private let imsKinds = Simulator.catalog.filter { !$0.hasPrefix("workspace") }
         let clock = ManualClock()
         let simulator = makeSimulator(clock: clock)
         let id = try simulator.add(SimulatedJobSpec(api: .ims, durationMillis: 600_000))
-        clock.advance(120_000)
+        clock.advance(byMillis: 120_000)
         #expect(simulator.finish(jobID: id, status: "FAIL") != nil)
         let done = await simulator.get("/v1/cloudimages/job/\(id)")
         #expect(done.string("status") == "FAIL")

@@ -1,17 +1,8 @@
 import Foundation
+import JobwatchTestKit
 import Logging
-import Synchronization
 
 @testable import JobwatchSimulator
-
-/// A clock the test moves by hand.
-final class ManualClock: Sendable {
-    private let millis: Mutex<Int64>
-    init(_ start: Int64 = 1_774_577_643_552) { millis = Mutex(start) }  // 2026-03-27T02:14:03.552Z
-    var now: Int64 { millis.withLock { $0 } }
-    func set(_ value: Int64) { millis.withLock { $0 = value } }
-    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
-}
 
 func makeSimulator(
     clock: ManualClock, credentials: [String: String] = [:], iamUsers: [String: String] = [:]

@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchTestKit
 import Testing
 
 @testable import JobwatchSimulator
@@ -76,7 +77,7 @@ private let seedSubJobKeys: Set = [
         let clock = ManualClock()
         let simulator = makeSimulator(clock: clock)
         let id = try simulator.add(SimulatedJobSpec(api: .workspace, durationMillis: 100_000))
-        clock.advance(50_000)
+        clock.advance(byMillis: 50_000)
         #expect(simulator.finish(jobID: id, status: "ABNORMAL") != nil)
         let done = await simulator.get("/v1/p/image-server-jobs/\(id)")
         #expect(done.string("status") == "FAILED")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import JobwatchConfig
 import JobwatchCore
+import JobwatchDaemon
+import JobwatchWebhooks
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +17,7 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CLIContext.load(global, secrets: .readWhereAvailable)
             print(ConfigReport.render(context.configuration, databasePath: context.databasePath))
-            if let problem = ConfigReport.daemonProblem(context.configuration) {
+            if let problem = DaemonReadiness.problem(context.configuration) {
                 throw CLIFailure(.configuration, problem)
             }
         }
@@ -24,21 +26,6 @@ struct ConfigCommand: AsyncParsableCommand {
 
 /// The effective configuration as YAML, secrets replaced by where they come from.
 enum ConfigReport {
-    /// Why the daemon could not run with this configuration, if it could not.
-    static func daemonProblem(_ config: Configuration) -> String? {
-        for account in config.accounts {
-            if case .missing = account.credentials {
-                return
-                    "account '\(account.name)' has no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or configure accounts: in \(config.source ?? "/etc/jobwatch/config.yaml")"
-            }
-            if account.region == nil && account.endpoints.isEmpty {
-                return
-                    "account '\(account.name)' has no region: set region (or HUAWEICLOUD_SDK_REGION), or endpoints for every service it uses"
-            }
-        }
-        return nil
-    }
-
     static func render(_ config: Configuration, databasePath: String) -> String {
         var lines = [
             "# source: \(config.source ?? "built-in defaults")", "database: \(databasePath)",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobwatchConfig
 import JobwatchDaemon
+import JobwatchPostgres
 import JobwatchSystemd
 import Logging
 import ServiceLifecycle
@@ -20,12 +21,12 @@ struct Daemon: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let context = try CLIContext.load(global, secrets: .read)
-        if let problem = ConfigReport.daemonProblem(context.configuration) {
+        if let problem = DaemonReadiness.problem(context.configuration) {
             throw CLIFailure(.configuration, problem)
         }
         let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
         let logger = Logger(label: "jobwatch")
-        let store = try context.openStore()
+        let store = try await context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let runtime = DaemonRuntime(
@@ -37,14 +38,14 @@ struct Daemon: AsyncParsableCommand {
             loadConfiguration: {
                 let configuration = try ConfigLoader.load(
                     explicitPath: configPath, environment: environment, secrets: .read)
-                if let problem = ConfigReport.daemonProblem(configuration) { throw ConfigError(problem) }
+                if let problem = DaemonReadiness.problem(configuration) { throw ConfigError(problem) }
                 return configuration
             },
             applyConfiguration: { levels.level = $0.logLevel }, logger: logger)
         logger.info(
             "starting",
             metadata: [
-                "database": "\(store.path)", "config": "\(context.configuration.source ?? "built-in defaults")",
+                "database": "\(store.location)", "config": "\(context.configuration.source ?? "built-in defaults")",
                 "version": "\(Jobwatch.version)",
             ])
         let group = ServiceGroup(
@@ -54,8 +55,11 @@ struct Daemon: AsyncParsableCommand {
             try await group.run()
         } catch {
             await runtime.shutdown()
+            await (store as? PostgresJobStore)?.close()
             throw CLIFailure(.software, "the daemon stopped unexpectedly: \(error)")
         }
         await runtime.shutdown()
+        // PostgreSQL: give the leases back, so the other daemons take this one's jobs over at once.
+        await (store as? PostgresJobStore)?.close()
     }
 }

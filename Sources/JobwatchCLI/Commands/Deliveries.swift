@@ -13,7 +13,7 @@ struct Deliveries: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let deliveries = try storeCall { try context.openExistingStore()?.deliveries(state: state) ?? [] }
+        let deliveries = try await storeCall { try await context.openExistingStore()?.deliveries(state: state) ?? [] }
         if json {
             try JSONOutput.print(deliveries)
             return
@@ -55,10 +55,12 @@ struct Redeliver: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        guard let store = try context.openExistingStore() else {
+        guard let store = try await context.openExistingStore() else {
             throw CLIFailure(.notFound, "no database at \(context.databasePath) yet, so no events to redeliver")
         }
-        let result = try storeCall { try store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: nowMillis()) }
+        let result = try await storeCall {
+            try await store.redeliver(eventIDs: dead ? nil : eventIDs, nowMillis: nowMillis())
+        }
         if !result.unknown.isEmpty {
             throw CLIFailure(
                 .notFound,

@@ -67,7 +67,7 @@ struct Demo: AsyncParsableCommand {
         config.polling.deadlineMillis = durationMillis * 3
         config.stdout.events = .types(Set(EventType.allCases).subtracting([.progress]))
 
-        let store: JobStore
+        let store: any JobStoring
         do {
             store = try JobStore(path: directory.appendingPathComponent("jobwatch.sqlite").path)
         } catch let error as StoreError {
@@ -80,24 +80,24 @@ struct Demo: AsyncParsableCommand {
         say(
             "jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n"
         )
-        var rows: [Int64] = []
-        for (spec, id) in zip(specs, jobIDs) {
-            let registration = Registration(
+        let now = DaemonEngine.wallClock()
+        let registrations = zip(specs, jobIDs).map { spec, id in
+            Registration(
                 jobID: id, api: spec.api, account: "default", region: "demo-1", projectID: projectID,
-                labels: ["demo": spec.kind], sinks: nil,
-                deadlineAtMillis: DaemonEngine.wallClock() + config.polling.deadlineMillis)
-            rows.append(
-                try storeCall {
-                    try store.register(
-                        registration, sinks: config.sinkSubscriptions, nowMillis: DaemonEngine.wallClock()
-                    ).job.rowID
-                })
+                labels: ["demo": spec.kind], sinks: nil, deadlineAtMillis: now + config.polling.deadlineMillis)
+        }
+        let rows = try await storeCall {
+            try await store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now).map(
+                \.job.rowID)
         }
         await runtime.engine.start()
         let giveUp = DaemonEngine.wallClock() + config.polling.deadlineMillis + 10_000
         var jobs: [StoredJob] = []
         while true {
-            jobs = try rows.compactMap { row in try storeCall { try store.job(rowID: row) } }
+            jobs = []
+            for row in rows {
+                if let job = try await storeCall({ try await store.job(rowID: row) }) { jobs.append(job) }
+            }
             if jobs.allSatisfy({ $0.record.tracking != .active }) { break }
             if DaemonEngine.wallClock() > giveUp {
                 await runtime.engine.stop(grace: .seconds(1))
@@ -107,7 +107,9 @@ struct Demo: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))
         }
         // Let the last events reach stdout before the summary.
-        while (try? store.deliveries(state: .pending).isEmpty) == false { try await Task.sleep(for: .milliseconds(50)) }
+        while (try? await store.deliveries(state: .pending).isEmpty) == false {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         await runtime.engine.stop(grace: .seconds(2))
         await runtime.shutdown()
         say("\n" + Self.summary(jobs.map(\.record)) + "\n")
@@ -144,30 +146,21 @@ private func say(_ text: String) {
 struct DemoEventPrinter: EventPrinting {
     func print(_ event: StoredEvent) {
         let time = CloudTime.format(millis: event.createdAtMillis).dropFirst(11).prefix(12)
+        let decoded = event.decoded
         let what: String
         switch event.type {
         case .registered: what = "registered"
-        case .subJobStatusChanged: what = Self.subJob(event.body).map { "sub-job \($0)" } ?? "a sub-job changed"
-        default: what = EventSummary(body: event.body)?.status ?? ""
+        case .subJobStatusChanged:
+            if let subJob = decoded?.subJob, let id = subJob.jobID, let status = subJob.status {
+                what = "sub-job \(id) → \(status)"
+            } else {
+                what = "a sub-job changed"
+            }
+        default: what = decoded.flatMap(JobText.eventStatus) ?? ""
         }
         let type = event.type.rawValue.replacingOccurrences(of: "jobwatch.", with: "")
         say(
             "\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) \(type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)"
         )
-    }
-
-    private static func subJob(_ body: String) -> String? {
-        struct Body: Decodable {
-            struct DataPart: Decodable {
-                struct Sub: Decodable {
-                    var job_id: String
-                    var status: String
-                }
-                var sub_job: Sub?
-            }
-            var data: DataPart
-        }
-        guard let sub = (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.data.sub_job else { return nil }
-        return "\(sub.job_id) → \(sub.status)"
     }
 }

@@ -21,11 +21,11 @@ struct Events: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        var store = try context.openExistingStore()
+        var store = try await context.openExistingStore()
         var cursor = since
         var printedHeader = false
         while true {
-            let batch = try storeCall { try store?.events(since: cursor, limit: 500) ?? [] }
+            let batch = try await storeCall { try await store?.events(since: cursor, limit: 500) ?? [] }
             for event in batch {
                 if json {
                     JSONOutput.printLine(event.body)
@@ -40,7 +40,7 @@ struct Events: AsyncParsableCommand {
             }
             if batch.count == 500 { continue }
             guard follow else { break }
-            if store == nil { store = try context.openExistingStore() }
+            if store == nil { store = try await context.openExistingStore() }
             try await Task.sleep(for: .milliseconds(250))
         }
         if !json && !printedHeader && !follow { print("no events\(since > 0 ? " after sequence \(since)" : "")") }
@@ -50,30 +50,11 @@ struct Events: AsyncParsableCommand {
         "SEQ     TIME                      TYPE                            JOB ID                            STATUS"
 
     static func line(_ event: StoredEvent) -> String {
-        let status = EventSummary(body: event.body)?.status ?? "-"
+        let status = event.decoded.flatMap(JobText.eventStatus) ?? "-"
         func pad(_ text: String, _ width: Int) -> String {
             text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
         }
         return pad(String(event.sequence), 7) + " " + pad(CloudTime.format(millis: event.createdAtMillis), 25) + " "
             + pad(event.type.rawValue, 31) + " " + pad(event.jobID, 33) + " " + status
-    }
-}
-
-/// The few fields of an event body the human views show.
-struct EventSummary: Decodable {
-    struct Job: Decodable {
-        var status: String
-        var progress: Double?
-    }
-    struct DataPart: Decodable { var job: Job }
-    var data: DataPart
-
-    var status: String {
-        data.job.status + (data.job.progress.map { " \(Int(($0 * 100).rounded()))%" } ?? "")
-    }
-
-    init?(body: String) {
-        guard let decoded = try? JSONDecoder().decode(EventSummary.self, from: Data(body.utf8)) else { return nil }
-        self = decoded
     }
 }

@@ -26,8 +26,8 @@ struct List: AsyncParsableCommand {
         for label in labels {
             if let (key, value) = InputRules.parseLabel(label) { filter[key] = value }
         }
-        let jobs = try storeCall {
-            try context.openExistingStore()?.list(tracking: tracking, api: api, labels: filter) ?? []
+        let jobs = try await storeCall {
+            try await context.openExistingStore()?.list(tracking: tracking, api: api, labels: filter) ?? []
         }
         if json {
             try JSONOutput.print(jobs.map(\.record))

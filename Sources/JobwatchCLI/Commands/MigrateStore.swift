@@ -42,7 +42,7 @@ struct MigrateStore: AsyncParsableCommand {
             throw CLIFailure(.ioError, "there is no database at \(source); check the path given to --from")
         }
         let context = try CLIContext.load(global)
-        let export = try storeCall { try JobStore(path: source).exportAll() }
+        let export = try await storeCall { try JobStore(path: source).exportAll() }
         let target: PostgresJobStore
         do {
             target = try await PostgresJobStore.open(url: url, password: context.configuration.databasePassword?.value)

@@ -78,9 +78,9 @@ struct Register: AsyncParsableCommand {
             jobID: jobID, api: api, account: account, region: region ?? accountConfig.region, projectID: project,
             labels: labelMap, sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
             deadlineAtMillis: now + deadlineMillis)
-        let store = try context.openStore()
-        let (job, created) = try storeCall {
-            try store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
+        let store = try await context.openStore()
+        let (job, created) = try await storeCall {
+            try await store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
         }
         if json {
             try JSONOutput.print(job.record)

@@ -13,9 +13,9 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let store = try context.openExistingStore()
-        let job = try context.resolveJob(jobID, api: api, in: store)
-        let history = try storeCall { try store?.history(rowID: job.rowID) ?? [] }
+        let store = try await context.openExistingStore()
+        let job = try await context.resolveJob(jobID, api: api, in: store)
+        let history = try await storeCall { try await store?.history(rowID: job.rowID) ?? [] }
         if json {
             try JSONOutput.print(JobRecordWithHistory(record: job.record, history: history))
         } else {

@@ -22,14 +22,14 @@ struct Wait: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let store = try context.openExistingStore()
-        let job = try context.resolveJob(jobID, api: api, in: store)
+        let store = try await context.openExistingStore()
+        let job = try await context.resolveJob(jobID, api: api, in: store)
         guard let store else { return }  // resolveJob found the job, so the database exists
         let start = nowMillis()
         let limit = timeout.flatMap(DurationText.parseMillis).map { start + $0 }
         let display = WaitDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         while true {
-            guard let current = try storeCall({ try store.job(rowID: job.rowID) }) else {
+            guard let current = try await storeCall({ try await store.job(rowID: job.rowID) }) else {
                 throw CLIFailure(.notFound, "job \(jobID) disappeared from the database")
             }
             let record = current.record

@@ -16,6 +16,12 @@ enum JobText {
         labels.isEmpty ? "-" : labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
+    /// An event's job status with its progress, `RUNNING 40%`; nil when the event carries no status.
+    static func eventStatus(_ event: DecodedEvent) -> String? {
+        guard let job = event.job, let status = job.status else { return nil }
+        return status + (job.progress.map { " \(Int(($0 * 100).rounded()))%" } ?? "")
+    }
+
     /// The status column: the normalized status, with the cloud's word when it differs.
     static func status(_ record: JobRecord) -> String {
         guard record.providerStatus != nil else { return "(not polled yet)" }

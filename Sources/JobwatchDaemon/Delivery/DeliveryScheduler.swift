@@ -1,6 +1,7 @@
 import JobwatchConfig
 import JobwatchCore
 import JobwatchStore
+import JobwatchWebhooks
 import Logging
 
 /// Delivers the outbox: reads due pending deliveries, runs them within each sink's concurrency, records
@@ -8,7 +9,7 @@ import Logging
 /// sequence order, one transaction per batch. A crash leaves undelivered rows pending: they are sent
 /// after the restart.
 actor DeliveryScheduler {
-    private let store: JobStore
+    private let store: any JobStoring
     private let settings: SettingsBox
     private let printer: any EventPrinting
     private let webhooks: any WebhookSending
@@ -18,10 +19,14 @@ actor DeliveryScheduler {
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
     private var running = false
     private var stdoutTask: Task<Void, Never>?
+    /// Events arrived while the stdout task was printing: it looks once more before it ends.
+    private var printAgain = false
+    private var looking = false
+    private var lookAgain = false
     private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
 
     init(
-        store: JobStore, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
+        store: any JobStoring, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
         clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem
     ) {
         self.lastProblem = lastProblem
@@ -33,46 +38,67 @@ actor DeliveryScheduler {
         self.logger = logger
     }
 
-    func start() {
+    func start() async {
         timer.onFire { [weak self] in await self?.tick() }
         running = true
-        tick()
+        await tick()
     }
 
-    func tick() {
+    /// Something changed (an event was created, a retry is due, the CLI re-queued deliveries): look again.
+    /// Looks never overlap (a second one could send the same delivery twice); a tick during a look makes it
+    /// look once more.
+    func tick() async {
         guard running else { return }
+        if looking {
+            lookAgain = true
+            return
+        }
+        looking = true
+        repeat {
+            lookAgain = false
+            await look()
+        } while lookAgain && running
+        looking = false
+    }
+
+    private func look() async {
         let configuration = settings.current.configuration
         var targets: [String: WebhookSinkConfig] = [:]
         for sink in configuration.webhooks { targets[sink.name] = sink }
         let now = clock()
-        if configuration.stdout.enabled && stdoutTask == nil {
-            stdoutTask = Task {
-                self.printDueEvents()
-                self.stdoutTask = nil
+        if configuration.stdout.enabled {
+            if stdoutTask == nil {
+                stdoutTask = Task { await self.printDueEvents() }
+            } else {
+                printAgain = true
             }
         }
-        var allSinks = targets.keys.sorted()
-        if configuration.stdout.enabled { allSinks.append(Configuration.stdoutSinkName) }
         do {
             var busy: [String: Int] = [:]
             for key in inFlight.keys { busy[key.sink, default: 0] += 1 }
-            let free = targets.filter { busy[$0.key, default: 0] < $0.value.concurrency }
-            let capacity = free.reduce(0) { $0 + $1.value.concurrency - busy[$1.key, default: 0] }
-            let due = try store.dueDeliveries(
-                nowMillis: now, sinks: free.keys.sorted(), limit: capacity, excluding: Set(inFlight.keys))
-            for delivery in due {
-                guard let target = targets[delivery.sink], busy[delivery.sink, default: 0] < target.concurrency else {
-                    continue
-                }
-                busy[delivery.sink, default: 0] += 1
-                let key = DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink)
-                inFlight[key] = Task { [target] in
-                    await self.deliver(delivery, to: target)
-                    self.finished(key)
+            // One query per sink with free slots, limited to them: a sink with a deep backlog cannot crowd
+            // another's due deliveries out of a shared limit.
+            for (name, target) in targets.sorted(by: { $0.key < $1.key }) {
+                let free = target.concurrency - busy[name, default: 0]
+                guard free > 0 else { continue }
+                let due = try await store.dueDeliveries(
+                    nowMillis: now, sinks: [name], limit: free, excluding: Set(inFlight.keys))
+                for delivery in due {
+                    let key = DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink)
+                    guard inFlight[key] == nil else { continue }
+                    busy[name, default: 0] += 1
+                    inFlight[key] = Task { [target] in
+                        await self.deliver(delivery, to: target)
+                        await self.finished(key)
+                    }
                 }
             }
-            if let next = try store.earliestDelivery(sinks: allSinks, excluding: Set(inFlight.keys)) {
-                timer.arm(atMillis: next, nowMillis: now)
+            // A saturated sink is refilled when one of its deliveries finishes, and the stdout sink by its
+            // printing task: only the other sinks' next retry arms the timer (arming it for a delivery that
+            // cannot start would fire it again at once, in a loop).
+            let waiting = targets.filter { busy[$0.key, default: 0] < $0.value.concurrency }.keys.sorted()
+            if let next = try await store.earliestDelivery(sinks: waiting, excluding: Set(inFlight.keys)) {
+                timer.arm(atMillis: max(next, now + 1), nowMillis: now)
             } else {
                 timer.disarm()
             }
@@ -82,28 +108,46 @@ actor DeliveryScheduler {
         }
     }
 
-    private func finished(_ key: DeliveryKey) {
+    private func finished(_ key: DeliveryKey) async {
         inFlight[key] = nil
-        tick()
+        await tick()
     }
 
-    /// Prints every due stdout event in sequence order, a batch at a time.
-    private func printDueEvents() {
+    /// Prints every due stdout event in sequence order, a batch at a time, then looks again if events
+    /// arrived meanwhile; after a database error, again in 1 s.
+    private func printDueEvents() async {
+        var failed = false
+        repeat {
+            printAgain = false
+            failed = await !printBatches()
+        } while printAgain && running && !failed
+        stdoutTask = nil
+        if failed {
+            stdoutTask = Task {
+                try? await Task.sleep(for: .seconds(1))
+                if !Task.isCancelled { await self.printDueEvents() }
+            }
+        }
+    }
+
+    /// Returns false when the database failed (the events stay pending and are printed again).
+    private func printBatches() async -> Bool {
         do {
             while true {
-                let due = try store.dueDeliveries(
+                let due = try await store.dueDeliveries(
                     nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
-                guard !due.isEmpty else { return }
+                guard !due.isEmpty else { return true }
                 for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
                     printer.print(delivery.event)
                 }
-                try store.recordDelivered(
+                try await store.recordDelivered(
                     due.map { DeliveryKey(eventSequence: $0.event.sequence, sink: $0.sink) }, atMillis: clock())
-                if due.count < 500 { return }
+                if due.count < 500 { return true }
             }
         } catch {
             // Still pending: printed again later, so a line may repeat but is never lost.
             logger.error("cannot record stdout deliveries; they will be printed again", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
@@ -130,7 +174,7 @@ actor DeliveryScheduler {
                 metadata: metadata)
         }
         do {
-            try store.recordAttempt(key, record)
+            try await store.recordAttempt(key, record)
         } catch {
             // The row stays pending, so the event is sent again: at-least-once, never lost.
             logger.error(
@@ -145,6 +189,9 @@ actor DeliveryScheduler {
         running = false
         timer.cancel()
         await drain(Array(inFlight.values) + [stdoutTask].compactMap { $0 }, grace: grace)
-        if settings.current.configuration.stdout.enabled { printDueEvents() }
+        // Bounded: with another process holding the database's write lock, the record could wait 15 s.
+        if settings.current.configuration.stdout.enabled {
+            await awaitAtMost(.seconds(1)) { _ = await self.printBatches() }
+        }
     }
 }

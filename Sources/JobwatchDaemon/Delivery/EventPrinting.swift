@@ -1,5 +1,5 @@
 import Foundation
-import JobwatchStore
+import JobwatchCore
 
 /// Where the stdout sink writes an event.
 package protocol EventPrinting: Sendable {

@@ -13,11 +13,16 @@ package final class DaemonRuntime: Sendable {
     private let webhookHTTP: HTTPClient
 
     package init(
-        store: JobStore, configuration: Configuration, environment: [String: String], version: String,
+        store: any JobStoring, configuration: Configuration, environment: [String: String], version: String,
         printer: any EventPrinting = JSONLinesPrinter(), logger: Logger
     ) {
-        let cloudHTTP = CloudHTTPClient.make(requestTimeoutMillis: configuration.polling.requestTimeoutMillis)
-        let webhookHTTP = WebhookDeliverer.makeHTTPClient()
+        // The pools are sized at start; a reload that raises `max_in_flight` or a sink's `concurrency` gets
+        // the larger pool at the next restart.
+        let cloudHTTP = CloudHTTPClient.make(
+            requestTimeoutMillis: configuration.polling.requestTimeoutMillis,
+            maxConnectionsPerHost: configuration.polling.maxInFlight)
+        let webhookHTTP = WebhookDeliverer.makeHTTPClient(
+            maxConnectionsPerHost: max(1, configuration.webhooks.reduce(0) { $0 + $1.concurrency }))
         self.cloudHTTP = cloudHTTP
         self.webhookHTTP = webhookHTTP
         let deliverer = WebhookDeliverer(
@@ -28,12 +33,18 @@ package final class DaemonRuntime: Sendable {
                 CloudJobFetcher.forAccounts(
                     of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
-            webhooks: WebhookSender(deliverer: deliverer), printer: printer, logger: logger)
+            webhooks: deliverer, printer: printer, logger: logger)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.
+    /// Bounded, like the rest of shutdown: a peer that stopped reading cannot hold the process.
     package func shutdown() async {
-        try? await cloudHTTP.shutdown()
-        try? await webhookHTTP.shutdown()
+        let cloudHTTP = self.cloudHTTP
+        let webhookHTTP = self.webhookHTTP
+        await awaitAtMost(.seconds(1)) {
+            async let cloud: Void? = try? cloudHTTP.shutdown()
+            async let webhooks: Void? = try? webhookHTTP.shutdown()
+            _ = await (cloud, webhooks)
+        }
     }
 }

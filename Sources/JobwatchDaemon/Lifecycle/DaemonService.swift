@@ -6,7 +6,8 @@ import UnixSignals
 
 /// `jobwatch daemon` as a swift-service-lifecycle `Service`: runs the engine, speaks sd_notify (READY,
 /// STATUS, WATCHDOG, RELOADING, STOPPING), reloads the configuration on SIGHUP, and on SIGTERM/SIGINT stops
-/// starting polls and gives requests in flight up to `shutdownGrace` before it returns.
+/// starting polls and gives requests in flight up to `shutdownGrace` before it returns. The grace leaves
+/// room in the contract's 10 s for the last stdout records and closing the HTTP clients (1 s each at most).
 package struct DaemonService: Service {
     let engine: DaemonEngine
     let notifier: SystemdNotifier?
@@ -19,7 +20,7 @@ package struct DaemonService: Service {
     let logger: Logger
 
     package init(
-        engine: DaemonEngine, environment: [String: String], shutdownGrace: Duration = .seconds(8),
+        engine: DaemonEngine, environment: [String: String], shutdownGrace: Duration = .seconds(6),
         loadConfiguration: @escaping @Sendable () throws -> Configuration,
         applyConfiguration: @escaping @Sendable (Configuration) -> Void, logger: Logger
     ) {

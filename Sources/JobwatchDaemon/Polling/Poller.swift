@@ -4,7 +4,7 @@ import Logging
 
 /// Polls one job: paces the request, fetches, and records the outcome in one transaction.
 struct Poller: Sendable {
-    let store: JobStore
+    let store: any JobStoring
     let settings: SettingsBox
     let pacer: AccountPacer
     let clock: @Sendable () -> Int64
@@ -23,7 +23,7 @@ struct Poller: Sendable {
         ]
 
         if let deadline = job.deadlineAtMillis, deadline <= clock() {
-            apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
+            await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
                 PollEvaluation.expire(record: current.record, scheduling: current.scheduling, nowMillis: now)
             }
             return nil
@@ -37,6 +37,9 @@ struct Poller: Sendable {
                 return nil  // shutting down: the job stays due and is polled after the restart
             }
             result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID)
+            // Cut short by shutdown: that is not the cloud's answer, so nothing is recorded (no failure, no
+            // backoff); the job stays due and is polled after the restart.
+            if Task.isCancelled { return nil }
             await pacer.record(result, account: job.account)
         } else {
             result = .failed(
@@ -46,7 +49,7 @@ struct Poller: Sendable {
         }
 
         let pollSettings = settings.pollSettings
-        let applied = apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
+        let applied = await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
             var random = SystemRandomNumberGenerator()
             return PollEvaluation.evaluate(
                 record: current.record, scheduling: current.scheduling, result: result, nowMillis: now,
@@ -65,7 +68,7 @@ struct Poller: Sendable {
             logger.warning("throttled by the gateway; slowing this account down: \(message)", metadata: metadata)
         case .unauthorized(let message):
             let until = clock() + PollSchedule.unauthorizedPauseMillis
-            try? store.pauseAccount(job.account, untilMillis: until)
+            try? await store.pauseAccount(job.account, untilMillis: until)
             logger.error(
                 "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
                 metadata: metadata)
@@ -84,11 +87,11 @@ struct Poller: Sendable {
     private func apply(
         rowID: Int64, settings: DaemonSettings, metadata: Logger.Metadata,
         decide: @escaping @Sendable (StoredJob, Int64) -> PollUpdate
-    ) -> StoredJob? {
+    ) async -> StoredJob? {
         let now = clock()
         do {
             guard
-                let (job, events) = try store.applyPoll(
+                let (job, events) = try await store.applyPoll(
                     rowID: rowID, sinks: settings.sinks, nowMillis: now, decide: { decide($0, now) })
             else {
                 return nil

@@ -6,21 +6,26 @@ import Logging
 /// polls within `max_in_flight`, and arms one Dispatch timer for the earliest next poll. With nothing due
 /// the process sleeps.
 actor PollScheduler {
-    private let store: JobStore
+    private let store: any JobStoring
     private let settings: SettingsBox
     private let poller: Poller
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private var inFlight: [Int64: Task<Void, Never>] = [:]
     private var running = false
+    /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
+    private var looking = false
+    private var lookAgain = false
     /// More jobs were due than there were free slots at the last look: refill as slots free up.
     private var saturated = false
     /// When the timer is armed for; nil when disarmed.
     private var armedAtMillis: Int64?
     private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
 
-    init(store: JobStore, settings: SettingsBox, poller: Poller, clock: @escaping @Sendable () -> Int64, logger: Logger)
-    {
+    init(
+        store: any JobStoring, settings: SettingsBox, poller: Poller, clock: @escaping @Sendable () -> Int64,
+        logger: Logger
+    ) {
         self.store = store
         self.settings = settings
         self.poller = poller
@@ -28,21 +33,35 @@ actor PollScheduler {
         self.logger = logger
     }
 
-    func start() {
+    func start() async {
         timer.onFire { [weak self] in await self?.tick() }
         running = true
-        tick()
+        await tick()
     }
 
-    /// Something changed (the timer fired, the CLI registered a job): look again.
-    func tick() {
+    /// Something changed (the timer fired, the CLI registered a job): look again. Looks never overlap
+    /// (a second one could start the same job twice); a tick during a look makes it look once more.
+    func tick() async {
         guard running else { return }
+        if looking {
+            lookAgain = true
+            return
+        }
+        looking = true
+        repeat {
+            lookAgain = false
+            await look()
+        } while lookAgain && running
+        looking = false
+    }
+
+    private func look() async {
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         let now = clock()
         do {
             let busy = Set(inFlight.keys)
             let free = maxInFlight - busy.count
-            let due = try store.dueJobs(nowMillis: now, limit: free, excluding: busy)
+            let due = try await store.dueJobs(nowMillis: now, limit: free, excluding: busy)
             for job in due {
                 let poller = self.poller
                 inFlight[job.rowID] = Task {
@@ -53,7 +72,7 @@ actor PollScheduler {
             saturated = free > 0 && due.count == free || free <= 0
             if saturated {
                 disarm()  // finishing polls refill the slots
-            } else if let next = try store.earliestPoll(excluding: Set(inFlight.keys)) {
+            } else if let next = try await store.earliestPoll(excluding: Set(inFlight.keys)) {
                 arm(atMillis: next, nowMillis: now)
             } else {
                 disarm()
@@ -68,11 +87,15 @@ actor PollScheduler {
 
     /// A poll ended. While saturated, refill once half the slots are free (one query per batch, not per
     /// poll); otherwise only make sure the timer fires for this job's next poll.
-    private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) {
+    private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) async {
         inFlight[rowID] = nil
         guard running else { return }
-        if saturated {
-            if inFlight.count <= settings.current.configuration.polling.maxInFlight / 2 { tick() }
+        if looking {
+            // The look under way read the schedule before this poll was recorded: it must look again,
+            // or it would arm the timer from what it read and miss this job's next poll.
+            lookAgain = true
+        } else if saturated {
+            if inFlight.count <= settings.current.configuration.polling.maxInFlight / 2 { await tick() }
         } else if let next = nextPollAtMillis, armedAtMillis.map({ next < $0 }) ?? true {
             arm(atMillis: next, nowMillis: clock())
         }

@@ -2,19 +2,19 @@ import Foundation
 import Synchronization
 
 /// A running `jobwatch daemon`: its stdout lines (events) collected as they come, stderr kept in a file.
-final class DaemonProcess: Sendable {
-    let process: Process
+package final class DaemonProcess: Sendable {
+    package let process: Process
     private let collector = LineCollector()
-    let stderrPath: String
+    package let stderrPath: String
 
-    convenience init(sandbox: Sandbox, environment extra: [String: String] = [:]) throws {
+    package convenience init(sandbox: Sandbox, environment extra: [String: String] = [:]) throws {
         try self.init(
             arguments: ["daemon", "--config", sandbox.config, "--db", sandbox.database], directory: sandbox.directory,
             environment: sandbox.environment.merging(extra) { $1 })
     }
 
     /// `jobwatch ARGUMENTS`, its stderr in a file in `directory`.
-    init(arguments: [String], directory: URL, environment: [String: String]) throws {
+    package init(arguments: [String], directory: URL, environment: [String: String]) throws {
         let process = Process()
         process.executableURL = jobwatchBinary
         process.arguments = arguments
@@ -38,21 +38,21 @@ final class DaemonProcess: Sendable {
     }
 
     /// Every line the daemon printed on stdout so far.
-    var stdoutLines: [String] { collector.lines }
+    package var stdoutLines: [String] { collector.lines }
 
     /// The events printed on stdout, decoded.
-    var events: [[String: Any]] {
+    package var events: [[String: Any]] {
         stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    package var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }
 
     /// Waits for the process to exit; nil when it is still running after `timeout`.
-    func waitForExit(timeout: Duration) async -> Int32? {
+    package func waitForExit(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline { return nil }
@@ -61,7 +61,7 @@ final class DaemonProcess: Sendable {
         return process.terminationStatus
     }
 
-    func stop() async {
+    package func stop() async {
         guard process.isRunning else { return }
         signal(SIGTERM)
         if await waitForExit(timeout: .seconds(12)) == nil {
@@ -69,30 +69,4 @@ final class DaemonProcess: Sendable {
             _ = await waitForExit(timeout: .seconds(5))
         }
     }
-}
-
-func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
-/// Splits a byte stream into lines as it arrives.
-final class LineCollector: Sendable {
-    private let state = Mutex<(pending: Data, lines: [String])>((Data(), []))
-
-    func feed(_ chunk: Data) {
-        state.withLock { state in
-            state.pending.append(chunk)
-            while let newline = state.pending.firstIndex(of: 0x0A) {
-                state.lines.append(String(decoding: state.pending[state.pending.startIndex..<newline], as: UTF8.self))
-                state.pending.removeSubrange(state.pending.startIndex...newline)
-            }
-        }
-    }
-
-    var lines: [String] { state.withLock { $0.lines } }
 }

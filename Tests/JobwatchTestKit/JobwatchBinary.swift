@@ -1,0 +1,51 @@
+import Foundation
+
+/// The built `jobwatch` binary, beside the test bundle.
+package let jobwatchBinary: URL = {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jobwatch").path),
+        directory.path != "/"
+    {
+        directory = directory.deletingLastPathComponent()
+    }
+    return directory.appendingPathComponent("jobwatch")
+}()
+
+package struct ProcessResult: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+}
+
+/// Runs `jobwatch` to completion and collects its output.
+package func spawnJobwatch(_ arguments: [String], environment: [String: String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = jobwatchBinary
+    process.arguments = arguments
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// `spawnJobwatch` on a Dispatch thread: blocking on a child process must not starve the test's cooperative
+/// threads, which also serve the in-process simulator and webhook receiver.
+package func spawnJobwatchAsync(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try spawnJobwatch(arguments, environment: environment) })
+        }
+    }
+}
+
+/// Waits for a child process without blocking a cooperative thread.
+package func waitForExit(_ process: Process) async {
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+}

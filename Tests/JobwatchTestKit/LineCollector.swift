@@ -1,0 +1,21 @@
+import Foundation
+import Synchronization
+
+/// Splits a byte stream into lines as it arrives.
+package final class LineCollector: Sendable {
+    private let state = Mutex<(pending: Data, lines: [String])>((Data(), []))
+
+    package init() {}
+
+    package func feed(_ chunk: Data) {
+        state.withLock { state in
+            state.pending.append(chunk)
+            while let newline = state.pending.firstIndex(of: 0x0A) {
+                state.lines.append(String(decoding: state.pending[state.pending.startIndex..<newline], as: UTF8.self))
+                state.pending.removeSubrange(state.pending.startIndex...newline)
+            }
+        }
+    }
+
+    package var lines: [String] { state.withLock { $0.lines } }
+}
