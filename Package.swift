@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure domain: job model, status normalization, transition diffing, schedule maths. No I/O.
@@ -66,10 +68,24 @@ let package = Package(
             name: "JobwatchDaemon",
             dependencies: [
                 "JobwatchCore", "HuaweiCloud", "JobwatchConfig", "JobwatchStore", "JobwatchSystemd", "JobwatchWebhooks",
+                "JobwatchMetrics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Prometheus metrics (swift-metrics on a swift-prometheus registry) and the /metrics, /healthz server.
+        .target(
+            name: "JobwatchMetrics",
+            dependencies: [
+                "JobwatchCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // A loopback imitation of the three Huawei Cloud job APIs, for the demo, the tests and the benchmarks.
@@ -88,7 +104,7 @@ let package = Package(
             name: "JobwatchCLI",
             dependencies: [
                 "JobwatchCore", "JobwatchConfig", "JobwatchStore", "JobwatchPostgres", "JobwatchDaemon",
-                "JobwatchSimulator", "JobwatchSystemd", "JobwatchWebhooks",
+                "JobwatchSimulator", "JobwatchSystemd", "JobwatchWebhooks", "JobwatchMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

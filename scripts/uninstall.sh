@@ -38,7 +38,11 @@ fi
 
 rm -f "$destdir$prefix/bin/jobwatch" \
     "$destdir$prefix/lib/systemd/system/jobwatch.service" \
-    "$destdir$prefix/lib/sysusers.d/jobwatch.conf"
+    "$destdir$prefix/lib/sysusers.d/jobwatch.conf" \
+    "$destdir$prefix/share/man/man1/jobwatch.1.gz" \
+    "$destdir$prefix/share/bash-completion/completions/jobwatch" \
+    "$destdir$prefix/share/zsh/site-functions/_jobwatch" \
+    "$destdir$prefix/share/fish/vendor_completions.d/jobwatch.fish"
 rm -rf "$destdir$prefix/share/doc/jobwatch"
 if [ "$systemd_running" = yes ]; then
     systemctl daemon-reload

@@ -45,12 +45,21 @@ struct CLIContext {
         do {
             if let postgresURL {
                 return try await PostgresJobStore.open(
-                    url: postgresURL, password: configuration.databasePassword?.value,
+                    url: postgresURL, password: try databasePassword(),
                     connections: max(4, configuration.polling.maxInFlight + 4))
             }
             return try JobStore(path: databasePath)
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
+        }
+    }
+
+    /// The PostgreSQL password, read now (exit 78 naming the key when it cannot be).
+    func databasePassword() throws -> String? {
+        do {
+            return try configuration.databasePassword?.read(environment: environment)
+        } catch let error as ConfigError {
+            throw CLIFailure(.configuration, error.message)
         }
     }
 

@@ -11,7 +11,7 @@ package struct Jobwatch: AsyncParsableCommand {
         version: version,
         subcommands: [
             Daemon.self, Register.self, Unregister.self, List.self, Show.self, Wait.self, Events.self, Deliveries.self,
-            Redeliver.self, ConfigCommand.self, Simulate.self, Demo.self, MigrateStore.self,
+            Redeliver.self, ConfigCommand.self, Simulate.self, Demo.self, Manual.self, MigrateStore.self,
         ]
     )
 

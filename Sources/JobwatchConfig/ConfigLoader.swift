@@ -66,7 +66,8 @@ package enum ConfigLoader {
         }
         let top = try reader.mapping(
             root, path: "",
-            known: ["database", "log_level", "accounts", "polling", "sinks"] + reader.secretKeys("database_password"))
+            known: ["database", "log_level", "accounts", "polling", "sinks", "metrics"]
+                + reader.secretKeys("database_password"))
 
         if let node = top["database"] {
             let database = try reader.nonEmptyString(node, path: "database")
@@ -75,10 +76,7 @@ package enum ConfigLoader {
             }
             config.database = database
         }
-        // Every command that opens a PostgreSQL database needs its password, not only the daemon.
-        let passwordReader = YAMLReader(
-            source: source, environment: environment, secrets: secrets == .skip ? .read : secrets)
-        config.databasePassword = try passwordReader.secret(top, key: "database_password", path: "")
+        config.databasePassword = try databasePassword(top, reader: reader)
         if let node = top["log_level"] {
             let text = try reader.string(node, path: "log_level")
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
@@ -90,6 +88,7 @@ package enum ConfigLoader {
             config.logLevel = level
         }
         if let node = top["polling"] { config.polling = try polling(node, reader: reader) }
+        if let node = top["metrics"] { config.metrics = try metrics(node, reader: reader) }
         if let node = top["accounts"] {
             let accounts = try reader.mapping(node, path: "accounts", known: nil)
             for (name, value) in accounts.sortedPairs {
@@ -130,12 +129,33 @@ package enum ConfigLoader {
 
     // MARK: - Sections
 
+    /// How the PostgreSQL password is given; read when the database is opened (`DatabasePassword.read`).
+    private static func databasePassword(_ top: YAMLReader.Mapping, reader: YAMLReader) throws -> DatabasePassword? {
+        let given = reader.secretKeys("database_password").filter { top[$0] != nil }
+        if given.count > 1 {
+            throw reader.error(given[1], "conflicts with \(given[0]); give the password one way only", top[given[1]])
+        }
+        guard let key = given.first, let node = top[key] else { return nil }
+        let text = try reader.nonEmptyString(node, path: key)
+        let form: DatabasePassword.Form
+        switch key {
+        case "database_password": form = .inline
+        case "database_password_file": form = .file
+        case "database_password_env": form = .env
+        default:
+            if text.contains("/") { throw reader.error(key, "'\(text)' must be a credential name, not a path", node) }
+            form = .credential
+        }
+        let location = "\(reader.source ?? "configuration")\(node.mark.map { ":\($0.line)" } ?? ""): \(key)"
+        return DatabasePassword(form: form, reference: text, location: location)
+    }
+
     private static func polling(_ node: Node, reader: YAMLReader) throws -> PollingConfig {
         let map = try reader.mapping(
             node, path: "polling",
             known: [
                 "initial_interval", "max_interval", "multiplier", "jitter", "max_in_flight", "requests_per_second",
-                "request_timeout", "deadline", "not_found_after",
+                "request_timeout", "deadline", "not_found_after", "stall_after",
             ])
         var polling = PollingConfig()
         if let n = map["initial_interval"] {
@@ -163,6 +183,16 @@ package enum ConfigLoader {
             polling.notFoundAfter = Int(
                 try reader.number(n, path: "polling.not_found_after", range: 1...1000, integer: true))
         }
+        if let n = map["stall_after"] {
+            let text = try reader.string(n, path: "polling.stall_after").trimmingCharacters(in: .whitespaces)
+            polling.stallAfterMillis =
+                text == "0" || DurationText.parseMillis(text) == 0
+                ? 0 : try reader.duration(n, path: "polling.stall_after")
+            if polling.stallAfterMillis > PollingConfig.longestStallAfterMillis {
+                throw reader.error(
+                    "polling.stall_after", "is longer than 365d; make it shorter, or 0 to turn it off", n)
+            }
+        }
         if polling.initialIntervalMillis > polling.maxIntervalMillis {
             throw reader.error(
                 "polling.initial_interval",
@@ -170,6 +200,25 @@ package enum ConfigLoader {
                 node)
         }
         return polling
+    }
+
+    private static func metrics(_ node: Node, reader: YAMLReader) throws -> MetricsConfig? {
+        let map = try reader.mapping(node, path: "metrics", known: ["listen", "allow_remote"])
+        let allowRemote = try map["allow_remote"].map { try reader.bool($0, path: "metrics.allow_remote") } ?? false
+        guard let listenNode = map["listen"] else { return nil }
+        let text = try reader.nonEmptyString(listenNode, path: "metrics.listen")
+        guard let (host, port) = MetricsConfig.parseListen(text) else {
+            throw reader.error(
+                "metrics.listen", "'\(text)' is not HOST:PORT; write it like 127.0.0.1:9464 or [::1]:9464", listenNode)
+        }
+        if !allowRemote && !LoopbackAddress.isLoopback(host) {
+            throw reader.error(
+                "metrics.listen",
+                "'\(text)' is not a loopback address; the metrics endpoint has no authentication, "
+                    + "so listening on \(host) needs metrics.allow_remote: true",
+                listenNode)
+        }
+        return MetricsConfig(host: host, port: port, allowRemote: allowRemote)
     }
 
     private static func account(name: String, node: Node, reader: YAMLReader) throws -> AccountConfig {
@@ -302,7 +351,10 @@ package enum ConfigLoader {
         if let n = map["concurrency"] {
             sink.concurrency = Int(try reader.number(n, path: "\(path).concurrency", range: 1...256, integer: true))
         }
-        if sink.retryInitialMillis > sink.retryMaxMillis {
+        if !sink.usesStandardRetrySchedule,
+            sink.retryInitialMillis ?? WebhookSinkConfig.defaultRetryInitialMillis
+                > sink.retryMaxMillis ?? WebhookSinkConfig.defaultRetryMaxMillis
+        {
             throw reader.error("\(path).retry_initial", "is longer than retry_max; make it shorter or equal", node)
         }
         return sink

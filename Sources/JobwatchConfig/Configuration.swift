@@ -9,20 +9,23 @@ package struct Configuration: Sendable {
     /// The file it came from; nil for the built-in defaults.
     package var source: String?
     package var database: String?
-    /// The PostgreSQL password (`database_password`, `_file`, `_env`, `_credential`); only with a URL database.
-    package var databasePassword: Secret?
+    /// How the PostgreSQL password is given (`database_password`, `_file`, `_env`, `_credential`).
+    package var databasePassword: DatabasePassword?
     package var logLevel: Logger.Level
     /// Sorted by name.
     package var accounts: [AccountConfig]
     package var polling: PollingConfig
     package var stdout: StdoutSinkConfig
     package var webhooks: [WebhookSinkConfig]
+    /// `metrics.listen`; nil: no metrics endpoint.
+    package var metrics: MetricsConfig?
 
     package init(
         source: String? = nil, database: String? = nil, logLevel: Logger.Level = .info, accounts: [AccountConfig] = [],
         polling: PollingConfig = PollingConfig(), stdout: StdoutSinkConfig = StdoutSinkConfig(),
-        webhooks: [WebhookSinkConfig] = []
+        webhooks: [WebhookSinkConfig] = [], metrics: MetricsConfig? = nil
     ) {
+        self.metrics = metrics
         self.source = source
         self.database = database
         self.logLevel = logLevel
@@ -100,6 +103,9 @@ package struct PollingConfig: Sendable, Hashable {
     package var requestTimeoutMillis: Int64 = 30_000
     package var deadlineMillis: Int64 = 72 * 3_600_000
     package var notFoundAfter: Int = 5
+    /// No change at all for this long: one `jobwatch.job.stalled` event; 0 turns it off.
+    package var stallAfterMillis: Int64 = 6 * 3_600_000
+    package static let longestStallAfterMillis: Int64 = 365 * 86_400_000
 
     package init() {}
 

@@ -4,6 +4,8 @@ package enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
     case statusChanged = "jobwatch.job.status_changed"
     case progress = "jobwatch.job.progress"
     case subJobStatusChanged = "jobwatch.subjob.status_changed"
+    /// Nothing about the job changed for `polling.stall_after`; once per stall, not terminal.
+    case stalled = "jobwatch.job.stalled"
     case succeeded = "jobwatch.job.succeeded"
     case failed = "jobwatch.job.failed"
     case abnormal = "jobwatch.job.abnormal"
@@ -13,7 +15,7 @@ package enum EventType: String, CaseIterable, Codable, Sendable, Hashable {
     package var isTerminal: Bool {
         switch self {
         case .succeeded, .failed, .abnormal, .expired, .notFound: return true
-        case .registered, .statusChanged, .progress, .subJobStatusChanged: return false
+        case .registered, .statusChanged, .progress, .subJobStatusChanged, .stalled: return false
         }
     }
 

@@ -30,6 +30,10 @@ package struct JobRecord: Sendable, Hashable, Encodable {
     package var sinks: [String]?
     package var deadlineAtMillis: Int64?
     package var lastError: String?
+    /// When a poll last saw anything change (status, progress, current task, sub-jobs); nil before the first.
+    package var lastChangeAtMillis: Int64?
+    /// When the stall was announced; nil while the job is not stalled (a change clears it).
+    package var stalledAtMillis: Int64?
 
     package init(
         jobID: String, api: JobAPI, account: String, region: String?, projectID: String?, jobType: String? = nil,
@@ -39,8 +43,11 @@ package struct JobRecord: Sendable, Hashable, Encodable {
         entities: JSONValue? = nil, labels: [String: String] = [:], registeredAtMillis: Int64,
         lastPolledAtMillis: Int64? = nil, nextPollAtMillis: Int64? = nil, polls: Int = 0,
         subJobs: [SubJobSnapshot] = [],
-        sinks: [String]? = nil, deadlineAtMillis: Int64? = nil, lastError: String? = nil
+        sinks: [String]? = nil, deadlineAtMillis: Int64? = nil, lastError: String? = nil,
+        lastChangeAtMillis: Int64? = nil, stalledAtMillis: Int64? = nil
     ) {
+        self.lastChangeAtMillis = lastChangeAtMillis
+        self.stalledAtMillis = stalledAtMillis
         self.jobID = jobID
         self.api = api
         self.account = account

@@ -28,10 +28,13 @@ package enum PollResult: Sendable {
 package struct PollSettings: Sendable, Hashable {
     package var policy: PollPolicy
     package var notFoundAfter: Int
+    /// `polling.stall_after`; 0: no stall alerts.
+    package var stallAfterMillis: Int64
 
-    package init(policy: PollPolicy, notFoundAfter: Int) {
+    package init(policy: PollPolicy, notFoundAfter: Int, stallAfterMillis: Int64 = 0) {
         self.policy = policy
         self.notFoundAfter = notFoundAfter
+        self.stallAfterMillis = stallAfterMillis
     }
 }
 
@@ -75,6 +78,15 @@ package enum PollEvaluation {
             update.transitions = transitions
             update.events = events(for: transitions, in: snapshot)
             update.stateChanged = previous != snapshot || record.lastError != nil
+            if !transitions.isEmpty {
+                next.lastChangeAtMillis = nowMillis
+                next.stalledAtMillis = nil
+            } else if StallCheck.isNewStall(next, nowMillis: nowMillis, stallAfterMillis: settings.stallAfterMillis)
+                && !snapshot.status.isTerminal
+            {
+                next.stalledAtMillis = nowMillis
+                update.events.append(PendingEvent(type: .stalled, previousStatus: snapshot.status))
+            }
             update.rawResponse = rawBody
             if snapshot.status.isTerminal {
                 next.tracking = .done

@@ -1,6 +1,7 @@
 import Foundation
 import JobwatchConfig
 import JobwatchCore
+import JobwatchMetrics
 import JobwatchStore
 import Logging
 import Synchronization
@@ -19,12 +20,16 @@ package final class DaemonEngine: Sendable {
     private let watch = Mutex<(any StoreWatch)?>(nil)
     private let logger: Logger
     private let lastProblem = LastProblem()
+    /// Set when `metrics.listen` is: what `GET /metrics` serves.
+    package let metrics: DaemonMetrics?
+    private let health = HealthProbe()
 
     package init(
         store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock
+        clock: @escaping @Sendable () -> Int64 = DaemonEngine.wallClock, metrics: DaemonMetrics? = nil
     ) {
+        self.metrics = metrics
         self.store = store
         self.makeFetchers = makeFetchers
         self.logger = logger
@@ -36,11 +41,11 @@ package final class DaemonEngine: Sendable {
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
             store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger,
-            lastProblem: lastProblem)
+            lastProblem: lastProblem, metrics: metrics)
         self.deliveries = deliveries
         let poller = Poller(
             store: store, settings: settings, pacer: pacer, clock: clock, logger: logger, lastProblem: lastProblem,
-            onEvents: { Task { await deliveries.tick() } })
+            metrics: metrics, onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
         self.polls = polls
     }
@@ -71,6 +76,7 @@ package final class DaemonEngine: Sendable {
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
     package func reload(_ configuration: Configuration) async {
         settings.replace(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
+        metrics?.addSinks(configuration.sinkSubscriptions.map(\.name))
         await pacer.reconfigure(requestsPerSecond: configuration.polling.requestsPerSecond)
         await polls.tick()
         await deliveries.tick()
@@ -82,6 +88,25 @@ package final class DaemonEngine: Sendable {
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)
+    }
+
+    /// The test behind both the systemd watchdog and `GET /healthz`: both schedulers answer and the database
+    /// can be read, within `within`. A wedged scheduler or store makes it false.
+    package func isMakingProgress(within: Duration = .seconds(5)) async -> Bool {
+        let (polls, deliveries, store) = (self.polls, self.deliveries, self.store)
+        return await health.check(within: within) {
+            _ = await polls.inFlightCount
+            _ = await deliveries.inFlightCount
+            return (try? await store.lastEventSequence()) != nil
+        }
+    }
+
+    /// `GET /metrics`: the gauges read from the database now, then every series as Prometheus text.
+    package func metricsExposition() async -> [UInt8] {
+        guard let metrics else { return [] }
+        if let jobs = try? await store.jobCountsByTracking() { metrics.updateJobs(jobs) }
+        if let pending = try? await store.pendingDeliveriesBySink() { metrics.updateOutbox(pending) }
+        return metrics.exposition()
     }
 
     /// One line for systemd's STATUS=: active jobs, polls in flight, deliveries, and the last problem.

@@ -9,7 +9,9 @@ struct DaemonSettings: Sendable {
     var fetchers: [String: any JobFetching]
 
     var pollSettings: PollSettings {
-        PollSettings(policy: configuration.polling.policy, notFoundAfter: configuration.polling.notFoundAfter)
+        PollSettings(
+            policy: configuration.polling.policy, notFoundAfter: configuration.polling.notFoundAfter,
+            stallAfterMillis: configuration.polling.stallAfterMillis)
     }
 
     var sinks: [SinkSubscription] { configuration.sinkSubscriptions }

@@ -135,13 +135,18 @@ extension PostgresJobStore {
         }
     }
 
-    package func deliveries(state: DeliveryState?) async throws -> [Delivery] {
+    /// `jobwatch deliveries`: optionally only one state, one sink, and events created at or after a time.
+    package func deliveries(
+        state: DeliveryState?, sink: String?, createdSinceMillis: Int64?
+    ) async throws -> [Delivery] {
         try await rows(
             """
             SELECT d.event_sequence, d.sink, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at,
                 d.delivered_at, e.id AS event_id, e.type AS event_type
             FROM delivery d JOIN event e ON e.sequence = d.event_sequence
-            WHERE \(state?.rawValue)::text IS NULL OR d.state = \(state?.rawValue)
+            WHERE (\(state?.rawValue)::text IS NULL OR d.state = \(state?.rawValue))
+                AND (\(sink)::text IS NULL OR d.sink = \(sink))
+                AND (\(createdSinceMillis)::bigint IS NULL OR e.created_at >= \(createdSinceMillis))
             ORDER BY d.event_sequence, d.sink
             """
         ).map { row in
@@ -155,6 +160,24 @@ extension PostgresJobStore {
                 lastError: try row["last_error"].decode(String?.self),
                 nextAttemptAtMillis: try row["next_attempt_at"].decode(Int64?.self),
                 deliveredAtMillis: try row["delivered_at"].decode(Int64?.self))
+        }
+    }
+
+    /// `redeliver --since`: every failed delivery (dead, or pending after a failed attempt) of the events
+    /// created at or after `createdSinceMillis`, optionally of one sink, is due again now.
+    package func redeliverFailed(createdSinceMillis: Int64, sink: String?, nowMillis: Int64) async throws -> Int {
+        try await transaction { c in
+            let count = try await c.query(
+                """
+                UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = \(nowMillis)
+                WHERE (state = 'dead' OR (state = 'pending' AND attempts > 0))
+                    AND event_sequence IN (SELECT sequence FROM event WHERE created_at >= \(createdSinceMillis))
+                    AND (\(sink)::text IS NULL OR sink = \(sink))
+                RETURNING event_sequence
+                """, logger: self.queryLogger
+            ).collect().count
+            if count > 0 { try await self.notifyDaemons(c) }
+            return count
         }
     }
 

@@ -8,7 +8,7 @@ extension PostgresJobStore {
         id, account, api, project_id, job_id, region, labels, sinks, deadline_at, tracking, job_type, status,
         provider_status, progress, current_task, begin_time, end_time, error_code, fail_reason, image_id,
         image_name, entities, registered_at, last_polled_at, next_poll_at, polls, unchanged_polls, failures,
-        not_found_streak, last_error
+        not_found_streak, last_error, last_change_at, stalled_at
         """
 
     /// Starts tracking a job, or returns the existing record unchanged; a new job gets its
@@ -247,7 +247,9 @@ extension PostgresJobStore {
             lastPolledAtMillis: try row["last_polled_at"].decode(Int64?.self),
             nextPollAtMillis: try row["next_poll_at"].decode(Int64?.self), polls: try row["polls"].decode(Int.self),
             subJobs: [], sinks: sinks, deadlineAtMillis: try row["deadline_at"].decode(Int64?.self),
-            lastError: try row["last_error"].decode(String?.self))
+            lastError: try row["last_error"].decode(String?.self),
+            lastChangeAtMillis: try row["last_change_at"].decode(Int64?.self),
+            stalledAtMillis: try row["stalled_at"].decode(Int64?.self))
         return StoredJob(
             rowID: try row["id"].decode(Int64.self), record: record,
             scheduling: SchedulingState(

@@ -120,7 +120,8 @@ extension PostgresJobStore {
                     last_response = COALESCE(\(update.rawResponse), last_response), tracking = \(record.tracking.rawValue),
                     last_polled_at = \(record.lastPolledAtMillis), next_poll_at = \(record.nextPollAtMillis),
                     polls = \(record.polls), unchanged_polls = \(s.unchangedPolls), failures = \(s.failures),
-                    not_found_streak = \(s.notFoundStreak), last_error = \(record.lastError)
+                    not_found_streak = \(s.notFoundStreak), last_error = \(record.lastError),
+                    last_change_at = \(record.lastChangeAtMillis), stalled_at = \(record.stalledAtMillis)
                 WHERE id = \(rowID)
                 """, logger: queryLogger)
             if record.subJobs != current.record.subJobs {
@@ -131,7 +132,8 @@ extension PostgresJobStore {
                 """
                 UPDATE job SET last_polled_at = \(record.lastPolledAtMillis), next_poll_at = \(record.nextPollAtMillis),
                     polls = \(record.polls), unchanged_polls = \(s.unchangedPolls), failures = \(s.failures),
-                    not_found_streak = \(s.notFoundStreak), last_error = \(record.lastError)
+                    not_found_streak = \(s.notFoundStreak), last_error = \(record.lastError),
+                    last_change_at = \(record.lastChangeAtMillis), stalled_at = \(record.stalledAtMillis)
                 WHERE id = \(rowID)
                 """, logger: queryLogger)
         }

@@ -59,6 +59,8 @@ enum PostgresSchema {
                     failures BIGINT NOT NULL DEFAULT 0,
                     not_found_streak BIGINT NOT NULL DEFAULT 0,
                     last_error TEXT,
+                    last_change_at BIGINT,
+                    stalled_at BIGINT,
                     lease_owner TEXT,
                     lease_token BIGINT NOT NULL DEFAULT 0,
                     lease_expires_at BIGINT NOT NULL DEFAULT 0,

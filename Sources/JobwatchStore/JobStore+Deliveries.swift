@@ -151,15 +151,27 @@ extension JobStore {
         }
     }
 
-    /// `jobwatch deliveries`.
-    package func deliveries(state: DeliveryState?) async throws -> [Delivery] {
+    /// `jobwatch deliveries`: optionally only one state, one sink, and events created at or after a time.
+    package func deliveries(
+        state: DeliveryState?, sink: String?, createdSinceMillis: Int64?
+    ) async throws -> [Delivery] {
         try await read { db in
             var sql = "SELECT \(Self.deliveryColumns) FROM delivery d JOIN event e ON e.sequence = d.event_sequence"
+            var conditions: [String] = []
             var arguments: StatementArguments = []
             if let state {
-                sql += " WHERE d.state = ?"
+                conditions.append("d.state = ?")
                 arguments += [state.rawValue]
             }
+            if let sink {
+                conditions.append("d.sink = ?")
+                arguments += [sink]
+            }
+            if let createdSinceMillis {
+                conditions.append("e.created_at >= ?")
+                arguments += [createdSinceMillis]
+            }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             return try db.rows(sql: sql + " ORDER BY d.event_sequence, d.sink", arguments: arguments).map { row in
                 Delivery(
                     eventSequence: row["event_sequence"], eventID: row["event_id"],
@@ -168,6 +180,26 @@ extension JobStore {
                     lastStatus: row["last_status"], lastError: row["last_error"],
                     nextAttemptAtMillis: row["next_attempt_at"], deliveredAtMillis: row["delivered_at"])
             }
+        }
+    }
+
+    /// `jobwatch redeliver --since DUR [--sink NAME]` (Svix's "recover"): every delivery of an event created
+    /// at or after `createdSinceMillis` that failed (dead, or pending after a failed attempt) is due again now,
+    /// with a new round of `max_attempts`. Returns how many were re-queued.
+    package func redeliverFailed(createdSinceMillis: Int64, sink: String?, nowMillis: Int64) async throws -> Int {
+        try await write { db in
+            var sql = """
+                UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ?
+                WHERE (state = 'dead' OR (state = 'pending' AND attempts > 0))
+                    AND event_sequence IN (SELECT sequence FROM event WHERE created_at >= ?)
+                """
+            var arguments: StatementArguments = [nowMillis, createdSinceMillis]
+            if let sink {
+                sql += " AND sink = ?"
+                arguments += [sink]
+            }
+            try db.execute(sql: sql, arguments: arguments)
+            return db.changesCount
         }
     }
 

@@ -42,7 +42,7 @@ extension JobStore {
         id, account, api, project_id, job_id, region, labels, sinks, deadline_at, tracking, job_type, status,
         provider_status, progress, current_task, begin_time, end_time, error_code, fail_reason, image_id,
         image_name, entities, registered_at, last_polled_at, next_poll_at, polls, unchanged_polls, failures,
-        not_found_streak, last_error
+        not_found_streak, last_error, last_change_at, stalled_at
         """
 
     /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent.
@@ -249,7 +249,8 @@ extension JobStore {
             errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
             imageName: row["image_name"], entities: entities, labels: labels, registeredAtMillis: row["registered_at"],
             lastPolledAtMillis: row["last_polled_at"], nextPollAtMillis: row["next_poll_at"], polls: row["polls"],
-            subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"])
+            subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"],
+            lastChangeAtMillis: row["last_change_at"], stalledAtMillis: row["stalled_at"])
         return StoredJob(
             rowID: row["id"], record: record,
             scheduling: SchedulingState(

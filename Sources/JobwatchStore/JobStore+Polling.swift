@@ -82,7 +82,8 @@ extension JobStore {
                         UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
                             begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
                             entities = ?, last_response = COALESCE(?, last_response), tracking = ?, last_polled_at = ?,
-                            next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?, last_error = ?
+                            next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?, last_error = ?,
+                            last_change_at = ?, stalled_at = ?
                         WHERE id = ?
                         """,
                     arguments: [
@@ -91,7 +92,8 @@ extension JobStore {
                         record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
                         record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
                         record.tracking.rawValue, record.lastPolledAtMillis, record.nextPollAtMillis, record.polls,
-                        s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, rowID,
+                        s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, record.lastChangeAtMillis,
+                        record.stalledAtMillis, rowID,
                     ])
                 if record.subJobs != current.record.subJobs {
                     try Self.replaceSubJobs(db, rowID: rowID, subJobs: record.subJobs)
@@ -101,12 +103,12 @@ extension JobStore {
                 try db.executeCached(
                     sql: """
                         UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?,
-                            not_found_streak = ?, last_error = ?
+                            not_found_streak = ?, last_error = ?, last_change_at = ?, stalled_at = ?
                         WHERE id = ?
                         """,
                     arguments: [
                         record.lastPolledAtMillis, record.nextPollAtMillis, record.polls, s.unchangedPolls, s.failures,
-                        s.notFoundStreak, record.lastError, rowID,
+                        s.notFoundStreak, record.lastError, record.lastChangeAtMillis, record.stalledAtMillis, rowID,
                     ])
             }
             for transition in update.transitions {

@@ -70,11 +70,29 @@ package protocol JobStoring: Sendable {
     func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) async throws
     /// Marks a batch delivered atomically (the stdout sink prints many lines per wake-up).
     func recordDelivered(_ keys: [DeliveryKey], atMillis: Int64) async throws
-    /// `jobwatch deliveries`.
-    func deliveries(state: DeliveryState?) async throws -> [Delivery]
+    /// `jobwatch deliveries`: optionally only one state, one sink, and events created at or after a time.
+    func deliveries(state: DeliveryState?, sink: String?, createdSinceMillis: Int64?) async throws -> [Delivery]
     /// Re-queues the deliveries of these events (every sink), or every dead delivery. Returns the number
     /// re-queued, or (when some ids match no event) nothing re-queued and those ids.
     func redeliver(eventIDs: [String]?, nowMillis: Int64) async throws -> (requeued: Int, unknown: [String])
+    /// `redeliver --since`: every failed delivery (dead, or pending after a failed attempt) of the events
+    /// created at or after `createdSinceMillis`, optionally of one sink, is due again now with a new round of
+    /// attempts. Returns how many were re-queued.
+    func redeliverFailed(createdSinceMillis: Int64, sink: String?, nowMillis: Int64) async throws -> Int
+
+    // MARK: Metrics (`JobStore+Metrics.swift`), read at scrape time
+
+    /// Jobs per tracking state (`jobwatch_jobs`).
+    func jobCountsByTracking() async throws -> [Tracking: Int]
+    /// Pending deliveries per sink (`jobwatch_outbox_pending`).
+    func pendingDeliveriesBySink() async throws -> [String: Int]
+}
+
+extension JobStoring {
+    /// `jobwatch deliveries` without filters.
+    package func deliveries(state: DeliveryState?) async throws -> [Delivery] {
+        try await deliveries(state: state, sink: nil, createdSinceMillis: nil)
+    }
 }
 
 /// A running change watch; `stop()` ends it (idempotent).

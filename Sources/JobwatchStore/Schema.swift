@@ -117,6 +117,15 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("stall-alerts") { db in
+            // When a poll last saw a change, and when the stall was announced (NULL while not stalled).
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN last_change_at INTEGER;
+                    ALTER TABLE job ADD COLUMN stalled_at INTEGER;
+                    UPDATE job SET last_change_at = (SELECT MAX(at) FROM transition WHERE job_row = job.id);
+                    """)
+        }
         return migrator
     }
 }

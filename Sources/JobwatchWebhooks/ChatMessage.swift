@@ -37,6 +37,7 @@ package enum ChatMessage {
         case .progress:
             return job?.progress.map { "ℹ️ PROGRESS \(Int(($0 * 100).rounded()))%" } ?? "ℹ️ PROGRESS"
         case .subJobStatusChanged: return "ℹ️ SUB-JOB CHANGED"
+        case .stalled: return "⏸️ STALLED"
         case nil: return "ℹ️ \(rawType ?? "jobwatch event")"
         }
     }
@@ -62,6 +63,9 @@ package enum ChatMessage {
             return "the job API kept answering 404"
         case .progress:
             return job?.currentTask
+        case .stalled:
+            let at = job?.progress.map { " at \(Int(($0 * 100).rounded()))%" } ?? ""
+            return "no change while \(job?.status ?? "UNKNOWN")\(at)"
         case .subJobStatusChanged:
             guard let subJob else { return nil }
             let head = ["sub-job", subJob.jobID, subJob.status].compactMap { $0 }.joined(separator: " ")

@@ -28,12 +28,13 @@ package enum DeliveryDecision: Sendable, Equatable {
     }
 }
 
-/// The retry maths of webhook deliveries: exponential backoff with jitter between the sink's
-/// `retry_initial` and `retry_max`, at most `max_attempts` attempts in all, `Retry-After` honoured,
-/// `410 Gone` final. Pure: the clock and the randomness come in.
+/// The retry maths of webhook deliveries, at most `max_attempts` attempts in all, `Retry-After` honoured,
+/// `410 Gone` final. By default the standard schedule (Svix's: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, so
+/// eight attempts span about 27.6 hours, a weekend outage of the receiver included); with `retry_initial` or
+/// `retry_max` configured, exponential backoff between them. Every wait is spread by ±20 %. Pure: the clock
+/// and the randomness come in.
 package enum DeliveryRetry {
-    /// Each wait is about this many times the one before, until `retry_max`. With the defaults (5 s, 1 h,
-    /// 10 attempts) the waits run 5 s, 20 s, 1m20s, 5m20s, 21m, then 1 h four times: about 4.5 h in all.
+    /// Each exponential wait is about this many times the one before, until `retry_max`.
     static let multiplier = 4.0
     /// Each wait is spread by up to ±20 %, so that deliveries failed together do not retry together.
     static let jitter = 0.2
@@ -56,16 +57,23 @@ package enum DeliveryRetry {
         return .retry(atMillis: nowMillis + wait)
     }
 
-    /// The wait after attempt `n` (1-based): `retry_initial · multiplier^(n-1)` spread by the jitter,
-    /// always within [`retry_initial`, `retry_max`].
+    /// The wait after attempt `n` (1-based), spread by the jitter. The standard schedule past its seventh wait
+    /// repeats the last one (10 h); the exponential one is `retry_initial · multiplier^(n-1)`, always within
+    /// [`retry_initial`, `retry_max`].
     static func backoffMillis<R: RandomNumberGenerator>(
         afterAttempt n: Int, sink: WebhookSinkConfig, random: inout R
     ) -> Int64 {
-        let low = Double(sink.retryInitialMillis)
-        let high = Double(max(sink.retryInitialMillis, sink.retryMaxMillis))
+        let spread = Double.random(in: (1 - jitter)...(1 + jitter), using: &random)
+        if sink.usesStandardRetrySchedule {
+            let waits = WebhookSinkConfig.standardRetryWaitsMillis
+            let base = Double(waits[min(max(0, n - 1), waits.count - 1)])
+            return Int64((base * spread).rounded())
+        }
+        let initial = sink.retryInitialMillis ?? WebhookSinkConfig.defaultRetryInitialMillis
+        let low = Double(initial)
+        let high = Double(max(initial, sink.retryMaxMillis ?? WebhookSinkConfig.defaultRetryMaxMillis))
         // The exponent stops at 30: past that every wait is retry_max anyway.
         let base = min(high, low * pow(multiplier, Double(min(max(0, n - 1), 30))))
-        let spread = Double.random(in: (1 - jitter)...(1 + jitter), using: &random)
         return Int64(min(high, max(low, base * spread)).rounded())
     }
 }

@@ -282,6 +282,56 @@ private final class ArrivalBox: Sendable {
     }
 }
 
+extension HighAvailabilityTests {
+    @Test func migrateStoreMovesASQLiteDatabaseToPostgreSQLAndTheCLIReadsItBack() async throws {
+        let cloud = try await HACloud()
+        defer { Task { await cloud.shutdown() } }
+        // A SQLite database with a job and its registered event, made by the CLI.
+        let sqlite = try Sandbox(config: "database_password_env: JOBWATCH_E2E_DB_PASSWORD\n")
+        let environment = ["JOBWATCH_E2E_DB_PASSWORD": cloud.database.password]
+        #expect(try await sqlite.runAsync(["register", "job-a", "--api", "ims", "--label", "team=x"]).status == 0)
+        let before = try await sqlite.runAsync(["list", "--tracking", "all", "--json"]).stdout
+        let eventsBefore = try await sqlite.runAsync(["events", "--json"]).stdout
+
+        let copy = ["migrate-store", "--from", sqlite.database, "--to", cloud.database.url]
+        let copied = try await sqlite.runAsync(copy, environment: environment)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(copied.stdout.contains("1 job"))
+        // The same records and events, read from PostgreSQL.
+        let postgres: @Sendable ([String], [String: String]) async throws -> ProcessResult = { arguments, extra in
+            try await spawnJobwatchAsync(
+                arguments + ["--config", sqlite.config, "--db", cloud.database.url],
+                environment: sqlite.environment.merging(extra) { $1 })
+        }
+        #expect(try await postgres(["list", "--tracking", "all", "--json"], environment).stdout == before)
+        #expect(try await postgres(["events", "--json"], environment).stdout == eventsBefore)
+        // Again into a database that has jobs: refused with one line, nothing written.
+        let again = try await sqlite.runAsync(copy, environment: environment)
+        #expect(again.status == 74 && again.stderr.contains("empty") && again.stderr.split(separator: "\n").count == 1)
+        #expect(try await postgres(["list", "--tracking", "all", "--json"], environment).stdout == before)
+        // Wrong way round, or not a URL: usage errors.
+        #expect(
+            try await sqlite.runAsync(["migrate-store", "--from", cloud.database.url, "--to", cloud.database.url])
+                .status
+                == 64)
+        #expect(
+            try await sqlite.runAsync(["migrate-store", "--from", sqlite.database, "--to", "/tmp/x.sqlite"]).status
+                == 64)
+        // A wrong password: exit 74, one line, the password not echoed.
+        let wrong = try await postgres(["list"], ["JOBWATCH_E2E_DB_PASSWORD": "not-the-password-42"])
+        #expect(wrong.status == 74 && wrong.stderr.contains("rejected the login"), "\(wrong.status) \(wrong.stderr)")
+        #expect(!wrong.stderr.contains("not-the-password-42"))
+        // No password at all: exit 78 naming the key.
+        let missing = try await postgres(["list"], [:])
+        #expect(missing.status == 78 && missing.stderr.contains("database_password_env"), "\(missing.stderr)")
+        // A password in the URL is refused without echoing it.
+        let leaky = try await spawnJobwatchAsync(
+            ["list", "--config", sqlite.config, "--db", "postgresql://u:hunter2@127.0.0.1/d"],
+            environment: sqlite.environment)
+        #expect(leaky.status == 64 && !leaky.stderr.contains("hunter2"), "\(leaky.status) \(leaky.stderr)")
+    }
+}
+
 /// A configuration pointing at the PostgreSQL database, and the CLI and daemons run against it.
 struct PostgresSandbox {
     let directory: URL

@@ -57,13 +57,16 @@ import Testing
             (["register", "x", "--api", "ims", "--account", "nobody"], 64, "unknown --account 'nobody'"),
             (["register", "x", "--api", "ims", "--sink", "pager"], 64, "unknown --sink 'pager'"),
             (["register", "x", "--api", "workspace", "--account", "noproject"], 64, "needs a project id"),
-            (["register", "x"], 64, "Missing expected argument '--api"),
+            (["register", "x"], 64, "--api is required: one of ims, ims-project, workspace"),
+            (["register"], 64, "give a JOB_ID or --from-json FILE"),
             (["register", "x", "--api", "ims", "--frobnicate"], 64, "Unknown option '--frobnicate'"),
             (["show", "nothere"], 4, "no tracked job nothere"),
             (["wait", "nothere", "--timeout", "1s"], 4, "no tracked job nothere"),
             (["unregister", "nothere"], 4, "no tracked job nothere"),
             (["redeliver", "no-such-event"], 4, "no event with id no-such-event"),
-            (["redeliver"], 64, "give either event ids or --dead"),
+            (["redeliver"], 64, "give exactly one of: event ids, --dead, --since DUR"),
+            (["redeliver", "--since", "1h", "--sink", "pager"], 64, "unknown --sink 'pager'"),
+            (["deliveries", "--since", "forever"], 64, "--since 'forever' is not a duration"),
         ]
         for (arguments, status, message) in cases {
             let result = try await sandbox.runAsync(arguments, environment: ["JOBWATCH_TEST_SK": "s"])

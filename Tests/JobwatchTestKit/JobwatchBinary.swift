@@ -15,6 +15,12 @@ package struct ProcessResult: Sendable {
     package var status: Int32
     package var stdout: String
     package var stderr: String
+
+    package init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs `jobwatch` to completion and collects its output.

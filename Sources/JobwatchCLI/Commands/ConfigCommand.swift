@@ -32,7 +32,8 @@ enum ConfigReport {
             "log_level: \(config.logLevel.rawValue)", "accounts:",
         ]
         if let password = config.databasePassword {
-            lines.insert("database_password: <redacted> # from \(password.origin)", at: 2)
+            lines.insert(
+                "database_password: <redacted> # from \(password.form == .inline ? "inline" : "\(password)")", at: 2)
         }
         func secret(_ key: String, _ value: Secret?) {
             if let value { lines.append("    \(key): <redacted> # from \(value.origin)") }
@@ -76,6 +77,16 @@ enum ConfigReport {
             "  request_timeout: \(DurationText.format(millis: p.requestTimeoutMillis))",
             "  deadline: \(DurationText.format(millis: p.deadlineMillis))",
             "  not_found_after: \(p.notFoundAfter)",
+            "  stall_after: \(p.stallAfterMillis == 0 ? "0 # off" : DurationText.format(millis: p.stallAfterMillis))",
+        ]
+        if let metrics = config.metrics {
+            lines += [
+                "metrics:", "  listen: \"\(metrics.listenText)\"", "  allow_remote: \(metrics.allowRemote)",
+            ]
+        } else {
+            lines.append("metrics: {} # off: no listen address")
+        }
+        lines += [
             "sinks:",
             "  stdout:",
             "    enabled: \(config.stdout.enabled)",
@@ -95,9 +106,19 @@ enum ConfigReport {
                 "      format: \(sink.format.rawValue)",
                 "      timeout: \(DurationText.format(millis: sink.timeoutMillis))",
                 "      max_attempts: \(sink.maxAttempts)",
-                "      retry_initial: \(DurationText.format(millis: sink.retryInitialMillis))",
-                "      retry_max: \(DurationText.format(millis: sink.retryMaxMillis))",
-                "      concurrency: \(sink.concurrency)",
+            ]
+            if sink.usesStandardRetrySchedule {
+                lines.append("      # retries: the standard schedule (5s, 5m, 30m, 2h, 5h, 10h, 10h, ±20 %)")
+            } else {
+                let initial = sink.retryInitialMillis ?? WebhookSinkConfig.defaultRetryInitialMillis
+                let max = sink.retryMaxMillis ?? WebhookSinkConfig.defaultRetryMaxMillis
+                lines += [
+                    "      retry_initial: \(DurationText.format(millis: initial))",
+                    "      retry_max: \(DurationText.format(millis: max))",
+                ]
+            }
+            lines += [
+                "      concurrency: \(sink.concurrency)"
             ]
         }
         return lines.joined(separator: "\n")

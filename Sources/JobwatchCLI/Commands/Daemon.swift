@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobwatchConfig
 import JobwatchDaemon
+import JobwatchMetrics
 import JobwatchPostgres
 import JobwatchSystemd
 import Logging
@@ -29,10 +30,16 @@ struct Daemon: AsyncParsableCommand {
         let store = try await context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
+        let metrics = context.configuration.metrics.map { _ in
+            DaemonMetrics(version: Jobwatch.version, sinks: context.configuration.sinkSubscriptions.map(\.name))
+        }
         let runtime = DaemonRuntime(
             store: store, configuration: context.configuration, environment: environment, version: Jobwatch.version,
-            logger: logger)
+            logger: logger, metrics: metrics)
+        let metricsServer = try await Self.startMetricsServer(
+            context.configuration.metrics, engine: runtime.engine, runtime: runtime, logger: logger)
         let configPath = global.configPath
+        let listening = context.configuration.metrics
         let service = DaemonService(
             engine: runtime.engine, environment: environment,
             loadConfiguration: {
@@ -41,7 +48,14 @@ struct Daemon: AsyncParsableCommand {
                 if let problem = DaemonReadiness.problem(configuration) { throw ConfigError(problem) }
                 return configuration
             },
-            applyConfiguration: { levels.level = $0.logLevel }, logger: logger)
+            applyConfiguration: { configuration in
+                levels.level = configuration.logLevel
+                if configuration.metrics != listening {
+                    logger.notice(
+                        "metrics.listen changed; the running listener (\(listening?.listenText ?? "off")) stays until a restart"
+                    )
+                }
+            }, logger: logger)
         logger.info(
             "starting",
             metadata: [
@@ -54,12 +68,37 @@ struct Daemon: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            await metricsServer?.shutdown()
             await runtime.shutdown()
             await (store as? PostgresJobStore)?.close()
             throw CLIFailure(.software, "the daemon stopped unexpectedly: \(error)")
         }
+        await metricsServer?.shutdown()
         await runtime.shutdown()
         // PostgreSQL: give the leases back, so the other daemons take this one's jobs over at once.
         await (store as? PostgresJobStore)?.close()
+    }
+
+    /// Binds `metrics.listen` before the daemon reports ready; an address that cannot be bound is exit 69.
+    private static func startMetricsServer(
+        _ config: MetricsConfig?, engine: DaemonEngine, runtime: DaemonRuntime, logger: Logger
+    ) async throws -> MetricsServer? {
+        guard let config else { return nil }
+        do {
+            let server = try await MetricsServer.start(
+                host: config.host, port: config.port, render: { await engine.metricsExposition() },
+                health: { await engine.isMakingProgress() })
+            logger.info(
+                "serving metrics at http://\(config.listenText)/metrics and /healthz",
+                metadata: ["listen": "\(config.listenText)"])
+            return server
+        } catch {
+            await runtime.shutdown()
+            throw CLIFailure(
+                .unavailable,
+                "cannot listen on metrics.listen \(config.listenText): \(error); "
+                    + "choose a free port or stop what holds it"
+            )
+        }
     }
 }

@@ -45,7 +45,7 @@ struct MigrateStore: AsyncParsableCommand {
         let export = try await storeCall { try JobStore(path: source).exportAll() }
         let target: PostgresJobStore
         do {
-            target = try await PostgresJobStore.open(url: url, password: context.configuration.databasePassword?.value)
+            target = try await PostgresJobStore.open(url: url, password: try context.databasePassword())
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
         }

@@ -8,10 +8,20 @@ extension JobAPI: ExpressibleByArgument {}
 
 struct Register: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start tracking a job (idempotent: registering it again changes nothing and prints the record).")
+        abstract: "Start tracking a job (idempotent: registering it again changes nothing and prints the record).",
+        discussion: """
+            With --from-json FILE (or - for standard input), registers every job named in what a create call \
+            printed: {"job_id": "…"} (IMS create calls, hcloud), a Workspace job answer ("id", "sub_jobs"), \
+            {"job_ids": […]}, or an array of these. The API comes from the JSON where it tells (Workspace), \
+            else from --api. Either every job is registered or none is.
+            """)
 
-    @Argument(help: "The job id the cloud returned.") var jobID: String
-    @Option(help: "Which job API: \(JobAPI.allNames).") var api: JobAPI
+    @Argument(help: "The job id the cloud returned.") var jobID: String?
+    @Option(
+        name: .customLong("from-json"),
+        help: ArgumentHelp("Register the jobs named in this JSON (- reads standard input).", valueName: "FILE"))
+    var fromJSON: String?
+    @Option(help: "Which job API: \(JobAPI.allNames).") var api: JobAPI?
     @Option(help: "The configured account (default: default).") var account: String = "default"
     @Option(help: "The region (default: the account's).") var region: String?
     @Option(
@@ -28,12 +38,22 @@ struct Register: AsyncParsableCommand {
         help: ArgumentHelp(
             "Stop tracking after this long (default: polling.deadline), e.g. 90m, 72h, 3d.", valueName: "DUR"))
     var deadline: String?
-    @Flag(help: "Print the record as JSON.") var json = false
+    @Flag(help: "Print the record as JSON (with --from-json: an array of records).") var json = false
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if let problem = InputRules.jobIDProblem(jobID) {
-            throw ValidationError("\(problem); pass the job id the cloud returned")
+        switch (jobID, fromJSON) {
+        case (nil, nil): throw ValidationError("give a JOB_ID or --from-json FILE")
+        case (.some, .some): throw ValidationError("give a JOB_ID or --from-json FILE, not both")
+        case (.some(let jobID), nil):
+            if let problem = InputRules.jobIDProblem(jobID) {
+                throw ValidationError("\(problem); pass the job id the cloud returned")
+            }
+            if api == nil {
+                throw ValidationError("--api is required: one of \(JobAPI.allNames)")
+            }
+        case (nil, .some(let file)):
+            if file.isEmpty { throw ValidationError("--from-json needs a file name, or - for standard input") }
         }
         for label in labels where InputRules.parseLabel(label) == nil {
             throw ValidationError(
@@ -61,35 +81,100 @@ struct Register: AsyncParsableCommand {
             let known = config.sinkSubscriptions.map(\.name).joined(separator: ", ")
             throw CLIFailure(.usage, "unknown --sink '\(sink)'; enabled sinks: \(known.isEmpty ? "none" : known)")
         }
-        let project = projectID ?? accountConfig.projectID
-        if api.needsProjectID && project == nil {
-            throw CLIFailure(
-                .usage,
-                "--api \(api.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
-            )
-        }
         var labelMap: [String: String] = [:]
         for label in labels {
             if let (key, value) = InputRules.parseLabel(label) { labelMap[key] = value }
         }
         let now = nowMillis()
         let deadlineMillis = deadline.flatMap(DurationText.parseMillis) ?? config.polling.deadlineMillis
-        let registration = Registration(
-            jobID: jobID, api: api, account: account, region: region ?? accountConfig.region, projectID: project,
-            labels: labelMap, sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
-            deadlineAtMillis: now + deadlineMillis)
+        let references: [JobReference]
+        if let fromJSON {
+            references = try Self.readReferences(fromJSON)
+        } else {
+            references = [JobReference(jobID: jobID ?? "")]
+        }
+        let registrations = try references.map { reference -> Registration in
+            let jobAPI = try resolveAPI(reference)
+            let project = projectID ?? reference.projectID ?? accountConfig.projectID
+            if jobAPI.needsProjectID && project == nil {
+                throw CLIFailure(
+                    .usage,
+                    "--api \(jobAPI.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
+                )
+            }
+            return Registration(
+                jobID: reference.jobID, api: jobAPI, account: account, region: region ?? accountConfig.region,
+                projectID: project, labels: labelMap,
+                sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(), deadlineAtMillis: now + deadlineMillis)
+        }
         let store = try await context.openStore()
-        let (job, created) = try await storeCall {
-            try await store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
+        if fromJSON == nil, let registration = registrations.first {
+            let (job, created) = try await storeCall {
+                try await store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)
+            }
+            if json {
+                try JSONOutput.print(job.record)
+            } else {
+                print(
+                    created
+                        ? "registered (polled within 1 s while the daemon runs, else when it starts):"
+                        : "already registered, nothing changed:")
+                print(JobText.block(job.record, history: nil))
+            }
+            return
+        }
+        let results = try await storeCall {
+            try await store.registerJobs(registrations, sinks: config.sinkSubscriptions, nowMillis: now)
         }
         if json {
-            try JSONOutput.print(job.record)
-        } else {
-            print(
-                created
-                    ? "registered (polled within 1 s while the daemon runs, else when it starts):"
-                    : "already registered, nothing changed:")
-            print(JobText.block(job.record, history: nil))
+            try JSONOutput.print(results.map(\.job.record))
+            return
+        }
+        let created = results.filter(\.created).count
+        print(
+            "registered \(created) of \(results.count) job\(results.count == 1 ? "" : "s")"
+                + (created < results.count ? " (\(results.count - created) already registered, unchanged)" : "")
+                + (created > 0 ? "; polled within 1 s while the daemon runs, else when it starts:" : ":"))
+        print(JobText.listTable(results.map(\.job.record)))
+    }
+
+    /// The API a referenced job is polled with: what the JSON says, else `--api`; the two must agree.
+    private func resolveAPI(_ reference: JobReference) throws -> JobAPI {
+        switch (reference.api, api) {
+        case (let inferred?, let given?) where inferred != given:
+            throw CLIFailure(
+                .dataError,
+                "the JSON names \(reference.jobID) as a \(inferred.rawValue) job but --api \(given.rawValue) "
+                    + "was given; drop --api or fix the input"
+            )
+        case (let inferred?, _): return inferred
+        case (nil, let given?): return given
+        case (nil, nil):
+            throw CLIFailure(
+                .usage,
+                "the JSON does not say which API job \(reference.jobID) belongs to; "
+                    + "add --api (one of \(JobAPI.allNames))"
+            )
+        }
+    }
+
+    /// Reads FILE (or standard input for `-`) and finds the jobs it names; bad input is exit 65.
+    static func readReferences(_ file: String) throws -> [JobReference] {
+        let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file)
+        guard let handle else {
+            throw CLIFailure(.dataError, "--from-json: cannot read \(file): check the path and its permissions")
+        }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: CreateCallOutput.largestInputBytes + 1) ?? Data()
+        } catch {
+            throw CLIFailure(.dataError, "--from-json: cannot read \(file): \(error.localizedDescription)")
+        }
+        if file != "-" { try? handle.close() }
+        do {
+            return try CreateCallOutput.references(in: data)
+        } catch let problem as CreateCallOutput.Problem {
+            throw CLIFailure(.dataError, "--from-json \(file == "-" ? "(standard input)" : file): \(problem.message)")
         }
     }
 }

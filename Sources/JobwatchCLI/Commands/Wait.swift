@@ -5,16 +5,32 @@ import JobwatchStore
 
 struct Wait: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Block until a job is terminal; exit 0 SUCCESS, 1 FAIL, 2 ABNORMAL, 3 no verdict, 124 timeout.",
-        discussion: "Reads the database that the daemon writes; it never polls the cloud itself.")
+        abstract:
+            "Block until jobs are terminal; exit 0 SUCCESS, 1 FAIL, 2 ABNORMAL, 3 no verdict (the worst of all), "
+            + "124 timeout.",
+        discussion: """
+            Waits for every JOB_ID named and every tracked job carrying all the --label K=V given (chosen when \
+            the wait starts). On a terminal: one progress bar line per job, redrawn in place; otherwise one line \
+            per change. Reads the database that the daemon writes; it never polls the cloud itself.
+            """)
 
-    @Argument(help: "The job id.") var jobID: String
-    @Option(help: "The job API, when the id alone is ambiguous.") var api: JobAPI?
+    @Argument(help: "The job ids.") var jobIDs: [String] = []
+    @Option(help: "The job API, when an id alone is ambiguous.") var api: JobAPI?
+    @Option(
+        name: .customLong("label"),
+        help: ArgumentHelp("Also wait for every job with this label (repeatable: all must match).", valueName: "K=V"))
+    var labels: [String] = []
     @Option(help: ArgumentHelp("Give up after this long (exit 124), e.g. 30s, 20m.", valueName: "DUR")) var timeout:
         String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if jobIDs.isEmpty && labels.isEmpty {
+            throw ValidationError("give at least one JOB_ID or --label K=V")
+        }
+        for label in labels where InputRules.parseLabel(label) == nil {
+            throw ValidationError("--label '\(label)' is not K=V")
+        }
         if let timeout, (DurationText.parseMillis(timeout) ?? 0) <= 0 {
             throw ValidationError("--timeout '\(timeout)' is not a duration; write it like 30s, 20m or 2h")
         }
@@ -23,98 +39,96 @@ struct Wait: AsyncParsableCommand {
     func run() async throws {
         let context = try CLIContext.load(global)
         let store = try await context.openExistingStore()
-        let job = try await context.resolveJob(jobID, api: api, in: store)
-        guard let store else { return }  // resolveJob found the job, so the database exists
+        var rowIDs: [Int64] = []
+        for jobID in jobIDs {
+            let job = try await context.resolveJob(jobID, api: api, in: store)
+            if !rowIDs.contains(job.rowID) { rowIDs.append(job.rowID) }
+        }
+        if !labels.isEmpty {
+            var filter: [String: String] = [:]
+            for label in labels {
+                if let (key, value) = InputRules.parseLabel(label) { filter[key] = value }
+            }
+            let matching = try await storeCall { try await store?.list(tracking: .all, api: api, labels: filter) ?? [] }
+            if matching.isEmpty {
+                throw CLIFailure(
+                    .notFound,
+                    "no tracked job has \(labels.joined(separator: " and ")); see `jobwatch list --tracking all`")
+            }
+            for job in matching where !rowIDs.contains(job.rowID) { rowIDs.append(job.rowID) }
+        }
+        guard let store else { return }  // a job was found, so the database exists
         let start = nowMillis()
         let limit = timeout.flatMap(DurationText.parseMillis).map { start + $0 }
         let display = WaitDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         while true {
-            guard let current = try await storeCall({ try await store.job(rowID: job.rowID) }) else {
-                throw CLIFailure(.notFound, "job \(jobID) disappeared from the database")
+            var records: [JobRecord] = []
+            for rowID in rowIDs {
+                guard let current = try await storeCall({ try await store.job(rowID: rowID) }) else {
+                    throw CLIFailure(.notFound, "a job being waited for disappeared from the database")
+                }
+                records.append(current.record)
             }
-            let record = current.record
-            display.show(record)
-            if record.tracking != .active {
-                display.finish(record, waitedMillis: nowMillis() - start)
-                try Self.verdict(for: record)
+            display.show(records)
+            if records.allSatisfy({ $0.tracking != .active }) {
+                display.finish(records, waitedMillis: nowMillis() - start)
+                try Self.verdict(for: records)
                 return
             }
             if let limit, nowMillis() >= limit {
-                display.finish(nil, waitedMillis: nowMillis() - start)
+                display.finish([], waitedMillis: nowMillis() - start)
+                let running = records.filter { $0.tracking == .active }
+                let what: String
+                if let only = running.first, running.count == 1, records.count == 1 {
+                    what = "\(only.jobID): still \(only.status.rawValue) at \(JobText.progress(only.progress))"
+                } else {
+                    let names =
+                        running.prefix(3).map(\.jobID).joined(separator: ", ") + (running.count > 3 ? ", …" : "")
+                    what = "\(running.count) of \(records.count) jobs still running (\(names))"
+                }
                 throw CLIFailure(
                     .timedOut,
-                    "gave up after \(timeout ?? "") waiting for \(jobID): still \(record.status.rawValue) at \(JobText.progress(record.progress)); it is still tracked"
+                    "gave up after \(timeout ?? "") waiting for \(what); \(records.count == 1 ? "it is" : "they are") still tracked"
                 )
             }
             try await Task.sleep(for: .milliseconds(250))
         }
     }
 
-    static func verdict(for record: JobRecord) throws {
+    /// The exit status of one ended job: 0 SUCCESS, 1 FAIL, 2 ABNORMAL, 3 no verdict.
+    static func status(of record: JobRecord) -> ExitStatus {
         switch (record.tracking, record.status) {
-        case (.done, .success):
+        case (.done, .success): return .success
+        case (.done, .fail): return .jobFailed
+        case (.done, _): return .jobAbnormal
+        default: return .noVerdict
+        }
+    }
+
+    /// Succeeds when every job succeeded; otherwise fails with the worst verdict and one line naming it.
+    static func verdict(for records: [JobRecord]) throws {
+        let worst = records.map(status(of:)).max { $0.rawValue < $1.rawValue } ?? .success
+        guard worst != .success else { return }
+        let failed = records.filter { status(of: $0) != .success }
+        if records.count == 1, let record = failed.first {
+            throw CLIFailure(worst, describe(record))
+        }
+        let details = failed.prefix(3).map(describe).joined(separator: "; ")
+        throw CLIFailure(
+            worst,
+            "\(failed.count) of \(records.count) jobs did not succeed: \(details)\(failed.count > 3 ? "; …" : "")")
+    }
+
+    static func describe(_ record: JobRecord) -> String {
+        switch status(of: record) {
+        case .jobFailed:
             return
-        case (.done, .fail):
-            throw CLIFailure(
-                .jobFailed,
                 "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): \(record.failReason ?? "no reason given")"
-            )
-        case (.done, _):
-            throw CLIFailure(.jobAbnormal, "job \(record.jobID) ended ABNORMAL (\(record.providerStatus ?? "-"))")
+        case .jobAbnormal:
+            return "job \(record.jobID) ended ABNORMAL (\(record.providerStatus ?? "-"))"
         default:
-            throw CLIFailure(
-                .noVerdict,
+            return
                 "tracking of job \(record.jobID) ended without a verdict from the cloud: \(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")"
-            )
         }
-    }
-}
-
-/// A progress bar on a terminal; a line per change otherwise.
-final class WaitDisplay {
-    let interactive: Bool
-    private var lastLine = ""
-
-    init(interactive: Bool) {
-        self.interactive = interactive
-    }
-
-    func show(_ record: JobRecord) {
-        let task = record.currentTask.map { "  \($0)" } ?? ""
-        let status = record.providerStatus == nil ? "waiting for the first poll" : record.status.rawValue
-        if interactive {
-            let width = 24
-            let filled = Int(((record.progress ?? 0) * Double(width)).rounded())
-            let bar =
-                String(repeating: "█", count: min(width, filled))
-                + String(repeating: "░", count: max(0, width - filled))
-            let line =
-                "\(bar) \(JobText.progress(record.progress).padding(toLength: 4, withPad: " ", startingAt: 0)) \(status)\(task)"
-            guard line != lastLine else { return }
-            write("\r\u{1B}[2K" + String(line.prefix(Self.terminalWidth() - 1)))
-            lastLine = line
-        } else {
-            let line = "\(status) \(JobText.progress(record.progress))\(task)"
-            guard line != lastLine else { return }
-            write("\(CloudTime.format(millis: Int64(Date().timeIntervalSince1970 * 1000))) \(record.jobID) \(line)\n")
-            lastLine = line
-        }
-    }
-
-    func finish(_ record: JobRecord?, waitedMillis: Int64) {
-        if interactive { write("\n") }
-        if let record {
-            let verdict = record.tracking == .done ? record.status.rawValue : record.tracking.rawValue
-            write("\(record.jobID): \(verdict) after waiting \(DurationText.human(millis: waitedMillis))\n")
-        }
-    }
-
-    private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
-    private static func terminalWidth() -> Int {
-        var size = winsize()
-        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 10 ? Int(size.ws_col) : 80
     }
 }

@@ -31,12 +31,17 @@ enum JobText {
         return record.status.rawValue
     }
 
+    /// The tracking column: `active (stalled)` while a stall is announced.
+    static func tracking(_ job: JobRecord) -> String {
+        job.tracking == .active && job.stalledAtMillis != nil ? "active (stalled)" : job.tracking.rawValue
+    }
+
     static func listTable(_ jobs: [JobRecord]) -> String {
         var table = TextTable(["JOB ID", "API", "ACCOUNT", "TYPE", "STATUS", "PROGRESS", "TRACKING", "POLLS", "LABELS"])
         for job in jobs {
             table.append([
                 job.jobID, job.api.rawValue, job.account, job.jobType ?? "-", status(job), progress(job.progress),
-                job.tracking.rawValue, String(job.polls), labels(job.labels),
+                tracking(job), String(job.polls), labels(job.labels),
             ])
         }
         return table.render()
@@ -56,6 +61,9 @@ enum JobText {
         field(
             "tracking",
             job.tracking.rawValue + (job.tracking == .active ? ", next poll \(time(job.nextPollAtMillis))" : ""))
+        if let stall = StallCheck.mark(job, nowMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded())) {
+            field("stall", "\(stall) (announced \(time(job.stalledAtMillis)))")
+        }
         field("progress", progress(job.progress) + (job.currentTask.map { " — \($0)" } ?? ""))
         field("began", job.beginTime ?? "-")
         field("ended", job.endTime ?? "-")

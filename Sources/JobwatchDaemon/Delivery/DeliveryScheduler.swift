@@ -1,5 +1,6 @@
 import JobwatchConfig
 import JobwatchCore
+import JobwatchMetrics
 import JobwatchStore
 import JobwatchWebhooks
 import Logging
@@ -16,6 +17,7 @@ actor DeliveryScheduler {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private let lastProblem: LastProblem
+    private let metrics: DaemonMetrics?
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
     private var running = false
     private var stdoutTask: Task<Void, Never>?
@@ -27,8 +29,9 @@ actor DeliveryScheduler {
 
     init(
         store: any JobStoring, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
-        clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem
+        clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem, metrics: DaemonMetrics? = nil
     ) {
+        self.metrics = metrics
         self.lastProblem = lastProblem
         self.store = store
         self.settings = settings
@@ -108,6 +111,8 @@ actor DeliveryScheduler {
         }
     }
 
+    var inFlightCount: Int { inFlight.count }
+
     private func finished(_ key: DeliveryKey) async {
         inFlight[key] = nil
         await tick()
@@ -142,6 +147,7 @@ actor DeliveryScheduler {
                 }
                 try await store.recordDelivered(
                     due.map { DeliveryKey(eventSequence: $0.event.sequence, sink: $0.sink) }, atMillis: clock())
+                metrics?.recordDelivery(sink: Configuration.stdoutSinkName, result: .delivered, count: due.count)
                 if due.count < 500 { return true }
             }
         } catch {
@@ -175,6 +181,13 @@ actor DeliveryScheduler {
         }
         do {
             try await store.recordAttempt(key, record)
+            let result: DeliveryResult =
+                switch record.newState {
+                case .delivered: .delivered
+                case .pending: .failed
+                case .dead: .dead
+                }
+            metrics?.recordDelivery(sink: sink.name, result: result)
         } catch {
             // The row stays pending, so the event is sent again: at-least-once, never lost.
             logger.error(

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import HuaweiCloud
 import JobwatchConfig
+import JobwatchMetrics
 import JobwatchStore
 import JobwatchWebhooks
 import Logging
@@ -14,7 +15,7 @@ package final class DaemonRuntime: Sendable {
 
     package init(
         store: any JobStoring, configuration: Configuration, environment: [String: String], version: String,
-        printer: any EventPrinting = JSONLinesPrinter(), logger: Logger
+        printer: any EventPrinting = JSONLinesPrinter(), logger: Logger, metrics: DaemonMetrics? = nil
     ) {
         // The pools are sized at start; a reload that raises `max_in_flight` or a sink's `concurrency` gets
         // the larger pool at the next restart.
@@ -33,7 +34,7 @@ package final class DaemonRuntime: Sendable {
                 CloudJobFetcher.forAccounts(
                     of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
-            webhooks: deliverer, printer: printer, logger: logger)
+            webhooks: deliverer, printer: printer, logger: logger, metrics: metrics)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.

@@ -49,8 +49,8 @@ package struct DaemonService: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         // Ask the engine first: a wedged scheduler stops the pings and systemd restarts us.
-                        _ = await self.engine.statusLine()
-                        notifier.watchdog()
+                        // The same test answers GET /healthz.
+                        if await self.engine.isMakingProgress() { notifier.watchdog() }
                         try? await Task.sleep(for: interval)
                     }
                 }

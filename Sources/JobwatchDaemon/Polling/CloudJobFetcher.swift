@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
+import JobwatchMetrics
 import Logging
 
 /// Polls through the Huawei Cloud client and classifies its answer for the poller.
@@ -9,15 +10,24 @@ struct CloudJobFetcher: JobFetching {
     let client: JobClient
 
     func fetch(api: JobAPI, jobID: String, projectID: String?) async -> PollResult {
+        await fetchClassified(api: api, jobID: jobID, projectID: projectID).0
+    }
+
+    func fetchClassified(api: JobAPI, jobID: String, projectID: String?) async -> (PollResult, PollOutcome?) {
         switch await client.fetchJob(api: api, jobID: jobID, projectID: projectID) {
         case .success(let fetched):
-            return .snapshot(fetched.snapshot, rawBody: fetched.body)
+            return (.snapshot(fetched.snapshot, rawBody: fetched.body), nil)
         case .failure(let error):
             switch error {
-            case .throttled(let retryAfter, _): return .throttled(retryAfterMillis: retryAfter, message: error.summary)
-            case .unauthorized: return .unauthorized(message: error.summary)
-            case .notFound: return .notFound(message: error.summary)
-            case .transient, .malformed, .rejected: return .failed(message: error.summary)
+            case .throttled(let retryAfter, _):
+                return (.throttled(retryAfterMillis: retryAfter, message: error.summary), .throttled)
+            case .unauthorized: return (.unauthorized(message: error.summary), .unauthorized)
+            case .notFound: return (.notFound(message: error.summary), .notFound)
+            case .transient(let reason):
+                // A 5xx answer is summarized as "HTTP 5xx …"; everything else transient never got an answer.
+                return (.failed(message: error.summary), reason.hasPrefix("HTTP ") ? .serverError : .networkError)
+            case .malformed: return (.failed(message: error.summary), .malformed)
+            case .rejected: return (.failed(message: error.summary), .serverError)
             }
         }
     }

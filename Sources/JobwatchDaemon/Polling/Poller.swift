@@ -1,4 +1,5 @@
 import JobwatchCore
+import JobwatchMetrics
 import JobwatchStore
 import Logging
 
@@ -10,6 +11,8 @@ struct Poller: Sendable {
     let clock: @Sendable () -> Int64
     let logger: Logger
     let lastProblem: LastProblem
+    /// Counts polls and events when `metrics.listen` is set.
+    let metrics: DaemonMetrics?
     /// Called when the poll created events, so the delivery side looks at once.
     let onEvents: @Sendable () -> Void
 
@@ -30,13 +33,18 @@ struct Poller: Sendable {
         }
 
         let result: PollResult
+        var request: (failure: PollOutcome?, duration: Duration)?
         if let fetcher = settings.fetchers[job.account] {
             do {
                 try await pacer.waitForTurn(account: job.account)
             } catch {
                 return nil  // shutting down: the job stays due and is polled after the restart
             }
-            result = await fetcher.fetch(api: job.api, jobID: job.jobID, projectID: job.projectID)
+            let started = ContinuousClock.now
+            let (answer, failure) = await fetcher.fetchClassified(
+                api: job.api, jobID: job.jobID, projectID: job.projectID)
+            result = answer
+            request = (failure, ContinuousClock.now - started)
             // Cut short by shutdown: that is not the cloud's answer, so nothing is recorded (no failure, no
             // backoff); the job stays due and is polled after the restart.
             if Task.isCancelled { return nil }
@@ -49,11 +57,19 @@ struct Poller: Sendable {
         }
 
         let pollSettings = settings.pollSettings
-        let applied = await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
+        let outcome = await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
             var random = SystemRandomNumberGenerator()
             return PollEvaluation.evaluate(
                 record: current.record, scheduling: current.scheduling, result: result, nowMillis: now,
                 settings: pollSettings, random: &random)
+        }
+        let applied = outcome?.job
+        if let metrics, let request {
+            // A change is any event but a stall alert (every transition makes one event).
+            let changed = outcome?.events.contains { $0.type != .stalled } ?? false
+            metrics.recordPoll(
+                api: job.api, outcome: PollOutcome(result, failure: request.failure, changed: changed),
+                duration: request.duration)
         }
         metadata["polls"] = "\(applied?.record.polls ?? 0)"
         if case .snapshot = result {
@@ -87,7 +103,7 @@ struct Poller: Sendable {
     private func apply(
         rowID: Int64, settings: DaemonSettings, metadata: Logger.Metadata,
         decide: @escaping @Sendable (StoredJob, Int64) -> PollUpdate
-    ) async -> StoredJob? {
+    ) async -> (job: StoredJob, events: [StoredEvent])? {
         let now = clock()
         do {
             guard
@@ -97,8 +113,9 @@ struct Poller: Sendable {
                 return nil
             }
             log(job: job, events: events, metadata: metadata)
+            metrics?.recordEvents(events.map(\.type))
             if !events.isEmpty { onEvents() }
-            return job
+            return (job, events)
         } catch {
             logger.error(
                 "cannot record a poll; the job will be polled again",
@@ -123,6 +140,10 @@ struct Poller: Sendable {
                 logger.notice("tracking deadline passed before a verdict; tracking is now expired", metadata: metadata)
             case .notFound:
                 logger.notice("the API kept answering 404; tracking is now not_found", metadata: metadata)
+            case .stalled:
+                logger.notice(
+                    "no change seen for polling.stall_after; the job is stalled (tracking goes on)",
+                    metadata: metadata)
             case .subJobStatusChanged, .progress, .registered:
                 logger.debug("\(event.type.rawValue)", metadata: metadata)
             }
