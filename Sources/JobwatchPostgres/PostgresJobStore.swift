@@ -147,8 +147,8 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
         while true {
             attempt += 1
             do {
-                return try await withTimeout {
-                    try await self.client.withTransaction(logger: self.queryLogger) { connection in
+                return try await withConnection { connection in
+                    try await connection.withTransaction(logger: self.queryLogger) { connection in
                         try await body(connection)
                     }
                 }
@@ -163,25 +163,33 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
     /// One statement outside a transaction; its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         do {
-            return try await withTimeout {
-                try await self.client.withConnection { connection in
-                    try await connection.query(query, logger: self.queryLogger).collect().map {
-                        $0.makeRandomAccess()
-                    }
-                }
+            return try await withConnection { connection in
+                try await connection.query(query, logger: self.queryLogger).collect().map { $0.makeRandomAccess() }
             }
         } catch {
             throw wrap(error)
         }
     }
 
-    /// Bounds a call: an unreachable server fails it after `timeout` instead of hanging the CLI or the daemon.
-    private func withTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Leases a pooled connection for `body`. Getting one is bounded by `timeout`: an unreachable server
+    /// fails the call instead of hanging the CLI or the daemon. The work itself is not (a bulk registration
+    /// may take longer); a connection that dies fails its query.
+    private func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let timeout = self.timeout
+        let leased = LeaseFlag()
         return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    leased.set()
+                    return try await body(connection)
+                }
+            }
             group.addTask {
                 try await Task.sleep(for: timeout)
+                // Leased in time: let the work finish (this task is cancelled when it does).
+                while leased.isSet { try await Task.sleep(for: .seconds(3600)) }
                 return nil
             }
             defer { group.cancelAll() }
@@ -267,4 +275,11 @@ extension PostgresJobStore {
     package func watchForeignChanges(_ onChange: @escaping @Sendable () -> Void) -> (any StoreWatch)? {
         PostgresChangeListener(client: client, logger: queryLogger, onChange: onChange)
     }
+}
+
+/// Whether a pooled connection was handed out in time.
+private final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
