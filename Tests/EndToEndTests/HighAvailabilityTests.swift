@@ -46,7 +46,7 @@ final class HACloud: Sendable {
 
     func config(requestsPerSecond: Int) -> String {
         """
-        log_level: notice
+        log_level: info
         database: \(database.url)
         database_password_env: JOBWATCH_E2E_DB_PASSWORD
         accounts:
@@ -152,6 +152,14 @@ private final class ArrivalBox: Sendable {
         await store.close()
     }
 
+    /// Waits until every daemon has opened the database and started its schedulers (its READY=1 moment).
+    func waitUntilServing(_ daemons: [DaemonProcess]) async throws {
+        #expect(
+            await eventually(timeout: .seconds(60)) {
+                daemons.allSatisfy { $0.stderr.contains("jobwatch daemon is polling") }
+            })
+    }
+
     /// Job polls per sliding window: the largest count in any `window` starting at a request.
     func maxPerWindow(_ times: [ContinuousClock.Instant], window: Duration) -> Int {
         var best = 0
@@ -164,16 +172,18 @@ private final class ArrivalBox: Sendable {
     }
 
     @Test func threeDaemonsShareTheWorkSurviveAKillAndAStopAndHoldTheRateLimit() async throws {
-        let rate = 60
+        let rate = 40
         // The baseline: one daemon, the same mix, its own database and cloud.
         let baselinePolls: Int
         let baselineStarted = ContinuousClock.now
         do {
             let cloud = try await HACloud()
             let sandbox = try PostgresSandbox(cloud: cloud, requestsPerSecond: rate)
+            // The jobs start when the daemons are up, so both runs see the same lifecycles.
+            let daemon = try sandbox.daemon()
+            try await waitUntilServing([daemon])
             let jobs = try addJobs(cloud, count: 300)
             try await registerAtOnce(cloud, jobs)
-            let daemon = try sandbox.daemon()
             #expect(try await eventually(timeout: .seconds(90)) { try sandbox.activeJobs() == 0 })
             await daemon.stop()
             baselinePolls = cloud.requests.count
@@ -184,10 +194,11 @@ private final class ArrivalBox: Sendable {
         let cloud = try await HACloud()
         defer { Task { await cloud.shutdown() } }
         let sandbox = try PostgresSandbox(cloud: cloud, requestsPerSecond: rate)
+        let daemons = try (0..<3).map { _ in try sandbox.daemon() }
+        try await waitUntilServing(daemons)
+        let started = ContinuousClock.now
         let jobs = try addJobs(cloud, count: 300)
         try await registerAtOnce(cloud, jobs)
-        let started = ContinuousClock.now
-        let daemons = try (0..<3).map { _ in try sandbox.daemon() }
         // Mid-run: one daemon dies at once, another is stopped cleanly.
         #expect(try await eventually(timeout: .seconds(30)) { try sandbox.doneJobs() >= 60 })
         daemons[0].signal(SIGKILL)
@@ -237,8 +248,10 @@ private final class ArrivalBox: Sendable {
         let times = cloud.requests.map(\.at)
         let perSecond = maxPerWindow(times, window: .seconds(1))
         let perFiveSeconds = maxPerWindow(times, window: .seconds(5))
+        // (The bound is the pacing's own: one second's burst plus the rate; a few more may land in a window
+        // because requests reach the cloud a varying few milliseconds after their slot.)
         #expect(perSecond <= 2 * rate)
-        #expect(perFiveSeconds <= 6 * rate)
+        #expect(perFiveSeconds <= 6 * rate + 10)
         print(
             "HA: 300 jobs, rate \(rate)/s: one daemon \(baselinePolls) polls in \(baselineTime); three daemons (one killed,"
                 + " one stopped) \(polls) polls in \(ContinuousClock.now - started), all done \(finishedAfterKill) after"
