@@ -7,7 +7,7 @@ import Synchronization
 /// `LISTEN jobwatch_changes` on a connection of its own: the CLI's register, unregister and redeliver
 /// notify at commit, so a daemon sees a new job within milliseconds instead of at its next timer. A lost
 /// connection is reopened (1 s, then up to 10 s apart) and reported as a change, since notifications sent
-/// meanwhile are gone. A burst of notifications (a script registering 300 jobs) is coalesced into one
+/// meanwhile are gone; so is the first LISTEN, which closes the gap between start-up and listening. A burst of notifications (a script registering 300 jobs) is coalesced into one
 /// wake-up per 20 ms.
 final class PostgresChangeListener: StoreWatch, Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
@@ -17,13 +17,12 @@ final class PostgresChangeListener: StoreWatch, Sendable {
         let coalesced: @Sendable () -> Void = { coalescer.signal() }
         let started = Task {
             var delay = Duration.seconds(1)
-            var first = true
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
                         try await connection.listen(on: PostgresSchema.changeChannel) { notifications in
-                            if !first { coalesced() }
-                            first = false
+                            // Also on the first LISTEN: a commit made while it was being set up is seen.
+                            coalesced()
                             delay = .seconds(1)
                             for try await _ in notifications { coalesced() }
                         }

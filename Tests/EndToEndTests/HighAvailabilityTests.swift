@@ -248,9 +248,10 @@ private final class ArrivalBox: Sendable {
         let times = cloud.requests.map(\.at)
         let perSecond = maxPerWindow(times, window: .seconds(1))
         let perFiveSeconds = maxPerWindow(times, window: .seconds(5))
-        // (The bound is the pacing's own: one second's burst plus the rate; a few more may land in a window
-        // because requests reach the cloud a varying few milliseconds after their slot.)
-        #expect(perSecond <= 2 * rate)
+        // The pacing allows one second's burst plus the rate (2 × rate in any second, 6 × rate in five); on
+        // a starved CPU a daemon may send a few requests late, bunched, hence the margins. Three daemons
+        // pacing on their own would send 3 × rate a second.
+        #expect(Double(perSecond) <= 2.5 * Double(rate))
         #expect(perFiveSeconds <= 6 * rate + 10)
         print(
             "HA: 300 jobs, rate \(rate)/s: one daemon \(baselinePolls) polls in \(baselineTime); three daemons (one killed,"
