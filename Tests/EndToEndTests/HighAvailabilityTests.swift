@@ -105,14 +105,47 @@ private final class ArrivalBox: Sendable {
     ]
 
     func addJobs(_ cloud: HACloud, count: Int) throws -> [(id: String, api: JobAPI, status: String)] {
-        try (0..<count).map { index in
+        try addJobs(cloud, specs: specs(count: count))
+    }
+
+    /// The job mix with ids chosen here (32 hex digits for IMS, 18 digits for Workspace), so they can be
+    /// registered before the cloud starts them.
+    func specs(count: Int) -> [SimulatedJobSpec] {
+        (0..<count).map { index in
             let kind = Self.kinds[index % Self.kinds.count]
-            let id = try cloud.simulator.add(
-                SimulatedJobSpec(
-                    api: kind.api, kind: kind.kind, projectID: kind.api == .ims ? nil : CloudFixture.projectID,
-                    durationMillis: 6000 + Int64(index % 10) * 1000, initMillis: 1000))
-            return (id, kind.api, kind.status)
+            let id =
+                kind.api == .workspace
+                ? String(format: "7%017d", index)
+                : UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            return SimulatedJobSpec(
+                api: kind.api, kind: kind.kind, jobID: id, projectID: kind.api == .ims ? nil : CloudFixture.projectID,
+                durationMillis: 6000 + Int64(index % 10) * 1000, initMillis: 1000)
         }
+    }
+
+    func addJobs(_ cloud: HACloud, specs: [SimulatedJobSpec]) throws -> [(id: String, api: JobAPI, status: String)] {
+        let ids = try cloud.simulator.add(contentsOf: specs)
+        return zip(ids, specs).map { id, spec in
+            (id, spec.api, Self.kinds.first { $0.kind == spec.kind }?.status ?? "?")
+        }
+    }
+
+    /// Registers the jobs (due in an hour), starts them in the cloud, then makes them all due now and wakes
+    /// the daemons: however long registering takes on a loaded machine, polling and the jobs' lifecycles
+    /// begin together, the same way for one daemon and for three.
+    func startJobs(_ cloud: HACloud, count: Int) async throws -> [(id: String, api: JobAPI, status: String)] {
+        let specs = specs(count: count)
+        let planned = specs.map { spec in
+            (id: spec.jobID ?? "", api: spec.api, status: Self.kinds.first { $0.kind == spec.kind }?.status ?? "?")
+        }
+        try await registerAtOnce(cloud, planned)
+        let jobs = try addJobs(cloud, specs: specs)
+        _ = try cloud.sql(
+            """
+            UPDATE job SET next_poll_at = (extract(epoch from clock_timestamp()) * 1000)::bigint;
+            NOTIFY jobwatch_changes
+            """)
+        return jobs
     }
 
     func register(_ sandbox: PostgresSandbox, _ jobs: [(id: String, api: JobAPI, status: String)]) async throws {
@@ -143,7 +176,7 @@ private final class ArrivalBox: Sendable {
                 Registration(
                     jobID: job.id, api: job.api, account: "default", region: "test-1",
                     projectID: CloudFixture.projectID, labels: [:],
-                    sinks: nil, deadlineAtMillis: now + 3_600_000)
+                    sinks: nil, deadlineAtMillis: now + 7_200_000, firstPollAtMillis: now + 3_600_000)
             },
             sinks: [
                 SinkSubscription(name: "stdout", filter: .terminal), SinkSubscription(name: "ops", filter: .terminal),
@@ -182,8 +215,7 @@ private final class ArrivalBox: Sendable {
             // The jobs start when the daemons are up, so both runs see the same lifecycles.
             let daemon = try sandbox.daemon()
             try await waitUntilServing([daemon])
-            let jobs = try addJobs(cloud, count: 300)
-            try await registerAtOnce(cloud, jobs)
+            _ = try await startJobs(cloud, count: 300)
             #expect(try await eventually(timeout: .seconds(90)) { try sandbox.activeJobs() == 0 })
             await daemon.stop()
             baselinePolls = cloud.requests.count
@@ -196,9 +228,8 @@ private final class ArrivalBox: Sendable {
         let sandbox = try PostgresSandbox(cloud: cloud, requestsPerSecond: rate)
         let daemons = try (0..<3).map { _ in try sandbox.daemon() }
         try await waitUntilServing(daemons)
+        let jobs = try await startJobs(cloud, count: 300)
         let started = ContinuousClock.now
-        let jobs = try addJobs(cloud, count: 300)
-        try await registerAtOnce(cloud, jobs)
         // Mid-run: one daemon dies at once, another is stopped cleanly.
         #expect(try await eventually(timeout: .seconds(30)) { try sandbox.doneJobs() >= 60 })
         daemons[0].signal(SIGKILL)
