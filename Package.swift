@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Property-based tests of everything that parses or computes from outside input.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -51,6 +53,7 @@ let package = Package(
             dependencies: [
                 "JobwatchCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // PostgreSQL through postgres-nio: the same store for several daemons, with leases and LISTEN/NOTIFY.
@@ -134,6 +137,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A libFuzzer target for the cloud answer decoder (scripts/fuzz.sh); a normal build replays a corpus.
+        .executableTarget(name: "jobwatch-fuzz", dependencies: ["HuaweiCloud", "JobwatchCore"]),
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
@@ -148,7 +153,10 @@ let package = Package(
             path: "Tests/JobwatchTestKit"
         ),
 
-        .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchCoreTests",
+            dependencies: ["JobwatchCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore", "JobwatchTestKit"]),
         .testTarget(
             name: "JobwatchStoreTests",
@@ -180,11 +188,13 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit", "PostgresTestCluster",
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit", "PostgresTestCluster",
                 // To register hundreds of jobs at once on PostgreSQL (the CLI's path is tested one by one).
-                "JobwatchPostgres", "JobwatchStore", "JobwatchConfig",
-                .product(name: "Logging", package: "swift-log"),
+                "JobwatchPostgres", "JobwatchConfig",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // To plant extreme values in a database as another program (or an old version) could.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
@@ -197,6 +207,7 @@ let package = Package(
                 "HuaweiCloud", "JobwatchCore", "JobwatchSimulator", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
         ),
@@ -218,6 +229,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // To check signatures independently of the code under test.
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ],

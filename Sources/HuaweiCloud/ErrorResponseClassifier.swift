@@ -14,11 +14,12 @@ enum ErrorResponseClassifier {
         let detail = detail(status: status, requestIDHeader: requestIDHeader, body: body)
         if status == 429 || detail.code == throttledCode {
             return .throttled(
-                retryAfterMillis: RetryAfter.millis(retryAfterHeader, nowMillis: nowMillis), detail: detail)
+                retryAfterMillis: RetryAfter.delayMillis(retryAfterHeader, nowMillis: nowMillis), detail: detail)
         }
-        if status == 401 || status == 403 || detail.code.map(unauthorizedCodes.contains) == true {
+        if status == 401 || detail.code.map(unauthorizedCodes.contains) == true {
             return .unauthorized(detail)
         }
+        if status == 403 { return .forbidden(detail) }
         if status == 404 && detail.code != noSuchAPICode { return .notFound(detail) }
         if (500...599).contains(status) { return .transient(detail.summary) }
         return .rejected(detail)

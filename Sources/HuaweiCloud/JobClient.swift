@@ -27,9 +27,12 @@ package final class JobClient: Sendable {
     private let requestTimeoutMillis: Int64
     private let logger: Logger
     private let now: @Sendable () -> Int64
+    /// The account's own region's endpoints; a job in another region has its own computed per request.
     private let endpoints: [CloudService: Result<URL, CloudEndpointError>]
+    private let environment: [String: String]
     private let authentication: Authentication
     private let redactor: SecretRedactor
+    private let fieldProblems = OncePerJob()
 
     private enum Authentication: Sendable {
         case signed(RequestSigner, securityToken: String?)
@@ -58,6 +61,7 @@ package final class JobClient: Sendable {
             }.mapError { $0 as? CloudEndpointError ?? CloudEndpointError(message: "\($0)") }
         }
         self.endpoints = endpoints
+        self.environment = environment
         switch account.auth {
         case .accessKey(let ak, let sk, let securityToken):
             let token = securityToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -73,12 +77,16 @@ package final class JobClient: Sendable {
         redactor = SecretRedactor(auth: account.auth)
     }
 
-    /// Fetches one job. `projectID` defaults to the account's; the `ims` API sends it only as `X-Project-Id`.
-    package func fetchJob(api: JobAPI, jobID: String, projectID: String?) async -> Result<FetchedJob, CloudError> {
+    /// Fetches one job in `region` (nil: the account's), at that region's endpoint (`CloudEndpoints`).
+    /// `projectID` defaults to the account's for a job in the account's region (a project belongs to one
+    /// region); the `ims` API sends it only as `X-Project-Id`.
+    package func fetchJob(
+        api: JobAPI, jobID: String, projectID: String?, region: String? = nil
+    ) async -> Result<FetchedJob, CloudError> {
         var logger = self.logger
         logger[metadataKey: "api"] = "\(api.rawValue)"
         logger[metadataKey: "job_id"] = "\(jobID)"
-        let result = await fetch(api: api, jobID: jobID, projectID: projectID, logger: logger)
+        let result = await fetch(api: api, jobID: jobID, projectID: projectID, region: region, logger: logger)
         switch result {
         case .success(let job):
             logger.debug(
@@ -91,9 +99,13 @@ package final class JobClient: Sendable {
     }
 
     private func fetch(
-        api: JobAPI, jobID: String, projectID: String?, logger: Logger
+        api: JobAPI, jobID: String, projectID: String?, region: String?, logger: Logger
     ) async -> Result<FetchedJob, CloudError> {
-        let projectID = [projectID, account.projectID].compactMap { $0 }.first { !$0.isEmpty }
+        let foreign = region != nil && region != account.region
+        if foreign, let problem = CloudEndpoints.foreignRegionProblem(account: account, region: region ?? "") {
+            return .failure(.rejected(CloudErrorDetail(status: 0, message: problem)))
+        }
+        let projectID = [projectID, foreign ? nil : account.projectID].compactMap { $0 }.first { !$0.isEmpty }
         if api.needsProjectID && projectID == nil {
             return .failure(
                 .rejected(
@@ -102,27 +114,47 @@ package final class JobClient: Sendable {
                         message: "the \(api.rawValue) API needs a project id; account '\(account.name)' has none")))
         }
         let base: URL
-        let endpoint = endpoints[api.service] ?? .failure(CloudEndpointError(message: "no \(api.service) endpoint"))
+        let endpoint: Result<URL, CloudEndpointError>
+        if foreign {
+            endpoint = Result {
+                try CloudEndpoints.baseURL(for: api.service, account: account, region: region, environment: environment)
+            }.mapError { $0 as? CloudEndpointError ?? CloudEndpointError(message: "\($0)") }
+        } else {
+            endpoint = endpoints[api.service] ?? .failure(CloudEndpointError(message: "no \(api.service) endpoint"))
+        }
         switch endpoint {
         case .success(let url): base = url
         case .failure(let error): return .failure(.rejected(CloudErrorDetail(status: 0, message: error.message)))
+        }
+        // Stored by an older version or edited by hand, an id may break out of its path segment (`..`).
+        if let problem = InputRules.jobIDProblem(jobID) ?? projectID.flatMap(InputRules.projectIDProblem) {
+            return .failure(.rejected(CloudErrorDetail(status: 0, message: "not requested: \(problem)")))
         }
         let path = api.path(jobID: RequestSigner.encode(jobID), projectID: projectID.map(RequestSigner.encode))
         guard let url = URL(string: base.absoluteString + path) else {
             return .failure(.rejected(CloudErrorDetail(status: 0, message: "cannot build a URL for job '\(jobID)'")))
         }
 
-        let first = await send(url: url, api: api, jobID: jobID, projectID: projectID)
+        var outcome = await send(url: url, api: api, jobID: jobID, projectID: projectID)
         // A token refused with 401 may have been revoked before its expiry: renew it once and try again.
         // (A 403 is a missing permission; a new token would not change it.)
-        if case .iam(let provider) = authentication, case .failure(.unauthorized(let detail)) = first.result,
-            detail.status == 401, let token = first.token
+        if case .iam(let provider) = authentication, case .failure(.unauthorized(let detail)) = outcome.result,
+            detail.status == 401, let token = outcome.token
         {
             await provider.invalidate(token)
             logger.debug("IAM token refused; renewing it once")
-            return await send(url: url, api: api, jobID: jobID, projectID: projectID).result
+            outcome = await send(url: url, api: api, jobID: jobID, projectID: projectID)
         }
-        return first.result
+        // Every text that leaves here (logs, last_error, STATUS=, events, the stored body) is redacted.
+        let redactor = outcome.token.map(self.redactor.adding) ?? self.redactor
+        switch outcome.result {
+        case .failure(let error):
+            return .failure(redactor.redact(error))
+        case .success(var job):
+            job.body = redactor.redact(job.body)
+            job.snapshot = redactor.redact(job.snapshot)
+            return .success(job)
+        }
     }
 
     /// One request; `token` is the IAM token it carried, if any.
@@ -171,13 +203,22 @@ package final class JobClient: Sendable {
             let error = ErrorResponseClassifier.classify(
                 status: response.status, requestIDHeader: response.requestID,
                 retryAfterHeader: response.headers.first(name: "Retry-After"), body: response.body, nowMillis: now())
-            let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
-            return (.failure(redactor.redact(error)), usedToken)
+            return (.failure(error), usedToken)
         }
         do {
-            let snapshot = try JobResponseDecoder.decode(response.body, api: api, requestedJobID: jobID)
+            let decoded = try JobResponseDecoder.decodeReportingProblems(response.body, api: api, requestedJobID: jobID)
+            let problems = decoded.problems.isEmpty ? nil : decoded.problems.joined(separator: "; ")
+            if fieldProblems.shouldLog(problems, for: "\(api.rawValue)/\(projectID ?? "")/\(jobID)"), let problems {
+                let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
+                logger.warning(
+                    "the cloud's answer has fields jobwatch ignores (logged once per job until they change)",
+                    metadata: [
+                        "api": "\(api.rawValue)", "job_id": "\(jobID)", "fields": "\(redactor.redact(problems))",
+                    ])
+            }
             let job = FetchedJob(
-                snapshot: snapshot, requestID: response.requestID, body: String(decoding: response.body, as: UTF8.self))
+                snapshot: decoded.snapshot, requestID: response.requestID,
+                body: String(decoding: response.body, as: UTF8.self))
             return (.success(job), usedToken)
         } catch {
             let malformed = CloudError.malformed(excerpt: JobResponseDecoder.excerpt(of: response.body))

@@ -41,14 +41,14 @@ struct CLIContext {
     }
 
     /// Opens (creating when needed) the database, for commands that write.
-    func openStore() async throws -> any JobStoring {
+    func openStore(mode: JobStore.OpenMode = .readWrite) async throws -> any JobStoring {
         do {
             if let postgresURL {
                 return try await PostgresJobStore.open(
                     url: postgresURL, password: try databasePassword(),
                     connections: max(4, configuration.polling.maxInFlight + 4))
             }
-            return try JobStore(path: databasePath)
+            return try JobStore(path: databasePath, mode: mode)
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
         }
@@ -63,10 +63,19 @@ struct CLIContext {
         }
     }
 
-    /// Opens the database for commands that only read; nil when there is none yet (nothing is created).
-    /// A PostgreSQL database always exists (its tables are created on first use).
-    func openExistingStore() async throws -> (any JobStoring)? {
-        postgresURL != nil || JobStore.exists(at: databasePath) ? try await openStore() : nil
+    /// Opens an existing database; nil when there is none yet (nothing is created). Read-only by default
+    /// (`list`, `show`, `events`, `deliveries`, `wait`): no migration, so group members who may only read
+    /// can use them; `unregister` and `redeliver` pass `writable`. A PostgreSQL database always exists (its
+    /// tables are created on first use).
+    func openExistingStore(writable: Bool = false) async throws -> (any JobStoring)? {
+        if postgresURL != nil { return try await openStore() }
+        let exists: Bool
+        do {
+            exists = try JobStore.exists(at: databasePath)
+        } catch let error as StoreError {
+            throw CLIFailure(.ioError, error.message)
+        }
+        return exists ? try await openStore(mode: writable ? .readWrite : .readOnly) : nil
     }
 
     /// The one job a `JOB_ID [--api API]` names.

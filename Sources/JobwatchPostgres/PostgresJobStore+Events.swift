@@ -18,20 +18,32 @@ extension PostgresJobStore {
             logger: queryLogger
         ).collect().first.map { try $0.decode(Int64.self) }
         guard let last else { throw StoreError("the event counter row is missing; the schema is damaged") }
+        let round =
+            try await c.query("SELECT round FROM job WHERE id = \(job.rowID)", logger: queryLogger).collect()
+            .first.map { try $0.decode(Int64.self) } ?? 0
         var created: [StoredEvent] = []
         var random = SystemRandomNumberGenerator()
         for (offset, event) in pending.enumerated() {
             let sequence = last - Int64(pending.count) + 1 + Int64(offset)
-            let id = UUIDv7.make(millis: nowMillis, random: &random)
+            // Terminal events: a name-based id, the same if the event is ever created again.
+            let r = job.record
+            let id =
+                event.type.isTerminal
+                ? TerminalEventID.make(
+                    account: r.account, api: r.api, projectID: r.projectID, jobID: r.jobID, round: round,
+                    type: event.type)
+                : UUIDv7.make(millis: nowMillis, random: &random)
             let cloudEvent = CloudEvent(
                 id: id, source: CloudEvent.source(hostname: hostname, account: job.record.account), type: event.type,
                 subject: job.record.jobID, timeMillis: nowMillis, sequence: sequence,
-                data: EventData(job: job.record, previousStatus: event.previousStatus, subJob: event.subJob))
+                data: EventData(
+                    job: event.type == .subJobStatusChanged ? EventSize.jobForSubJobEvent(job.record) : job.record,
+                    previousStatus: event.previousStatus, subJob: event.subJob))
             let body = try JSONStyle.string(cloudEvent)
             try await c.query(
                 """
-                INSERT INTO event (sequence, id, job_row, type, created_at, body)
-                VALUES (\(sequence), \(id), \(job.rowID), \(event.type.rawValue), \(nowMillis), \(body))
+                INSERT INTO event (sequence, id, job_row, type, created_at, body, round)
+                VALUES (\(sequence), \(id), \(job.rowID), \(event.type.rawValue), \(nowMillis), \(body), \(round))
                 """, logger: queryLogger)
             let recipients = SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks)
             if !recipients.isEmpty {

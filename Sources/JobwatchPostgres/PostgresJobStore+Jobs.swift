@@ -57,7 +57,26 @@ extension PostgresJobStore {
                 c, account: registration.account, api: registration.api, projectID: registration.projectID,
                 jobID: registration.jobID)
             guard let existing else { throw StoreError("the job vanished while it was registered; try again") }
-            return (existing, false)
+            switch existing.record.tracking {
+            case .active, .done:
+                return (existing, false)
+            case .expired, .notFound, .stopped:
+                // Tracking ended without a verdict: a new round, polled now, with its own registered event.
+                try await c.query(
+                    """
+                    UPDATE job SET tracking = 'active', round = round + 1, ended_at = NULL,
+                        deadline_at = \(registration.deadlineAtMillis), next_poll_at = \(firstPoll), unchanged_polls = 0,
+                        failures = 0, not_found_streak = 0, last_error = NULL, last_change_at = \(nowMillis),
+                        stalled_at = NULL
+                    WHERE id = \(existing.rowID)
+                    """, logger: queryLogger)
+                guard let job = try await fetchJob(c, rowID: existing.rowID) else {
+                    throw StoreError("the job vanished")
+                }
+                try await appendEvents(
+                    [PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, c)
+                return (job, true)
+            }
         }
         guard let job = try await fetchJob(c, rowID: rowID) else { throw StoreError("the new job vanished") }
         try await appendEvents([PendingEvent(type: .registered)], for: job, sinks: sinks, nowMillis: nowMillis, c)
@@ -127,11 +146,13 @@ extension PostgresJobStore {
     }
 
     /// Stops tracking; the history stays. A daemon polling it right now finds it stopped and writes nothing.
-    package func unregister(rowID: Int64) async throws -> StoredJob? {
+    package func unregister(rowID: Int64, nowMillis: Int64) async throws -> StoredJob? {
         try await transaction { c in
             try await c.query(
-                "UPDATE job SET tracking = 'stopped', next_poll_at = NULL WHERE id = \(rowID) AND tracking = 'active'",
-                logger: self.queryLogger)
+                """
+                UPDATE job SET tracking = 'stopped', next_poll_at = NULL, ended_at = \(nowMillis)
+                WHERE id = \(rowID) AND tracking = 'active'
+                """, logger: self.queryLogger)
             try await self.notifyDaemons(c)
             return try await self.fetchJob(c, rowID: rowID)
         }

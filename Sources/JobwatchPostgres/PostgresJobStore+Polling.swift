@@ -24,8 +24,8 @@ extension PostgresJobStore {
                 UPDATE job SET lease_owner = \(owner), lease_token = job.lease_token + 1,
                     lease_expires_at = \(unescaped: serverNowMillis) + \(lease)
                 FROM due WHERE job.id = due.id
-                RETURNING job.id, job.next_poll_at, job.account, job.api, job.job_id, job.project_id, job.deadline_at,
-                    job.lease_token
+                RETURNING job.id, job.next_poll_at, job.account, job.api, job.job_id, job.project_id, job.region,
+                    job.deadline_at, job.lease_token
                 """, logger: self.queryLogger
             ).collect().map { $0.makeRandomAccess() }
         }
@@ -45,6 +45,7 @@ extension PostgresJobStore {
                         rowID: rowID, nextPollAtMillis: try row["next_poll_at"].decode(Int64.self),
                         account: try row["account"].decode(String.self), api: api,
                         jobID: try row["job_id"].decode(String.self), projectID: projectID.isEmpty ? nil : projectID,
+                        region: try row["region"].decode(String?.self),
                         deadlineAtMillis: try row["deadline_at"].decode(Int64?.self)), token
                 ))
         }
@@ -118,6 +119,7 @@ extension PostgresJobStore {
                     error_code = \(record.errorCode), fail_reason = \(record.failReason), image_id = \(record.imageID),
                     image_name = \(record.imageName), entities = \(entities),
                     last_response = COALESCE(\(update.rawResponse), last_response), tracking = \(record.tracking.rawValue),
+                    ended_at = CASE WHEN \(record.tracking.rawValue) = 'active' THEN NULL ELSE \(nowMillis)::bigint END,
                     last_polled_at = \(record.lastPolledAtMillis), next_poll_at = \(record.nextPollAtMillis),
                     polls = \(record.polls), unchanged_polls = \(s.unchangedPolls), failures = \(s.failures),
                     not_found_streak = \(s.notFoundStreak), last_error = \(record.lastError),
@@ -150,6 +152,22 @@ extension PostgresJobStore {
         job.record.registeredAtMillis = current.record.registeredAtMillis
         let events = try await appendEvents(update.events, for: job, sinks: sinks, nowMillis: nowMillis, c)
         return (job, events)
+    }
+
+    /// Moves only a job's next poll (and its last error), for a poll whose outcome could not be recorded.
+    /// Like every result, only while this daemon holds the job's lease, which it gives back.
+    package func deferPoll(rowID: Int64, untilMillis: Int64, lastError: String) async throws {
+        guard let token = heldJobs.withLock({ $0[rowID] }) else { return }
+        let owner = self.owner
+        defer { _ = heldJobs.withLock { $0.removeValue(forKey: rowID) } }
+        try await transaction { c in
+            try await c.query(
+                """
+                UPDATE job SET next_poll_at = GREATEST(COALESCE(next_poll_at, 0), \(untilMillis)),
+                    last_error = \(String(lastError.prefix(500))), lease_owner = NULL, lease_expires_at = 0
+                WHERE id = \(rowID) AND tracking = 'active' AND lease_owner = \(owner) AND lease_token = \(token)
+                """, logger: self.queryLogger)
+        }
     }
 
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).

@@ -61,6 +61,8 @@ enum PostgresSchema {
                     last_error TEXT,
                     last_change_at BIGINT,
                     stalled_at BIGINT,
+                    round BIGINT NOT NULL DEFAULT 0,
+                    ended_at BIGINT,
                     lease_owner TEXT,
                     lease_token BIGINT NOT NULL DEFAULT 0,
                     lease_expires_at BIGINT NOT NULL DEFAULT 0,
@@ -69,6 +71,7 @@ enum PostgresSchema {
                 CREATE INDEX job_due ON job (next_poll_at) WHERE tracking = 'active';
                 CREATE INDEX job_leased ON job (lease_expires_at) WHERE tracking = 'active' AND lease_owner IS NOT NULL;
                 CREATE INDEX job_by_job_id ON job (job_id);
+                CREATE INDEX job_ended ON job (ended_at) WHERE tracking <> 'active';
 
                 CREATE TABLE sub_job (
                     job_row BIGINT NOT NULL REFERENCES job (id) ON DELETE CASCADE,
@@ -115,11 +118,12 @@ enum PostgresSchema {
                     job_row BIGINT NOT NULL REFERENCES job (id) ON DELETE CASCADE,
                     type TEXT NOT NULL,
                     created_at BIGINT NOT NULL,
-                    body TEXT NOT NULL
+                    body TEXT NOT NULL,
+                    round BIGINT NOT NULL DEFAULT 0
                 );
                 CREATE INDEX event_by_job ON event (job_row, type);
-                -- A terminal event exists at most once per job, whichever daemon records it.
-                CREATE UNIQUE INDEX event_terminal_once ON event (job_row) WHERE type IN (
+                -- A terminal event exists at most once per job and tracking round, whichever daemon records it.
+                CREATE UNIQUE INDEX event_terminal_once ON event (job_row, round) WHERE type IN (
                     'jobwatch.job.succeeded', 'jobwatch.job.failed', 'jobwatch.job.abnormal', 'jobwatch.job.expired',
                     'jobwatch.job.not_found');
 
@@ -138,6 +142,7 @@ enum PostgresSchema {
                     PRIMARY KEY (event_sequence, sink)
                 );
                 CREATE INDEX delivery_due ON delivery (next_attempt_at) WHERE state = 'pending';
+                CREATE INDEX delivery_dead ON delivery (event_sequence) WHERE state = 'dead';
                 CREATE INDEX delivery_leased ON delivery (lease_expires_at) WHERE state = 'pending' AND lease_owner IS NOT NULL;
 
                 CREATE TABLE delivery_attempt (
@@ -150,6 +155,7 @@ enum PostgresSchema {
                     duration_ms BIGINT NOT NULL,
                     FOREIGN KEY (event_sequence, sink) REFERENCES delivery (event_sequence, sink) ON DELETE CASCADE
                 );
+                CREATE INDEX delivery_attempt_by_delivery ON delivery_attempt (event_sequence, sink);
 
                 -- One row per account: the next free request slot on the account's shared timeline.
                 CREATE TABLE rate_slot (

@@ -11,11 +11,15 @@ enum CloudErrorBody {
     }
 
     static func throttled(retryAfterSeconds: Int, requestID: String) -> ServerResponse {
+        throttled(retryAfter: String(retryAfterSeconds), requestID: requestID)
+    }
+
+    static func throttled(retryAfter: String, requestID: String) -> ServerResponse {
         var response = gateway(
             429, code: "APIGW.0308",
             message: "The throttling threshold has been reached: policy user over ratelimit,limit:200,time:5 minute",
             requestID: requestID)
-        response.headers.append(("Retry-After", String(retryAfterSeconds)))
+        response.headers.append(("Retry-After", retryAfter))
         return response
     }
 
@@ -29,6 +33,12 @@ enum CloudErrorBody {
         service(
             family, 404, ims: ("IMG.0027", "The job \(jobID) does not exist."),
             workspace: ("WKS.00129901", "The image job \(jobID) does not exist."))
+    }
+
+    static func forbidden(family: JobKind.Family) -> ServerResponse {
+        service(
+            family, 403, ims: ("IMG.0003", "The user has no permission to perform this operation."),
+            workspace: ("WKS.00010403", "Permission denied."))
     }
 
     static func internalError(family: JobKind.Family) -> ServerResponse {

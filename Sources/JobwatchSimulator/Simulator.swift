@@ -179,10 +179,17 @@ package final class Simulator: Sendable {
         var api: JobAPI
         var projectID: String?
         var jobID: String
+        /// The path prefix the request came under, as a regional endpoint's: `/{region}/v1/…`.
+        var region: String?
         var family: JobKind.Family { api == .workspace ? .workspace : .ims }
     }
 
-    private static func jobTarget(_ s: [String]) -> JobTarget? {
+    private static func jobTarget(_ segments: [String]) -> JobTarget? {
+        if segments.count == 5, segments[1] == "v1", var target = jobTarget(Array(segments.dropFirst())) {
+            target.region = segments[0]
+            return target
+        }
+        let s = segments
         guard s.count == 4, s[0] == "v1", !s[3].isEmpty else { return nil }
         if s[1] == "cloudimages" && s[2] == "job" { return JobTarget(api: .ims, jobID: s[3]) }
         if s[2] == "jobs" { return JobTarget(api: .imsProject, projectID: s[1], jobID: s[3]) }
@@ -213,7 +220,7 @@ package final class Simulator: Sendable {
     private func poll(_ target: JobTarget, requestID: String) async -> ServerResponse {
         let ticket = jobs.withLock { table -> (job: SimulatedJob, fault: SimulatedFault?)? in
             guard var job = table.byID[target.jobID], job.kind.family == target.family,
-                job.accepts(projectID: target.projectID)
+                job.accepts(projectID: target.projectID), job.accepts(region: target.region)
             else { return nil }
             job.polls += 1
             let fault = job.takeFault()
@@ -225,10 +232,27 @@ package final class Simulator: Sendable {
         guard let fault else { return answer(job, target) }
         switch fault.kind {
         case .throttled:
+            if let text = fault.retryAfterText {
+                return CloudErrorBody.throttled(retryAfter: text, requestID: requestID)
+            }
             return CloudErrorBody.throttled(retryAfterSeconds: fault.retryAfterSeconds ?? 2, requestID: requestID)
+        case .setField:
+            var changes = fault.fields ?? [:]
+            if let path = fault.path, !path.isEmpty { changes[path] = fault.value ?? .null }
+            let poisoned = changes.sorted { $0.key < $1.key }.reduce(body(job, target)) { body, change in
+                body.setting(change.key.split(separator: ".").map(String.init), to: JSONText(change.value))
+            }
+            return CloudErrorBody.json(200, poisoned)
+        case .subJobFlood:
+            return CloudErrorBody.json(
+                200,
+                PoisonAnswer.flooded(
+                    body(job, target), job: job, api: target.api,
+                    count: fault.subJobs ?? 1500))
         case .serverError: return CloudErrorBody.internalError(family: target.family)
         case .unavailable: return CloudErrorBody.unavailable(family: target.family)
         case .notFound: return CloudErrorBody.jobNotFound(family: target.family, jobID: target.jobID)
+        case .forbidden: return CloudErrorBody.forbidden(family: target.family)
         case .dropConnection: return .dropped
         case .htmlPage: return CloudErrorBody.htmlPage(status: fault.status ?? 200)
         case .truncatedJSON:
@@ -243,15 +267,17 @@ package final class Simulator: Sendable {
     }
 
     private func answer(_ job: SimulatedJob, _ target: JobTarget) -> ServerResponse {
+        CloudErrorBody.json(200, body(job, target))
+    }
+
+    private func body(_ job: SimulatedJob, _ target: JobTarget) -> JSONText {
         let now = options.now()
-        let body: JSONText
         switch target.api {
-        case .ims: body = IMSJobBody.render(job, progressAPI: true, now: now)
-        case .imsProject: body = IMSJobBody.render(job, progressAPI: false, now: now)
+        case .ims: return IMSJobBody.render(job, progressAPI: true, now: now)
+        case .imsProject: return IMSJobBody.render(job, progressAPI: false, now: now)
         case .workspace:
-            body = WorkspaceJobBody.render(job, projectID: target.projectID ?? job.projectID ?? "", now: now)
+            return WorkspaceJobBody.render(job, projectID: target.projectID ?? job.projectID ?? "", now: now)
         }
-        return CloudErrorBody.json(200, body)
     }
 
     // MARK: - Helpers

@@ -88,7 +88,7 @@ extension JobStore {
                 let event = Self.decodeEvent(row)
                 let sink: String = row["sink"]
                 if inFlight.contains(DeliveryKey(eventSequence: event.sequence, sink: sink)) { return nil }
-                return DueDelivery(event: event, sink: sink, attempts: row["attempts"])
+                return DueDelivery(event: event, sink: sink, attempts: row.count("attempts"))
             }.prefix(limit).map { $0 }
         }
     }
@@ -109,7 +109,8 @@ extension JobStore {
         }
     }
 
-    /// Records an attempt and the delivery's new state in one transaction.
+    /// Records an attempt and the delivery's new state in one transaction. Only a pending delivery changes
+    /// state: a late answer never turns a `delivered` (or `dead`) delivery back into `pending`.
     package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) async throws {
         try await write { db in
             try db.executeCached(
@@ -123,7 +124,7 @@ extension JobStore {
                 sql: """
                     UPDATE delivery SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
                         next_attempt_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-                    WHERE event_sequence = ? AND sink = ?
+                    WHERE event_sequence = ? AND sink = ? AND state = 'pending'
                     """,
                 arguments: [
                     attempt.newState.rawValue, attempt.statusCode, attempt.error, attempt.nextAttemptAtMillis,
@@ -144,7 +145,7 @@ extension JobStore {
                 try db.executeCached(
                     sql: """
                         UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
-                        WHERE event_sequence = ? AND sink = ?
+                        WHERE event_sequence = ? AND sink = ? AND state = 'pending'
                         """,
                     arguments: [atMillis, key.eventSequence, key.sink])
             }
@@ -174,11 +175,13 @@ extension JobStore {
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             return try db.rows(sql: sql + " ORDER BY d.event_sequence, d.sink", arguments: arguments).map { row in
                 Delivery(
-                    eventSequence: row["event_sequence"], eventID: row["event_id"],
-                    eventType: EventType(rawValue: row["event_type"]) ?? .statusChanged, sink: row["sink"],
-                    state: DeliveryState(rawValue: row["state"]) ?? .pending, attempts: row["attempts"],
-                    lastStatus: row["last_status"], lastError: row["last_error"],
-                    nextAttemptAtMillis: row["next_attempt_at"], deliveredAtMillis: row["delivered_at"])
+                    eventSequence: row.int64("event_sequence") ?? 0, eventID: row.text("event_id") ?? "",
+                    eventType: row.text("event_type").flatMap(EventType.init(rawValue:)) ?? .statusChanged,
+                    sink: row.text("sink") ?? "",
+                    state: row.text("state").flatMap(DeliveryState.init(rawValue:)) ?? .pending,
+                    attempts: row.count("attempts"),
+                    lastStatus: row.int64("last_status").map { Int(clamping: $0) }, lastError: row.text("last_error"),
+                    nextAttemptAtMillis: row.int64("next_attempt_at"), deliveredAtMillis: row.int64("delivered_at"))
             }
         }
     }

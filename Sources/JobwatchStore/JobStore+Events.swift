@@ -11,17 +11,28 @@ extension JobStore {
     ) throws -> [StoredEvent] {
         var created: [StoredEvent] = []
         var random = SystemRandomNumberGenerator()
+        let round =
+            try db.value(Int64.self, sql: "SELECT round FROM job WHERE id = ?", arguments: [job.rowID]) ?? 0
         for event in pending {
-            let id = UUIDv7.make(millis: nowMillis, random: &random)
+            // Terminal events: a name-based id, the same if a power cut makes us create the event again.
+            let r = job.record
+            let id =
+                event.type.isTerminal
+                ? TerminalEventID.make(
+                    account: r.account, api: r.api, projectID: r.projectID, jobID: r.jobID, round: round,
+                    type: event.type)
+                : UUIDv7.make(millis: nowMillis, random: &random)
             // The sequence is the row id, known only after the insert; the body that carries it follows.
             try db.executeCached(
-                sql: "INSERT INTO event (id, job_row, type, created_at, body) VALUES (?, ?, ?, ?, '')",
-                arguments: [id, job.rowID, event.type.rawValue, nowMillis])
+                sql: "INSERT INTO event (id, job_row, type, created_at, body, round) VALUES (?, ?, ?, ?, '', ?)",
+                arguments: [id, job.rowID, event.type.rawValue, nowMillis, round])
             let sequence = db.lastInsertedRowID
             let cloudEvent = CloudEvent(
                 id: id, source: CloudEvent.source(hostname: hostname, account: job.record.account), type: event.type,
                 subject: job.record.jobID, timeMillis: nowMillis, sequence: sequence,
-                data: EventData(job: job.record, previousStatus: event.previousStatus, subJob: event.subJob))
+                data: EventData(
+                    job: event.type == .subJobStatusChanged ? EventSize.jobForSubJobEvent(job.record) : job.record,
+                    previousStatus: event.previousStatus, subJob: event.subJob))
             let body = try JSONStyle.string(cloudEvent)
             try db.executeCached(sql: "UPDATE event SET body = ? WHERE sequence = ?", arguments: [body, sequence])
             for sink in SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks) {
@@ -56,9 +67,10 @@ extension JobStore {
     }
 
     static func decodeEvent(_ row: Row) -> StoredEvent {
-        let type: String = row["type"]
-        return StoredEvent(
-            sequence: row["sequence"], id: row["id"], type: EventType(rawValue: type) ?? .statusChanged,
-            jobID: row["job_id"], createdAtMillis: row["created_at"], body: row["body"])
+        StoredEvent(
+            sequence: row.int64("sequence") ?? 0, id: row.text("id") ?? "",
+            type: row.text("type").flatMap(EventType.init(rawValue:)) ?? .statusChanged,
+            jobID: row.text("job_id") ?? "", createdAtMillis: row.int64("created_at") ?? 0,
+            body: row.text("body") ?? "")
     }
 }

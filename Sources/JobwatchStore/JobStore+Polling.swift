@@ -10,11 +10,13 @@ package struct DueJob: Sendable {
     package var api: JobAPI
     package var jobID: String
     package var projectID: String?
+    /// The region it is polled in (`register --region`, else the account's at registration).
+    package var region: String?
     package var deadlineAtMillis: Int64?
 
     package init(
         rowID: Int64, nextPollAtMillis: Int64, account: String, api: JobAPI, jobID: String, projectID: String?,
-        deadlineAtMillis: Int64?
+        region: String?, deadlineAtMillis: Int64?
     ) {
         self.rowID = rowID
         self.nextPollAtMillis = nextPollAtMillis
@@ -22,6 +24,7 @@ package struct DueJob: Sendable {
         self.api = api
         self.jobID = jobID
         self.projectID = projectID
+        self.region = region
         self.deadlineAtMillis = deadlineAtMillis
     }
 }
@@ -34,18 +37,21 @@ extension JobStore {
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
             let rows = try db.rows(
                 sql: """
-                    SELECT id, next_poll_at, account, api, job_id, project_id, deadline_at FROM job
+                    SELECT id, next_poll_at, account, api, job_id, project_id, region, deadline_at FROM job
                     WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?
                     """,
                 arguments: [nowMillis, limit + inFlight.count])
             return rows.compactMap { row -> DueJob? in
-                let id: Int64 = row["id"]
-                guard !inFlight.contains(id), let api = JobAPI(rawValue: row["api"]) else { return nil }
-                let projectID: String = row["project_id"]
+                guard let id = row.int64("id"), !inFlight.contains(id),
+                    let api = row.text("api").flatMap(JobAPI.init(rawValue:))
+                else { return nil }
+                let projectID = row.text("project_id") ?? ""
                 return DueJob(
-                    rowID: id, nextPollAtMillis: row["next_poll_at"], account: row["account"], api: api,
-                    jobID: row["job_id"],
-                    projectID: projectID.isEmpty ? nil : projectID, deadlineAtMillis: row["deadline_at"])
+                    rowID: id, nextPollAtMillis: row.int64("next_poll_at") ?? nowMillis,
+                    account: row.text("account") ?? "",
+                    api: api, jobID: row.text("job_id") ?? "",
+                    projectID: projectID.isEmpty ? nil : projectID, region: row.text("region"),
+                    deadlineAtMillis: row.int64("deadline_at"))
             }.prefix(limit).map { $0 }
         }
     }
@@ -57,7 +63,7 @@ extension JobStore {
                 sql:
                     "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
                 arguments: [inFlight.count + 1])
-            return rows.first { !inFlight.contains($0["id"]) }.map { $0["next_poll_at"] }
+            return rows.first { !inFlight.contains($0.int64("id") ?? 0) }.flatMap { $0.int64("next_poll_at") }
         }
     }
 
@@ -81,7 +87,8 @@ extension JobStore {
                     sql: """
                         UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
                             begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
-                            entities = ?, last_response = COALESCE(?, last_response), tracking = ?, last_polled_at = ?,
+                            entities = ?, last_response = COALESCE(?, last_response), tracking = ?,
+                            ended_at = CASE WHEN ? = 'active' THEN NULL ELSE ? END, last_polled_at = ?,
                             next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?, last_error = ?,
                             last_change_at = ?, stalled_at = ?
                         WHERE id = ?
@@ -91,7 +98,8 @@ extension JobStore {
                         record.currentTask,
                         record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
                         record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
-                        record.tracking.rawValue, record.lastPolledAtMillis, record.nextPollAtMillis, record.polls,
+                        record.tracking.rawValue, record.tracking.rawValue, nowMillis, record.lastPolledAtMillis,
+                        record.nextPollAtMillis, record.polls,
                         s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, record.lastChangeAtMillis,
                         record.stalledAtMillis, rowID,
                     ])
@@ -127,6 +135,18 @@ extension JobStore {
             let events = try Self.appendEvents(
                 update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
             return (job, events)
+        }
+    }
+
+    /// Moves only a job's next poll (and its last error), for a poll whose outcome could not be recorded.
+    package func deferPoll(rowID: Int64, untilMillis: Int64, lastError: String) async throws {
+        try await write { db in
+            try db.executeCached(
+                sql: """
+                    UPDATE job SET next_poll_at = MAX(COALESCE(next_poll_at, 0), ?), last_error = ?
+                    WHERE id = ? AND tracking = 'active'
+                    """,
+                arguments: [untilMillis, String(lastError.prefix(500)), rowID])
         }
     }
 

@@ -61,14 +61,14 @@ struct IAMTokenFlowTests {
             endpoint: URL(string: server.baseURL), domainName: "my-domain", userName: "robot", password: Self.password)
         return CloudAccount(
             name: "iam", region: "cn-north-4", projectID: projectID, auth: .iamPassword(credentials),
-            endpointOverrides: [.ims: URL(string: server.baseURL)!])
+            endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
     }
 
     private func jobClient(
         _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: CapturedLog = CapturedLog()
     ) -> JobClient {
         JobClient(
-            httpClient: http, account: account, requestTimeoutMillis: 2000, environment: [:], logger: logs.logger,
+            httpClient: http, account: account, requestTimeoutMillis: 10_000, environment: [:], logger: logs.logger,
             now: clock.closure)
     }
 

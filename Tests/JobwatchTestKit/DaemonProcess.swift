@@ -7,17 +7,24 @@ package final class DaemonProcess: Sendable {
     private let collector = LineCollector()
     package let stderrPath: String
 
-    package convenience init(sandbox: Sandbox, environment extra: [String: String] = [:]) throws {
+    /// `wrapper` runs the daemon through another program (e.g. `sh -c 'umask 0007 && exec "$0" "$@"'`).
+    package convenience init(sandbox: Sandbox, environment extra: [String: String] = [:], wrapper: [String] = []) throws
+    {
         try self.init(
             arguments: ["daemon", "--config", sandbox.config, "--db", sandbox.database], directory: sandbox.directory,
-            environment: sandbox.environment.merging(extra) { $1 })
+            environment: sandbox.environment.merging(extra) { $1 }, wrapper: wrapper)
     }
 
-    /// `jobwatch ARGUMENTS`, its stderr in a file in `directory`.
-    package init(arguments: [String], directory: URL, environment: [String: String]) throws {
+    /// `jobwatch ARGUMENTS` (through `wrapper` when given), its stderr in a file in `directory`.
+    package init(arguments: [String], directory: URL, environment: [String: String], wrapper: [String] = []) throws {
         let process = Process()
-        process.executableURL = jobwatchBinary
-        process.arguments = arguments
+        if let program = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(wrapper.dropFirst()) + [jobwatchBinary.path] + arguments
+        } else {
+            process.executableURL = jobwatchBinary
+            process.arguments = arguments
+        }
         process.environment = environment
         stderrPath = directory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log").path
         FileManager.default.createFile(atPath: stderrPath, contents: nil)

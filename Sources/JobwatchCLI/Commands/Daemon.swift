@@ -27,6 +27,19 @@ struct Daemon: AsyncParsableCommand {
         }
         let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
         let logger = Logger(label: "jobwatch")
+        // One daemon per SQLite database, before anything touches it (a migration included). PostgreSQL is
+        // made for several daemons: no lock there.
+        var lock: DatabaseLock?
+        if context.postgresURL == nil {
+            do {
+                lock = try DatabaseLock(databasePath: context.databasePath)
+            } catch let error as DatabaseLockError {
+                switch error {
+                case .held: throw CLIFailure(.tempFailure, error.description)
+                case .unavailable: throw CLIFailure(.ioError, error.description)
+                }
+            }
+        }
         let store = try await context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -77,6 +90,7 @@ struct Daemon: AsyncParsableCommand {
         await runtime.shutdown()
         // PostgreSQL: give the leases back, so the other daemons take this one's jobs over at once.
         await (store as? PostgresJobStore)?.close()
+        withExtendedLifetime(lock) {}
     }
 
     /// Binds `metrics.listen` before the daemon reports ready; an address that cannot be bound is exit 69.

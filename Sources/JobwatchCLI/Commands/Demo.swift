@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
 import JobwatchDaemon
@@ -53,7 +54,7 @@ struct Demo: AsyncParsableCommand {
         let jobIDs = try simulator.add(contentsOf: specs)
 
         var config = Configuration()
-        let endpoint = URL(string: server.baseURL)!
+        let endpoint = EndpointOverride(URL(string: server.baseURL)!)
         config.accounts = [
             AccountConfig(
                 name: "default", region: "demo-1", projectID: projectID,
@@ -139,7 +140,7 @@ struct Demo: AsyncParsableCommand {
 
 /// Writes a line to stdout unbuffered, so it keeps its place among the events.
 private func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    try? StandardOutput.write(text + "\n")
 }
 
 /// One readable line per event, for the demo.

@@ -38,7 +38,7 @@ struct MigrateStore: AsyncParsableCommand {
         case .success(let parsed): url = parsed
         case .failure(let problem): throw CLIFailure(.usage, "--to: \(problem.message)")
         }
-        guard JobStore.exists(at: source) else {
+        guard (try? JobStore.exists(at: source)) == true else {
             throw CLIFailure(.ioError, "there is no database at \(source); check the path given to --from")
         }
         let context = try CLIContext.load(global)

@@ -15,6 +15,10 @@ struct Poller: Sendable {
     let metrics: DaemonMetrics?
     /// Called when the poll created events, so the delivery side looks at once.
     let onEvents: @Sendable () -> Void
+    /// Jobs whose polls could not be recorded, held back in memory (the scheduler skips them).
+    let unrecorded = UnrecordedPolls()
+    /// Why a job's poll could not be recorded, logged once per job until it changes.
+    let recordProblems = OncePerJob()
 
     /// Polls a due job; returns when its next poll is planned (nil when tracking ended or nothing was written).
     @discardableResult
@@ -42,7 +46,7 @@ struct Poller: Sendable {
             }
             let started = ContinuousClock.now
             let (answer, failure) = await fetcher.fetchClassified(
-                api: job.api, jobID: job.jobID, projectID: job.projectID)
+                api: job.api, jobID: job.jobID, projectID: job.projectID, region: job.region)
             result = answer
             request = (failure, ContinuousClock.now - started)
             // Cut short by shutdown: that is not the cloud's answer, so nothing is recorded (no failure, no
@@ -88,6 +92,10 @@ struct Poller: Sendable {
             logger.error(
                 "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
                 metadata: metadata)
+        case .forbidden(let message):
+            logger.error(
+                "the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its project); only this job backs off, for 5 minutes: \(message)",
+                metadata: metadata)
         case .notFound(let message):
             logger.notice(
                 "the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \(pollSettings.notFoundAfter)): \(message)",
@@ -112,16 +120,37 @@ struct Poller: Sendable {
             else {
                 return nil
             }
+            unrecorded.recorded(rowID: rowID)
+            _ = recordProblems.shouldLog(nil, for: String(rowID))
             log(job: job, events: events, metadata: metadata)
             metrics?.recordEvents(events.map(\.type))
             if !events.isEmpty { onEvents() }
             return (job, events)
         } catch {
-            logger.error(
-                "cannot record a poll; the job will be polled again",
-                metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            await backOffUnrecorded(rowID: rowID, settings: settings, error: error, metadata: metadata)
             return nil
         }
+    }
+
+    /// A poll that cannot be recorded backs off like a failed request: in memory (the row may be what the
+    /// store refuses), and in the row's schedule too when the store still takes that much. Logged once per job.
+    private func backOffUnrecorded(
+        rowID: Int64, settings: DaemonSettings, error: any Error, metadata: Logger.Metadata
+    ) async {
+        var random = SystemRandomNumberGenerator()
+        let now = clock()
+        let hold = unrecorded.failed(
+            rowID: rowID, nowMillis: now, policy: settings.pollSettings.policy, random: &random)
+        let reason = "cannot record a poll: \(error)"
+        try? await store.deferPoll(rowID: rowID, untilMillis: hold.untilMillis, lastError: reason)
+        if recordProblems.shouldLog("\(error)", for: String(rowID)) {
+            logger.error(
+                "cannot record a poll; the job backs off like a failed request (logged once per job)",
+                metadata: metadata.merging([
+                    "error": "\(error)", "retry_in_ms": "\(SaturatingTime.difference(hold.untilMillis, now))",
+                ]) { $1 })
+        }
+        lastProblem.record("\(rowID): \(reason)", atMillis: now)
     }
 
     private func log(job: StoredJob, events: [StoredEvent], metadata: Logger.Metadata) {
