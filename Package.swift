@@ -180,7 +180,8 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks", "JobwatchTestKit",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks",
+                "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -191,7 +192,7 @@ let package = Package(
                 "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit", "PostgresTestCluster",
                 // To register hundreds of jobs at once on PostgreSQL (the CLI's path is tested one by one).
                 "JobwatchPostgres", "JobwatchConfig",
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // To plant extreme values in a database as another program (or an old version) could.
                 .product(name: "GRDB", package: "GRDB.swift"),
