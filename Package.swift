@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Property-based tests of everything that parses or computes from outside input.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -122,6 +124,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A libFuzzer target for the cloud answer decoder (scripts/fuzz.sh); a normal build replays a corpus.
+        .executableTarget(name: "jobwatch-fuzz", dependencies: ["HuaweiCloud", "JobwatchCore"]),
         // systemd integration: sd_notify over a datagram socket and a journald-friendly log handler.
         .target(name: "JobwatchSystemd", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
@@ -136,7 +140,10 @@ let package = Package(
             path: "Tests/JobwatchTestKit"
         ),
 
-        .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(
+            name: "JobwatchCoreTests",
+            dependencies: ["JobwatchCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "JobwatchConfigTests", dependencies: ["JobwatchConfig", "JobwatchCore", "JobwatchTestKit"]),
         .testTarget(
             name: "JobwatchStoreTests",
@@ -160,6 +167,8 @@ let package = Package(
                 "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // To plant extreme values in a database as another program (or an old version) could.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
@@ -172,6 +181,7 @@ let package = Package(
                 "HuaweiCloud", "JobwatchCore", "JobwatchSimulator", "JobwatchTestKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
         ),
@@ -193,6 +203,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // To check signatures independently of the code under test.
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ],

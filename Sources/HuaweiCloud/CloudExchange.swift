@@ -55,7 +55,31 @@ enum CloudExchange {
         } catch is CancellationError {
             return .failure(.transient("request to \(host) cancelled"))
         } catch {
-            return .failure(.transient("request to \(host) failed: \(error)"))
+            return .failure(.transient("request to \(host) failed: \(fixedText(for: error))"))
         }
+    }
+
+    /// A fixed text per class of client error. An error's own description may quote what was sent (a
+    /// header value that HTTP refused, such as a token with a line break), so it never reaches a log.
+    static func fixedText(for error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .remoteConnectionClosed: return "the server closed the connection"
+            case .connectTimeout: return "connecting timed out"
+            case .invalidURL, .emptyHost, .emptyScheme: return "the URL is not valid"
+            case .tlsHandshakeTimeout: return "the TLS handshake timed out"
+            case .writeTimeout: return "sending the request timed out"
+            default:
+                // Among the rest, `invalidHeaderFieldValues` would quote the refused value: never describe.
+                return "the request could not be completed (HTTP client error)"
+            }
+        }
+        if let error = error as? IOError { return "I/O error (errno \(error.errnoCode))" }
+        let typeName = String(describing: type(of: error))
+        if typeName.contains("Connect") { return "connection failed (\(typeName))" }
+        if typeName.contains("TLS") || typeName.contains("SSL") || typeName.contains("BoringSSL") {
+            return "TLS failed (\(typeName))"
+        }
+        return "network error (\(typeName))"
     }
 }

@@ -14,7 +14,7 @@ enum ErrorResponseClassifier {
         let detail = detail(status: status, requestIDHeader: requestIDHeader, body: body)
         if status == 429 || detail.code == throttledCode {
             return .throttled(
-                retryAfterMillis: RetryAfter.millis(retryAfterHeader, nowMillis: nowMillis), detail: detail)
+                retryAfterMillis: RetryAfter.delayMillis(retryAfterHeader, nowMillis: nowMillis), detail: detail)
         }
         if status == 401 || status == 403 || detail.code.map(unauthorizedCodes.contains) == true {
             return .unauthorized(detail)

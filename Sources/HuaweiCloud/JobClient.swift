@@ -30,6 +30,7 @@ package final class JobClient: Sendable {
     private let endpoints: [CloudService: Result<URL, CloudEndpointError>]
     private let authentication: Authentication
     private let redactor: SecretRedactor
+    private let fieldProblems = OncePerJob()
 
     private enum Authentication: Sendable {
         case signed(RequestSigner, securityToken: String?)
@@ -107,22 +108,35 @@ package final class JobClient: Sendable {
         case .success(let url): base = url
         case .failure(let error): return .failure(.rejected(CloudErrorDetail(status: 0, message: error.message)))
         }
+        // Stored by an older version or edited by hand, an id may break out of its path segment (`..`).
+        if let problem = InputRules.jobIDProblem(jobID) ?? projectID.flatMap(InputRules.projectIDProblem) {
+            return .failure(.rejected(CloudErrorDetail(status: 0, message: "not requested: \(problem)")))
+        }
         let path = api.path(jobID: RequestSigner.encode(jobID), projectID: projectID.map(RequestSigner.encode))
         guard let url = URL(string: base.absoluteString + path) else {
             return .failure(.rejected(CloudErrorDetail(status: 0, message: "cannot build a URL for job '\(jobID)'")))
         }
 
-        let first = await send(url: url, api: api, jobID: jobID, projectID: projectID)
+        var outcome = await send(url: url, api: api, jobID: jobID, projectID: projectID)
         // A token refused with 401 may have been revoked before its expiry: renew it once and try again.
         // (A 403 is a missing permission; a new token would not change it.)
-        if case .iam(let provider) = authentication, case .failure(.unauthorized(let detail)) = first.result,
-            detail.status == 401, let token = first.token
+        if case .iam(let provider) = authentication, case .failure(.unauthorized(let detail)) = outcome.result,
+            detail.status == 401, let token = outcome.token
         {
             await provider.invalidate(token)
             logger.debug("IAM token refused; renewing it once")
-            return await send(url: url, api: api, jobID: jobID, projectID: projectID).result
+            outcome = await send(url: url, api: api, jobID: jobID, projectID: projectID)
         }
-        return first.result
+        // Every text that leaves here (logs, last_error, STATUS=, events, the stored body) is redacted.
+        let redactor = outcome.token.map(self.redactor.adding) ?? self.redactor
+        switch outcome.result {
+        case .failure(let error):
+            return .failure(redactor.redact(error))
+        case .success(var job):
+            job.body = redactor.redact(job.body)
+            job.snapshot = redactor.redact(job.snapshot)
+            return .success(job)
+        }
     }
 
     /// One request; `token` is the IAM token it carried, if any.
@@ -171,13 +185,22 @@ package final class JobClient: Sendable {
             let error = ErrorResponseClassifier.classify(
                 status: response.status, requestIDHeader: response.requestID,
                 retryAfterHeader: response.headers.first(name: "Retry-After"), body: response.body, nowMillis: now())
-            let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
-            return (.failure(redactor.redact(error)), usedToken)
+            return (.failure(error), usedToken)
         }
         do {
-            let snapshot = try JobResponseDecoder.decode(response.body, api: api, requestedJobID: jobID)
+            let decoded = try JobResponseDecoder.decodeReportingProblems(response.body, api: api, requestedJobID: jobID)
+            let problems = decoded.problems.isEmpty ? nil : decoded.problems.joined(separator: "; ")
+            if fieldProblems.shouldLog(problems, for: "\(api.rawValue)/\(projectID ?? "")/\(jobID)"), let problems {
+                let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
+                logger.warning(
+                    "the cloud's answer has fields jobwatch ignores (logged once per job until they change)",
+                    metadata: [
+                        "api": "\(api.rawValue)", "job_id": "\(jobID)", "fields": "\(redactor.redact(problems))",
+                    ])
+            }
             let job = FetchedJob(
-                snapshot: snapshot, requestID: response.requestID, body: String(decoding: response.body, as: UTF8.self))
+                snapshot: decoded.snapshot, requestID: response.requestID,
+                body: String(decoding: response.body, as: UTF8.self))
             return (.success(job), usedToken)
         } catch {
             let malformed = CloudError.malformed(excerpt: JobResponseDecoder.excerpt(of: response.body))

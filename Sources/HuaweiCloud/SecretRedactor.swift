@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchCore
 
 /// Removes an account's secrets from text that came back from the cloud before it is logged or kept.
 ///
@@ -26,8 +27,32 @@ struct SecretRedactor: Sendable {
         self.secrets = secrets
     }
 
+    /// Each secret as sent and as a JSON body would quote it (`/` → `\/`, `"` → `\"`, `\` → `\\`).
+    private var forms: [String] {
+        secrets.filter { !$0.isEmpty }.flatMap { secret -> [String] in
+            let escaped = secret.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "/", with: "\\/")
+            return escaped == secret ? [secret] : [escaped, secret]
+        }
+    }
+
     func redact(_ text: String) -> String {
-        secrets.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: Self.placeholder) }
+        forms.reduce(text) { $0.replacingOccurrences(of: $1, with: Self.placeholder) }
+    }
+
+    /// The texts of an answer that a cloud could fill with what it was sent (error messages, reasons).
+    func redact(_ snapshot: JobSnapshot) -> JobSnapshot {
+        var redacted = snapshot
+        redacted.errorCode = snapshot.errorCode.map(redact)
+        redacted.failReason = snapshot.failReason.map(redact)
+        redacted.currentTask = snapshot.currentTask.map(redact)
+        redacted.subJobs = snapshot.subJobs.map { sub in
+            var sub = sub
+            sub.errorCode = sub.errorCode.map(redact)
+            sub.failReason = sub.failReason.map(redact)
+            return sub
+        }
+        return redacted
     }
 
     func redact(_ detail: CloudErrorDetail) -> CloudErrorDetail {

@@ -4,7 +4,12 @@ import JobwatchCore
 /// JSON as the cloud writes it: strict first, then once more with trailing commas removed
 /// (the IMS documentation's own example has one inside `entities`).
 enum TolerantJSON {
+    /// Deeper nesting than this is refused before parsing: job answers nest a few levels, and a recursive
+    /// parser must not be handed a stack-exhausting `[[[[…`.
+    static let maxDepth = 64
+
     static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        guard depthIsWithinLimit(bytes) else { return nil }
         let decoder = JSONDecoder()
         if let value = try? decoder.decode(JSONValue.self, from: Data(bytes)) { return value }
         let repaired = removingTrailingCommas(bytes)
@@ -35,6 +40,33 @@ enum TolerantJSON {
             result.append(byte)
         }
         return result
+    }
+
+    static func depthIsWithinLimit(_ bytes: [UInt8]) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maxDepth { return false }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return true
     }
 
     private static func closesAfterWhitespace(_ bytes: [UInt8], from start: Int) -> Bool {

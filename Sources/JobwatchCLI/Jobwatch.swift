@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobwatchDaemon
 
 /// The `jobwatch` command line.
 package struct Jobwatch: AsyncParsableCommand {
@@ -45,7 +46,7 @@ package struct Jobwatch: AsyncParsableCommand {
     }
 
     static func fail(_ status: ExitStatus, _ message: String) -> Never {
-        FileHandle.standardError.write(Data("jobwatch: \(message)\n".utf8))
+        try? StandardOutput.write("jobwatch: \(message)\n", to: STDERR_FILENO)
         Foundation.exit(status.rawValue)
     }
 }

@@ -251,6 +251,12 @@ package enum ConfigLoader {
     private static func environmentAccount(_ environment: [String: String], reader: YAMLReader) throws -> AccountConfig
     {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        for name in ["HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"] {
+            if let secret = value(name), secret.unicodeScalars.contains(where: InputRules.isControl) {
+                throw ConfigError(
+                    "\(name) contains a control character (a line break or tab inside the value?); remove it")
+            }
+        }
         let credentials: AccountConfig.Credentials
         if let ak = value("HUAWEICLOUD_SDK_AK"), let sk = value("HUAWEICLOUD_SDK_SK") {
             credentials = .accessKey(

@@ -75,10 +75,8 @@ struct YAMLReader {
 
     func duration(_ node: Node, path: String) throws -> Int64 {
         let text = try string(node, path: path)
-        guard let millis = DurationText.parseMillis(text), millis > 0 else {
-            throw error(path, "'\(text)' is not a duration; write it like 500ms, 5s, 10m, 72h or 3d", node)
-        }
-        return millis
+        if let problem = DurationText.problem(text) { throw error(path, problem, node) }
+        return DurationText.parseMillis(text) ?? 0
     }
 
     /// `https://…`, or `http://` to a loopback address (simulators, tests).
@@ -106,6 +104,22 @@ struct YAMLReader {
     /// A secret given inline (`key`), in a file (`key_file`), in an environment variable (`key_env`) or as a
     /// systemd credential (`key_credential`, read from `$CREDENTIALS_DIRECTORY`); at most one of them.
     func secret(_ map: Mapping, key: String, path: String) throws -> Secret? {
+        guard let secret = try rawSecret(map, key: key, path: path) else { return nil }
+        let variant = secretKeys(key).first { map[$0] != nil } ?? key
+        try checkPrintable(secret.value, path: "\(path).\(variant)", node: map[variant])
+        return secret
+    }
+
+    /// A secret travels in HTTP headers and signatures: a control character (a line break pasted with it)
+    /// would be refused by HTTP or split a header, so it is a configuration error, never sent.
+    func checkPrintable(_ value: String, path: String, node: Node?) throws {
+        if value.unicodeScalars.contains(where: InputRules.isControl) {
+            throw error(
+                path, "contains a control character (a line break or tab inside the value?); remove it", node)
+        }
+    }
+
+    private func rawSecret(_ map: Mapping, key: String, path: String) throws -> Secret? {
         let given = secretKeys(key).filter { map[$0] != nil }
         if given.count > 1 {
             throw error(
@@ -161,7 +175,9 @@ struct YAMLReader {
                 throw error("\(path).\(other)", "conflicts with \(path).\(key); give the secrets one way only", node)
             }
             return try list.enumerated().map { index, item in
-                Secret(value: try nonEmptyString(item, path: "\(path).\(key)[\(index)]"), origin: "inline")
+                let value = try nonEmptyString(item, path: "\(path).\(key)[\(index)]")
+                try checkPrintable(value, path: "\(path).\(key)[\(index)]", node: item)
+                return Secret(value: value, origin: "inline")
             }
         }
         return try secret(map, key: key, path: path).map { [$0] } ?? []

@@ -19,8 +19,13 @@ package enum CloudTime {
         return parseRFC3339(bytes) ?? parseLegacyIMS(bytes)
     }
 
-    /// `yyyy-MM-ddTHH:mm:ss.SSSZ` for milliseconds since 1970.
-    package static func format(millis: Int64) -> String {
+    /// The instants `format` can write: years 0000 to 9999.
+    package static let formattableMillis: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
+    /// `yyyy-MM-ddTHH:mm:ss.SSSZ` for milliseconds since 1970; an instant outside years 0000–9999 (a stored
+    /// extreme value) is written as the nearest one inside, never trapping.
+    package static func format(millis unclamped: Int64) -> String {
+        let millis = min(max(unclamped, formattableMillis.lowerBound), formattableMillis.upperBound)
         let days = floorDiv(millis, 86_400_000)
         let msOfDay = millis - days * 86_400_000
         let (y, m, d) = civil(fromDays: days)
@@ -120,7 +125,7 @@ package enum CloudTime {
     }
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
+        a >= 0 ? a / b : (a + 1) / b - 1
     }
 
     // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).

@@ -32,8 +32,11 @@ package enum JSONValue: Sendable, Hashable, Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            // Whole numbers print without a fraction (`1`, not `1.0`), as the cloud sends them.
-            if value.rounded() == value, abs(value) < 1e15 {
+            // JSON has no NaN or infinity (JSONEncoder throws on them): such a value is written as null, so
+            // that a record holding one can always be stored and sent.
+            if !value.isFinite {
+                try container.encodeNil()
+            } else if value.rounded() == value, abs(value) < 1e15 {
                 try container.encode(Int64(value))
             } else {
                 try container.encode(value)

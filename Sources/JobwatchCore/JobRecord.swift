@@ -82,7 +82,7 @@ package struct JobRecord: Sendable, Hashable, Encodable {
         jobType = snapshot.jobType ?? jobType
         status = snapshot.status
         providerStatus = snapshot.providerStatus
-        progress = snapshot.progress
+        progress = ProgressFraction.validated(snapshot.progress)
         currentTask = snapshot.currentTask
         beginTime = snapshot.beginTime
         endTime = snapshot.endTime
@@ -122,7 +122,7 @@ package struct JobRecord: Sendable, Hashable, Encodable {
         try c.encode(status, forKey: .status)
         try c.encode(providerStatus, forKey: .providerStatus)
         try c.encode(tracking, forKey: .tracking)
-        try c.encode(progress, forKey: .progress)
+        try c.encode(ProgressFraction.validated(progress), forKey: .progress)
         try c.encode(currentTask, forKey: .currentTask)
         try c.encode(beginTime, forKey: .beginTime)
         try c.encode(endTime, forKey: .endTime)
@@ -172,7 +172,7 @@ package struct HistoryEntry: Sendable, Hashable, Encodable {
         try c.encode(from, forKey: .from)
         try c.encode(to, forKey: .to)
         try c.encode(providerStatus, forKey: .providerStatus)
-        try c.encode(progress, forKey: .progress)
+        try c.encode(ProgressFraction.validated(progress), forKey: .progress)
         try c.encode(currentTask, forKey: .currentTask)
     }
 }

@@ -50,6 +50,11 @@ package struct PollUpdate: Sendable {
     package var rawResponse: String?
 }
 
+extension Int {
+    /// One more, stopping at `Int.max` (a counter read back from an old or edited row may be anything).
+    package var incrementedSaturating: Int { self == .max ? self : Swift.max(0, self) + 1 }
+}
+
 /// Turns a poll result into the job's next state, history rows, events and schedule. Pure.
 package enum PollEvaluation {
     package static func evaluate<R: RandomNumberGenerator>(
@@ -57,7 +62,7 @@ package enum PollEvaluation {
         random: inout R
     ) -> PollUpdate {
         var next = record
-        next.polls += 1
+        next.polls = next.polls.incrementedSaturating
         next.lastPolledAtMillis = nowMillis
         var state = scheduling
         var update = PollUpdate(
@@ -74,7 +79,7 @@ package enum PollEvaluation {
             state.notFoundStreak = 0
             state.unchangedPolls =
                 TransitionDiff.resetsBackoff(transitions, previous: previous, current: snapshot)
-                ? 0 : state.unchangedPolls + 1
+                ? 0 : state.unchangedPolls.incrementedSaturating
             update.transitions = transitions
             update.events = events(for: transitions, in: snapshot)
             update.stateChanged = previous != snapshot || record.lastError != nil
@@ -96,23 +101,24 @@ package enum PollEvaluation {
                     policy, unchangedPolls: state.unchangedPolls, progress: snapshot.progress,
                     beginMillis: snapshot.beginTime.flatMap(CloudTime.parseMillis), nowMillis: nowMillis,
                     random: &random)
-                next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+                next.nextPollAtMillis = cappedAtDeadline(SaturatingTime.adding(delay, to: nowMillis), next)
             }
 
         case .throttled(let retryAfter, let message):
-            state.failures += 1
+            state.failures = state.failures.incrementedSaturating
             next.lastError = message
             let delay = PollSchedule.throttledDelay(
                 policy, retryAfterMillis: retryAfter, failures: state.failures, random: &random)
-            next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+            next.nextPollAtMillis = cappedAtDeadline(SaturatingTime.adding(delay, to: nowMillis), next)
 
         case .unauthorized(let message):
-            state.failures += 1
+            state.failures = state.failures.incrementedSaturating
             next.lastError = message
-            next.nextPollAtMillis = cappedAtDeadline(nowMillis + PollSchedule.unauthorizedPauseMillis, next)
+            next.nextPollAtMillis = cappedAtDeadline(
+                SaturatingTime.adding(PollSchedule.unauthorizedPauseMillis, to: nowMillis), next)
 
         case .notFound(let message):
-            state.notFoundStreak += 1
+            state.notFoundStreak = state.notFoundStreak.incrementedSaturating
             next.lastError = message
             if state.notFoundStreak >= settings.notFoundAfter {
                 next.tracking = .notFound
@@ -121,14 +127,14 @@ package enum PollEvaluation {
                 update.stateChanged = true
             } else {
                 let delay = PollSchedule.errorDelay(policy, failures: state.notFoundStreak, random: &random)
-                next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+                next.nextPollAtMillis = cappedAtDeadline(SaturatingTime.adding(delay, to: nowMillis), next)
             }
 
         case .failed(let message):
-            state.failures += 1
+            state.failures = state.failures.incrementedSaturating
             next.lastError = message
             let delay = PollSchedule.errorDelay(policy, failures: state.failures, random: &random)
-            next.nextPollAtMillis = cappedAtDeadline(nowMillis + delay, next)
+            next.nextPollAtMillis = cappedAtDeadline(SaturatingTime.adding(delay, to: nowMillis), next)
         }
         update.record = next
         update.scheduling = state
@@ -145,12 +151,16 @@ package enum PollEvaluation {
             events: [PendingEvent(type: .expired, previousStatus: record.status)], stateChanged: true, rawResponse: nil)
     }
 
-    /// The events a poll's transitions create: one per sub-job change, then the job's own.
+    /// The events a poll's transitions create: one per sub-job change, then the job's own. A status event
+    /// always changes the normalized status: a change of the cloud's word alone (Workspace ROLLBACK while
+    /// RUNNING) is a history row, not an event.
     package static func events(for transitions: [Transition], in snapshot: JobSnapshot) -> [PendingEvent] {
-        transitions.map { transition in
+        let subJobs = Dictionary(snapshot.subJobs.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+        return transitions.compactMap { transition -> PendingEvent? in
+            if transition.kind != .jobProgress && transition.from == transition.to { return nil }
             switch transition.kind {
             case .subJobStatus:
-                let sub = snapshot.subJobs.first { $0.jobID == transition.subJobID }
+                let sub = transition.subJobID.flatMap { subJobs[$0] }
                 return PendingEvent(type: .subJobStatusChanged, previousStatus: transition.from, subJob: sub)
             case .jobStatus:
                 return PendingEvent(

@@ -22,21 +22,32 @@ package struct PollPolicy: Sendable, Hashable {
 package enum PollSchedule {
     /// The base interval after `unchangedPolls` polls in a row that saw nothing new, before jitter.
     package static func baseInterval(_ policy: PollPolicy, unchangedPolls: Int) -> Int64 {
-        var interval = Double(policy.initialMillis)
-        let cap = Double(max(policy.maxMillis, policy.initialMillis))
-        for _ in 0..<max(0, unchangedPolls) {
-            interval *= max(1, policy.multiplier)
-            if interval >= cap { return Int64(cap) }
+        let initial = min(max(0, policy.initialMillis), longestDelayMillis)
+        let cap = max(initial, min(policy.maxMillis, longestDelayMillis))
+        let multiplier = policy.multiplier.isFinite ? max(1, policy.multiplier) : 1
+        guard multiplier > 1 else { return initial }
+        var interval = Double(initial)
+        // Bounded whatever the stored counter says: past a few thousand steps any multiplier > 1 is at the cap.
+        for _ in 0..<min(max(0, unchangedPolls), 4096) {
+            interval *= multiplier
+            if interval >= Double(cap) { return cap }
         }
-        return Int64(min(interval, cap))
+        return SaturatingTime.millis(interval, clampedTo: initial...cap)
     }
 
+    /// The longest wait any schedule plans: a year (the longest deadline). Every delay is within
+    /// 1 ms...`longestDelayMillis`, whatever the inputs.
+    package static let longestDelayMillis: Int64 = DurationText.maxMillis
+
     /// Milliseconds until the job should finish, by a linear estimate from its begin time and progress.
+    /// nil when there is nothing to estimate from (progress unknown, 0 or 1, a begin time in the future).
     package static func predictedRemaining(progress: Double?, beginMillis: Int64?, nowMillis: Int64) -> Int64? {
-        guard let progress, let beginMillis, progress > 0, progress < 1 else { return nil }
-        let elapsed = Double(nowMillis - beginMillis)
+        guard let progress = ProgressFraction.validated(progress), let beginMillis, progress > 0, progress < 1
+        else { return nil }
+        let elapsed = Double(nowMillis) - Double(beginMillis)
         guard elapsed > 0 else { return nil }
-        return Int64((elapsed / progress - elapsed).rounded())
+        // A tiny fraction after a long time gives a huge (even infinite) estimate: clamp, never convert blind.
+        return SaturatingTime.millis(elapsed / progress - elapsed, clampedTo: 0...longestDelayMillis)
     }
 
     /// The delay before the next poll of a job that answered normally.
@@ -49,12 +60,12 @@ package enum PollSchedule {
         random: inout R
     ) -> Int64 {
         let base = Double(baseInterval(policy, unchangedPolls: unchangedPolls))
-        let spread = min(max(policy.jitter, 0), 0.9)
+        let spread = policy.jitter.isFinite ? min(max(policy.jitter, 0), 0.9) : 0
         var delay = base * (1 + Double.random(in: -spread...spread, using: &random))
         if let remaining = predictedRemaining(progress: progress, beginMillis: beginMillis, nowMillis: nowMillis) {
             delay = min(delay, max(Double(policy.initialMillis), Double(remaining)))
         }
-        return max(1, Int64(delay.rounded()))
+        return SaturatingTime.millis(delay, clampedTo: 1...longestDelayMillis)
     }
 
     /// The delay after the `failures`-th failed request in a row (1 = the first): full jitter between one
@@ -63,18 +74,18 @@ package enum PollSchedule {
         _ policy: PollPolicy, failures: Int, random: inout R
     ) -> Int64 {
         let floor: Int64 = 1000
-        let cap = max(floor, 4 * policy.maxMillis)
-        let exponent = min(max(failures - 1, 0), 40)
+        let cap = min(max(floor, policy.maxMillis.multipliedReportingOverflow(by: 4).partialValue), longestDelayMillis)
+        let exponent = min(max(failures, 1), 41) - 1
         let ceiling = min(cap, floor << Int64(min(exponent, 30)))
         return ceiling <= floor ? floor : Int64.random(in: floor...ceiling, using: &random)
     }
 
-    /// After HTTP 429: the server's Retry-After when it sent one, else at least five seconds (Huawei advises
-    /// retrying after 2–5 s) and more as throttling persists.
+    /// After HTTP 429: the server's Retry-After when it sent one (at most `RetryAfter.maxMillis`), else at
+    /// least five seconds (Huawei advises retrying after 2–5 s) and more as throttling persists.
     package static func throttledDelay<R: RandomNumberGenerator>(
         _ policy: PollPolicy, retryAfterMillis: Int64?, failures: Int, random: inout R
     ) -> Int64 {
-        if let retryAfterMillis, retryAfterMillis > 0 { return retryAfterMillis }
+        if let retryAfterMillis, retryAfterMillis > 0 { return min(retryAfterMillis, RetryAfter.maxMillis) }
         return max(5000, errorDelay(policy, failures: failures, random: &random))
     }
 

@@ -5,13 +5,14 @@ package enum StallCheck {
     package static func isNewStall(_ record: JobRecord, nowMillis: Int64, stallAfterMillis: Int64) -> Bool {
         guard stallAfterMillis > 0, record.stalledAtMillis == nil, record.tracking == .active else { return false }
         let since = record.lastChangeAtMillis ?? record.registeredAtMillis
-        return nowMillis - since >= stallAfterMillis
+        return SaturatingTime.difference(nowMillis, since) >= stallAfterMillis
     }
 
     /// "stalled for 6h12m" in the human views, nil while the job is not stalled.
     package static func mark(_ record: JobRecord, nowMillis: Int64) -> String? {
         guard record.tracking == .active, record.stalledAtMillis != nil else { return nil }
         let since = record.lastChangeAtMillis ?? record.registeredAtMillis
-        return "stalled: no change for \(DurationText.human(millis: max(0, nowMillis - since)))"
+        return
+            "stalled: no change for \(DurationText.human(millis: max(0, SaturatingTime.difference(nowMillis, since))))"
     }
 }

@@ -40,6 +40,9 @@ package enum TransitionDiff {
             (previous?.subJobs ?? []).map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
         for sub in current.subJobs {
             let before = previousSubJobs[sub.jobID]
+            // A sub-job only listed (no status reported yet) is not a change: it appears in the history
+            // with its first reported status.
+            if before == nil && sub.providerStatus == nil && sub.status == .unknown { continue }
             if before == nil || before?.status != sub.status || before?.providerStatus != sub.providerStatus {
                 result.append(
                     Transition(

@@ -11,11 +11,15 @@ enum CloudErrorBody {
     }
 
     static func throttled(retryAfterSeconds: Int, requestID: String) -> ServerResponse {
+        throttled(retryAfter: String(retryAfterSeconds), requestID: requestID)
+    }
+
+    static func throttled(retryAfter: String, requestID: String) -> ServerResponse {
         var response = gateway(
             429, code: "APIGW.0308",
             message: "The throttling threshold has been reached: policy user over ratelimit,limit:200,time:5 minute",
             requestID: requestID)
-        response.headers.append(("Retry-After", String(retryAfterSeconds)))
+        response.headers.append(("Retry-After", retryAfter))
         return response
     }
 

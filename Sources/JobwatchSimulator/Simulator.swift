@@ -225,7 +225,23 @@ package final class Simulator: Sendable {
         guard let fault else { return answer(job, target) }
         switch fault.kind {
         case .throttled:
+            if let text = fault.retryAfterText {
+                return CloudErrorBody.throttled(retryAfter: text, requestID: requestID)
+            }
             return CloudErrorBody.throttled(retryAfterSeconds: fault.retryAfterSeconds ?? 2, requestID: requestID)
+        case .setField:
+            var changes = fault.fields ?? [:]
+            if let path = fault.path, !path.isEmpty { changes[path] = fault.value ?? .null }
+            let poisoned = changes.sorted { $0.key < $1.key }.reduce(body(job, target)) { body, change in
+                body.setting(change.key.split(separator: ".").map(String.init), to: JSONText(change.value))
+            }
+            return CloudErrorBody.json(200, poisoned)
+        case .subJobFlood:
+            return CloudErrorBody.json(
+                200,
+                PoisonAnswer.flooded(
+                    body(job, target), job: job, api: target.api,
+                    count: fault.subJobs ?? 1500))
         case .serverError: return CloudErrorBody.internalError(family: target.family)
         case .unavailable: return CloudErrorBody.unavailable(family: target.family)
         case .notFound: return CloudErrorBody.jobNotFound(family: target.family, jobID: target.jobID)
@@ -243,15 +259,17 @@ package final class Simulator: Sendable {
     }
 
     private func answer(_ job: SimulatedJob, _ target: JobTarget) -> ServerResponse {
+        CloudErrorBody.json(200, body(job, target))
+    }
+
+    private func body(_ job: SimulatedJob, _ target: JobTarget) -> JSONText {
         let now = options.now()
-        let body: JSONText
         switch target.api {
-        case .ims: body = IMSJobBody.render(job, progressAPI: true, now: now)
-        case .imsProject: body = IMSJobBody.render(job, progressAPI: false, now: now)
+        case .ims: return IMSJobBody.render(job, progressAPI: true, now: now)
+        case .imsProject: return IMSJobBody.render(job, progressAPI: false, now: now)
         case .workspace:
-            body = WorkspaceJobBody.render(job, projectID: target.projectID ?? job.projectID ?? "", now: now)
+            return WorkspaceJobBody.render(job, projectID: target.projectID ?? job.projectID ?? "", now: now)
         }
-        return CloudErrorBody.json(200, body)
     }
 
     // MARK: - Helpers

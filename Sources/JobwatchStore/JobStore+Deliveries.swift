@@ -66,7 +66,7 @@ extension JobStore {
                 let event = Self.decodeEvent(row)
                 let sink: String = row["sink"]
                 if inFlight.contains(DeliveryKey(eventSequence: event.sequence, sink: sink)) { return nil }
-                return DueDelivery(event: event, sink: sink, attempts: row["attempts"])
+                return DueDelivery(event: event, sink: sink, attempts: row.count("attempts"))
             }.prefix(limit).map { $0 }
         }
     }
@@ -152,11 +152,13 @@ extension JobStore {
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             return try db.rows(sql: sql + " ORDER BY d.event_sequence, d.sink", arguments: arguments).map { row in
                 Delivery(
-                    eventSequence: row["event_sequence"], eventID: row["event_id"],
-                    eventType: EventType(rawValue: row["event_type"]) ?? .statusChanged, sink: row["sink"],
-                    state: DeliveryState(rawValue: row["state"]) ?? .pending, attempts: row["attempts"],
-                    lastStatus: row["last_status"], lastError: row["last_error"],
-                    nextAttemptAtMillis: row["next_attempt_at"], deliveredAtMillis: row["delivered_at"])
+                    eventSequence: row.int64("event_sequence") ?? 0, eventID: row.text("event_id") ?? "",
+                    eventType: row.text("event_type").flatMap(EventType.init(rawValue:)) ?? .statusChanged,
+                    sink: row.text("sink") ?? "",
+                    state: row.text("state").flatMap(DeliveryState.init(rawValue:)) ?? .pending,
+                    attempts: row.count("attempts"),
+                    lastStatus: row.int64("last_status").map { Int(clamping: $0) }, lastError: row.text("last_error"),
+                    nextAttemptAtMillis: row.int64("next_attempt_at"), deliveredAtMillis: row.int64("delivered_at"))
             }
         }
     }

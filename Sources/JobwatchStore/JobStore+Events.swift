@@ -21,7 +21,9 @@ extension JobStore {
             let cloudEvent = CloudEvent(
                 id: id, source: CloudEvent.source(hostname: hostname, account: job.record.account), type: event.type,
                 subject: job.record.jobID, timeMillis: nowMillis, sequence: sequence,
-                data: EventData(job: job.record, previousStatus: event.previousStatus, subJob: event.subJob))
+                data: EventData(
+                    job: event.type == .subJobStatusChanged ? EventSize.jobForSubJobEvent(job.record) : job.record,
+                    previousStatus: event.previousStatus, subJob: event.subJob))
             let body = try JSONStyle.string(cloudEvent)
             try db.executeCached(sql: "UPDATE event SET body = ? WHERE sequence = ?", arguments: [body, sequence])
             for sink in SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks) {
@@ -56,9 +58,10 @@ extension JobStore {
     }
 
     static func decodeEvent(_ row: Row) -> StoredEvent {
-        let type: String = row["type"]
-        return StoredEvent(
-            sequence: row["sequence"], id: row["id"], type: EventType(rawValue: type) ?? .statusChanged,
-            jobID: row["job_id"], createdAtMillis: row["created_at"], body: row["body"])
+        StoredEvent(
+            sequence: row.int64("sequence") ?? 0, id: row.text("id") ?? "",
+            type: row.text("type").flatMap(EventType.init(rawValue:)) ?? .statusChanged,
+            jobID: row.text("job_id") ?? "", createdAtMillis: row.int64("created_at") ?? 0,
+            body: row.text("body") ?? "")
     }
 }

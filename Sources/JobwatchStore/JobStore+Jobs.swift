@@ -159,12 +159,14 @@ extension JobStore {
                 arguments: [rowID]
             ).map { row in
                 HistoryEntry(
-                    atMillis: row["at"],
+                    atMillis: row.int64("at") ?? 0,
                     transition: Transition(
-                        kind: .jobStatus, subJobID: row["sub_job_id"],
-                        from: (row["from_status"] as String?).flatMap(JobStatus.init(rawValue:)),
-                        to: JobStatus(rawValue: row["to_status"]) ?? .unknown, providerStatus: row["provider_status"],
-                        progress: row["progress"], currentTask: row["current_task"]))
+                        kind: .jobStatus, subJobID: row.text("sub_job_id"),
+                        from: row.text("from_status").flatMap(JobStatus.init(rawValue:)),
+                        to: row.text("to_status").flatMap(JobStatus.init(rawValue:)) ?? .unknown,
+                        providerStatus: row.text("provider_status"),
+                        progress: ProgressFraction.validated(row.double("progress")),
+                        currentTask: row.text("current_task")))
             }
         }
     }
@@ -222,39 +224,44 @@ extension JobStore {
     static func fetchSubJobs(_ db: Database, rowID: Int64) throws -> [SubJobSnapshot] {
         try db.rows(sql: "SELECT * FROM sub_job WHERE job_row = ? ORDER BY position", arguments: [rowID]).map { row in
             SubJobSnapshot(
-                jobID: row["sub_job_id"], jobType: row["job_type"],
-                status: JobStatus(rawValue: row["status"]) ?? .unknown,
-                providerStatus: row["provider_status"], beginTime: row["begin_time"], endTime: row["end_time"],
-                errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
-                imageName: row["image_name"], resourceID: row["resource_id"], resourceName: row["resource_name"])
+                jobID: row.text("sub_job_id") ?? "", jobType: row.text("job_type"),
+                status: row.text("status").flatMap(JobStatus.init(rawValue:)) ?? .unknown,
+                providerStatus: row.text("provider_status"), beginTime: row.text("begin_time"),
+                endTime: row.text("end_time"), errorCode: row.text("error_code"), failReason: row.text("fail_reason"),
+                imageID: row.text("image_id"), imageName: row.text("image_name"), resourceID: row.text("resource_id"),
+                resourceName: row.text("resource_name"))
         }
     }
 
-    /// A job row without its sub-jobs (list views); `fetchJob` adds them.
+    /// A job row without its sub-jobs (list views); `fetchJob` adds them. Every column is read tolerantly:
+    /// a stored value of the wrong type or out of range is unknown (or clamped), never a crash.
     static func decodeJob(_ row: Row) throws -> StoredJob {
-        let projectID: String = row["project_id"]
-        let labelsText: String = row["labels"]
-        let labels = (try? JSONDecoder().decode([String: String].self, from: Data(labelsText.utf8))) ?? [:]
-        let sinks = (row["sinks"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        let entities = (row["entities"] as String?).flatMap {
-            try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+        let projectID = row.text("project_id") ?? ""
+        let labels = row.text("labels").flatMap {
+            try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))
         }
+        let sinks = row.text("sinks").flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        let entities = row.text("entities").flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
         let record = JobRecord(
-            jobID: row["job_id"], api: JobAPI(rawValue: row["api"]) ?? .ims, account: row["account"],
-            region: row["region"],
-            projectID: projectID.isEmpty ? nil : projectID, jobType: row["job_type"],
-            status: JobStatus(rawValue: row["status"]) ?? .unknown, providerStatus: row["provider_status"],
-            tracking: Tracking(rawValue: row["tracking"]) ?? .active, progress: row["progress"],
-            currentTask: row["current_task"], beginTime: row["begin_time"], endTime: row["end_time"],
-            errorCode: row["error_code"], failReason: row["fail_reason"], imageID: row["image_id"],
-            imageName: row["image_name"], entities: entities, labels: labels, registeredAtMillis: row["registered_at"],
-            lastPolledAtMillis: row["last_polled_at"], nextPollAtMillis: row["next_poll_at"], polls: row["polls"],
-            subJobs: [], sinks: sinks, deadlineAtMillis: row["deadline_at"], lastError: row["last_error"],
-            lastChangeAtMillis: row["last_change_at"], stalledAtMillis: row["stalled_at"])
+            jobID: row.text("job_id") ?? "", api: row.text("api").flatMap(JobAPI.init(rawValue:)) ?? .ims,
+            account: row.text("account") ?? "", region: row.text("region"),
+            projectID: projectID.isEmpty ? nil : projectID, jobType: row.text("job_type"),
+            status: row.text("status").flatMap(JobStatus.init(rawValue:)) ?? .unknown,
+            providerStatus: row.text("provider_status"),
+            tracking: row.text("tracking").flatMap(Tracking.init(rawValue:)) ?? .active,
+            progress: ProgressFraction.validated(row.double("progress")),
+            currentTask: row.text("current_task"), beginTime: row.text("begin_time"), endTime: row.text("end_time"),
+            errorCode: row.text("error_code"), failReason: row.text("fail_reason"), imageID: row.text("image_id"),
+            imageName: row.text("image_name"), entities: entities, labels: labels ?? [:],
+            registeredAtMillis: row.int64("registered_at") ?? 0,
+            lastPolledAtMillis: row.int64("last_polled_at"), nextPollAtMillis: row.int64("next_poll_at"),
+            polls: row.count("polls"), subJobs: [], sinks: sinks, deadlineAtMillis: row.int64("deadline_at"),
+            lastError: row.text("last_error"), lastChangeAtMillis: row.int64("last_change_at"),
+            stalledAtMillis: row.int64("stalled_at"))
         return StoredJob(
-            rowID: row["id"], record: record,
+            rowID: row.int64("id") ?? 0, record: record,
             scheduling: SchedulingState(
-                unchangedPolls: row["unchanged_polls"], failures: row["failures"],
-                notFoundStreak: row["not_found_streak"]))
+                unchangedPolls: row.count("unchanged_polls"), failures: row.count("failures"),
+                notFoundStreak: row.count("not_found_streak")))
     }
 }

@@ -26,13 +26,15 @@ extension JobStore {
                     """,
                 arguments: [nowMillis, limit + inFlight.count])
             return rows.compactMap { row -> DueJob? in
-                let id: Int64 = row["id"]
-                guard !inFlight.contains(id), let api = JobAPI(rawValue: row["api"]) else { return nil }
-                let projectID: String = row["project_id"]
+                guard let id = row.int64("id"), !inFlight.contains(id),
+                    let api = row.text("api").flatMap(JobAPI.init(rawValue:))
+                else { return nil }
+                let projectID = row.text("project_id") ?? ""
                 return DueJob(
-                    rowID: id, nextPollAtMillis: row["next_poll_at"], account: row["account"], api: api,
-                    jobID: row["job_id"],
-                    projectID: projectID.isEmpty ? nil : projectID, deadlineAtMillis: row["deadline_at"])
+                    rowID: id, nextPollAtMillis: row.int64("next_poll_at") ?? nowMillis,
+                    account: row.text("account") ?? "",
+                    api: api, jobID: row.text("job_id") ?? "",
+                    projectID: projectID.isEmpty ? nil : projectID, deadlineAtMillis: row.int64("deadline_at"))
             }.prefix(limit).map { $0 }
         }
     }
@@ -44,7 +46,7 @@ extension JobStore {
                 sql:
                     "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
                 arguments: [inFlight.count + 1])
-            return rows.first { !inFlight.contains($0["id"]) }.map { $0["next_poll_at"] }
+            return rows.first { !inFlight.contains($0.int64("id") ?? 0) }.flatMap { $0.int64("next_poll_at") }
         }
     }
 
@@ -114,6 +116,18 @@ extension JobStore {
             let events = try Self.appendEvents(
                 update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
             return (job, events)
+        }
+    }
+
+    /// Moves only a job's next poll (and its last error), for a poll whose outcome could not be recorded.
+    package func deferPoll(rowID: Int64, untilMillis: Int64, lastError: String) async throws {
+        try await write { db in
+            try db.executeCached(
+                sql: """
+                    UPDATE job SET next_poll_at = MAX(COALESCE(next_poll_at, 0), ?), last_error = ?
+                    WHERE id = ? AND tracking = 'active'
+                    """,
+                arguments: [untilMillis, String(lastError.prefix(500)), rowID])
         }
     }
 

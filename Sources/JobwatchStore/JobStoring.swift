@@ -51,6 +51,9 @@ package protocol JobStoring: Sendable {
     ) async throws -> (job: StoredJob, events: [StoredEvent])?
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
     func pauseAccount(_ account: String, untilMillis: Int64) async throws
+    /// Moves only a job's next poll (to at least `untilMillis`) and its last error: for a poll whose outcome
+    /// could not be recorded (the rest of the row may be what the database refuses).
+    func deferPoll(rowID: Int64, untilMillis: Int64, lastError: String) async throws
 
     // MARK: Events (`JobStore+Events.swift`)
 

@@ -35,7 +35,7 @@ package enum ChatMessage {
             let status = job?.status ?? "UNKNOWN"
             return previousStatus.map { "ℹ️ \($0) → \(status)" } ?? "ℹ️ \(status)"
         case .progress:
-            return job?.progress.map { "ℹ️ PROGRESS \(Int(($0 * 100).rounded()))%" } ?? "ℹ️ PROGRESS"
+            return ProgressFraction.percent(job?.progress).map { "ℹ️ PROGRESS \($0)%" } ?? "ℹ️ PROGRESS"
         case .subJobStatusChanged: return "ℹ️ SUB-JOB CHANGED"
         case .stalled: return "⏸️ STALLED"
         case nil: return "ℹ️ \(rawType ?? "jobwatch event")"
@@ -64,7 +64,7 @@ package enum ChatMessage {
         case .progress:
             return job?.currentTask
         case .stalled:
-            let at = job?.progress.map { " at \(Int(($0 * 100).rounded()))%" } ?? ""
+            let at = ProgressFraction.percent(job?.progress).map { " at \($0)%" } ?? ""
             return "no change while \(job?.status ?? "UNKNOWN")\(at)"
         case .subJobStatusChanged:
             guard let subJob else { return nil }
@@ -99,6 +99,6 @@ package enum ChatMessage {
 
     /// Line breaks, tabs and runs of spaces inside a field become one space, so the message stays one line.
     private static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
+        InputRules.printable(text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " "))
     }
 }

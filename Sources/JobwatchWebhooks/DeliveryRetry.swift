@@ -38,8 +38,6 @@ package enum DeliveryRetry {
     static let multiplier = 4.0
     /// Each wait is spread by up to ±20 %, so that deliveries failed together do not retry together.
     static let jitter = 0.2
-    /// A `Retry-After` further off than this is taken as this, so a wild date cannot park a delivery for good.
-    static let longestRetryAfterMillis: Int64 = 24 * 3_600_000
 
     package static func decide<R: RandomNumberGenerator>(
         attemptsMade: Int, outcome: AttemptOutcome, sink: WebhookSinkConfig, nowMillis: Int64, random: inout R
@@ -52,9 +50,9 @@ package enum DeliveryRetry {
                 reason: "gave up after \(attemptsMade) attempt\(attemptsMade == 1 ? "" : "s"); last: \(lastError)")
         }
         let wait =
-            outcome.retryAfterMillis.map { min(max(0, $0), longestRetryAfterMillis) }
+            outcome.retryAfterMillis.map { min(max(0, $0), RetryAfter.maxMillis) }
             ?? backoffMillis(afterAttempt: attemptsMade, sink: sink, random: &random)
-        return .retry(atMillis: nowMillis + wait)
+        return .retry(atMillis: SaturatingTime.adding(wait, to: nowMillis))
     }
 
     /// The wait after attempt `n` (1-based), spread by the jitter. The standard schedule past its seventh wait

@@ -83,7 +83,7 @@ struct DecoderToleranceTests {
         #expect(topLevel.failReason == "top")
     }
 
-    @Test func subJobsListedButNotYetReportedAreInit() throws {
+    @Test func subJobsListedButNotYetReportedHaveNoStatus() throws {
         let snapshot = try decode(
             #"""
             {"status": "RUNNING", "job_id": "parent", "entities": {
@@ -94,7 +94,7 @@ struct DecoderToleranceTests {
         try #require(snapshot.subJobs.map(\.jobID) == ["a", "b"])
         #expect(snapshot.subJobs[0].status == .running)
         #expect(snapshot.subJobs[0].imageName == nil)
-        #expect(snapshot.subJobs[1].status == .initial)
+        #expect(snapshot.subJobs[1].status == .unknown)
         #expect(snapshot.subJobs[1].providerStatus == nil)
         #expect(snapshot.imageID == "img-a")
     }

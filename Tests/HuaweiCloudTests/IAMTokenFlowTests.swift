@@ -68,7 +68,7 @@ struct IAMTokenFlowTests {
         _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: CapturedLog = CapturedLog()
     ) -> JobClient {
         JobClient(
-            httpClient: http, account: account, requestTimeoutMillis: 2000, environment: [:], logger: logs.logger,
+            httpClient: http, account: account, requestTimeoutMillis: 10_000, environment: [:], logger: logs.logger,
             now: clock.closure)
     }
 

@@ -26,7 +26,7 @@ struct JobClientTests {
     }
 
     private func client(
-        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 2000,
+        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 10_000,
         clock: ManualClock = ManualClock(1_780_000_000_000),
         logs: CapturedLog = CapturedLog()
     ) -> JobClient {

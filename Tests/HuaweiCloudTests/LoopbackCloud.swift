@@ -16,7 +16,7 @@ actor RequestLog {
 
 /// Runs `body` against a loopback server playing the cloud, with a fresh shared HTTP client; both are shut down after.
 func withLoopbackCloud(
-    requestTimeoutMillis: Int64 = 2000, maxConnectionsPerHost: Int = 64,
+    requestTimeoutMillis: Int64 = 10_000, maxConnectionsPerHost: Int = 64,
     handler: @escaping LoopbackHTTPServer.Handler,
     _ body: (LoopbackHTTPServer, HTTPClient) async throws -> Void
 ) async throws {

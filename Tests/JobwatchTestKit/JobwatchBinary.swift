@@ -33,12 +33,43 @@ package func spawnJobwatch(_ arguments: [String], environment: [String: String])
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    // Both pipes at once (a child filling one while we block on the other would deadlock), with read(2)
+    // retried on EINTR: `readDataToEndOfFile` traps when a signal interrupts it (seen on a loaded machine).
+    let group = DispatchGroup()
+    let box = DataBox()
+    let errFD = err.fileHandleForReading.fileDescriptor
+    group.enter()
+    DispatchQueue.global().async {
+        box.data = readAll(errFD)
+        group.leave()
+    }
+    let stdout = readAll(out.fileHandleForReading.fileDescriptor)
+    group.wait()
+    let stderr = box.data
     process.waitUntilExit()
     return ProcessResult(
         status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Everything until end of file, retrying reads that a signal interrupted.
+package func readAll(_ fd: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: buffer[0..<count])
+        } else if count < 0 && errno == EINTR {
+            continue
+        } else {
+            return data
+        }
+    }
+}
+
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
 }
 
 /// `spawnJobwatch` on a Dispatch thread: blocking on a child process must not starve the test's cooperative

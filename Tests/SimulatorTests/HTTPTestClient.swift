@@ -16,7 +16,8 @@ struct LiveSimulator {
     static func start(_ simulator: Simulator) async throws -> LiveSimulator {
         let server = try await simulator.start()
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(2), read: .seconds(5))
+        // Generous: a loaded CI machine can starve loopback for seconds, and a thrown request skips close().
+        configuration.timeout = .init(connect: .seconds(15), read: .seconds(20))
         return LiveSimulator(
             simulator: simulator, server: server,
             client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
@@ -36,7 +37,7 @@ struct LiveSimulator {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await client.execute(request, timeout: .seconds(5))
+        let response = try await client.execute(request, timeout: .seconds(20))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
     }

@@ -139,7 +139,7 @@ struct Demo: AsyncParsableCommand {
 
 /// Writes a line to stdout unbuffered, so it keeps its place among the events.
 private func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    try? StandardOutput.write(text + "\n")
 }
 
 /// One readable line per event, for the demo.

@@ -34,7 +34,7 @@ struct Events: AsyncParsableCommand {
                         print(Self.header)
                         printedHeader = true
                     }
-                    print(Self.line(event))
+                    print(InputRules.printable(Self.line(event)))
                 }
                 cursor = event.sequence
             }

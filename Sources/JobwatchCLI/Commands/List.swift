@@ -16,7 +16,7 @@ struct List: AsyncParsableCommand {
 
     func validate() throws {
         for label in labels where InputRules.parseLabel(label) == nil {
-            throw ValidationError("--label '\(label)' is not K=V")
+            throw ValidationError("--label '\(InputRules.printable(label))' is not K=V")
         }
     }
 

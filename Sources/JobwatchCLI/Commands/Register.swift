@@ -57,10 +57,11 @@ struct Register: AsyncParsableCommand {
         }
         for label in labels where InputRules.parseLabel(label) == nil {
             throw ValidationError(
-                "--label '\(label)' is not K=V (a key of letters, digits, '_', '-', '.', '/' then '=' and a value)")
+                "--label '\(InputRules.printable(label))' is not K=V (a key of letters, digits, '_', '-', '.', '/' then '=' and a value of at most 256 characters without control characters)"
+            )
         }
-        if let deadline, (DurationText.parseMillis(deadline) ?? 0) <= 0 {
-            throw ValidationError("--deadline '\(deadline)' is not a duration; write it like 90m, 72h or 3d")
+        if let deadline, let problem = DurationText.problem(deadline) {
+            throw ValidationError("--deadline \(problem)")
         }
         if let projectID, let problem = InputRules.projectIDProblem(projectID) {
             throw ValidationError("--project-id: \(problem)")
@@ -105,7 +106,8 @@ struct Register: AsyncParsableCommand {
             return Registration(
                 jobID: reference.jobID, api: jobAPI, account: account, region: region ?? accountConfig.region,
                 projectID: project, labels: labelMap,
-                sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(), deadlineAtMillis: now + deadlineMillis)
+                sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
+                deadlineAtMillis: SaturatingTime.adding(deadlineMillis, to: now))
         }
         let store = try context.openStore()
         if fromJSON == nil, let registration = registrations.first {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobwatchCore
+import JobwatchDaemon
 import JobwatchSimulator
 import JobwatchSystemd
 import Logging
@@ -75,7 +76,7 @@ struct Simulate: AsyncParsableCommand {
         let signing =
             credentials.isEmpty
             ? "requests need no signature" : "requests must be signed with access key \(credentials.keys.first!)"
-        FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n\(signing)\n".utf8))
+        try? StandardOutput.write("listening on \(server.baseURL)\n\(signing)\n")
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
         await server.shutdown()
     }

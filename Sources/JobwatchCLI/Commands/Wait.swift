@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobwatchCore
+import JobwatchDaemon
 import JobwatchStore
 
 struct Wait: AsyncParsableCommand {
@@ -29,10 +30,10 @@ struct Wait: AsyncParsableCommand {
             throw ValidationError("give at least one JOB_ID or --label K=V")
         }
         for label in labels where InputRules.parseLabel(label) == nil {
-            throw ValidationError("--label '\(label)' is not K=V")
+            throw ValidationError("--label '\(InputRules.printable(label))' is not K=V")
         }
-        if let timeout, (DurationText.parseMillis(timeout) ?? 0) <= 0 {
-            throw ValidationError("--timeout '\(timeout)' is not a duration; write it like 30s, 20m or 2h")
+        if let timeout, let problem = DurationText.problem(timeout) {
+            throw ValidationError("--timeout \(problem)")
         }
     }
 
@@ -59,7 +60,7 @@ struct Wait: AsyncParsableCommand {
         }
         guard let store else { return }  // a job was found, so the database exists
         let start = nowMillis()
-        let limit = timeout.flatMap(DurationText.parseMillis).map { start + $0 }
+        let limit = timeout.flatMap(DurationText.parseMillis).map { SaturatingTime.adding($0, to: start) }
         let display = WaitDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         while true {
             var records: [JobRecord] = []

@@ -4,8 +4,7 @@ import JobwatchCore
 /// The human views of a job.
 enum JobText {
     static func progress(_ value: Double?) -> String {
-        guard let value else { return "-" }
-        return "\(Int((value * 100).rounded()))%"
+        ProgressFraction.text(value)
     }
 
     static func time(_ millis: Int64?) -> String {
@@ -19,7 +18,7 @@ enum JobText {
     /// An event's job status with its progress, `RUNNING 40%`; nil when the event carries no status.
     static func eventStatus(_ event: DecodedEvent) -> String? {
         guard let job = event.job, let status = job.status else { return nil }
-        return status + (job.progress.map { " \(Int(($0 * 100).rounded()))%" } ?? "")
+        return status + (ProgressFraction.percent(job.progress).map { " \($0)%" } ?? "")
     }
 
     /// The status column: the normalized status, with the cloud's word when it differs.
@@ -51,9 +50,9 @@ enum JobText {
     static func block(_ job: JobRecord, history: [HistoryEntry]?) -> String {
         var lines: [String] = []
         func field(_ name: String, _ value: String) {
-            lines.append("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + value)
+            lines.append("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + InputRules.printable(value))
         }
-        lines.append("Job \(job.jobID)")
+        lines.append("Job \(InputRules.printable(job.jobID))")
         field("api", job.api.rawValue)
         field("account", "\(job.account) (region \(job.region ?? "-"), project \(job.projectID ?? "-"))")
         field("type", job.jobType ?? "-")

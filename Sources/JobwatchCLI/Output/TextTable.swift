@@ -1,3 +1,5 @@
+import JobwatchCore
+
 /// Left-aligned columns separated by two spaces, for `list`, `events` and `deliveries`.
 struct TextTable {
     var header: [String]
@@ -7,8 +9,10 @@ struct TextTable {
         self.header = header
     }
 
+    /// Control characters in a cell (a label or a cloud's message stored before the rules) are escaped, so
+    /// that a value can neither break the table nor send escape sequences to the terminal.
     mutating func append(_ row: [String]) {
-        rows.append(row)
+        rows.append(row.map(InputRules.printable))
     }
 
     func render() -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import JobwatchDaemon
 
 /// What `wait` shows: on a terminal one progress bar line per job, redrawn in place (the cursor moves back
 /// up over the block); otherwise one line per change of each job.
@@ -67,7 +68,7 @@ final class WaitDisplay {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try? StandardOutput.write(text)
     }
 
     private static func terminalWidth() -> Int {

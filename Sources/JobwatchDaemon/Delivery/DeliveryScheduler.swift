@@ -25,6 +25,8 @@ actor DeliveryScheduler {
     private var printAgain = false
     private var looking = false
     private var lookAgain = false
+    /// Standard output refusals in a row (EPIPE, ENOSPC): printing pauses 1 s, doubling to 1 min.
+    private var stdoutFailures = 0
     private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
 
     init(
@@ -119,42 +121,77 @@ actor DeliveryScheduler {
     }
 
     /// Prints every due stdout event in sequence order, a batch at a time, then looks again if events
-    /// arrived meanwhile; after a database error, again in 1 s.
+    /// arrived meanwhile; after a database error, again in 1 s; after standard output refused a line
+    /// (EPIPE, ENOSPC), again after a backoff of 1 s doubling to 1 min, webhooks going on meanwhile.
     private func printDueEvents() async {
-        var failed = false
+        var outcome = PrintOutcome.done
         repeat {
             printAgain = false
-            failed = await !printBatches()
-        } while printAgain && running && !failed
+            outcome = await printBatches()
+        } while printAgain && running && outcome == .done
         stdoutTask = nil
-        if failed {
-            stdoutTask = Task {
-                try? await Task.sleep(for: .seconds(1))
-                if !Task.isCancelled { await self.printDueEvents() }
-            }
+        let retryMillis: Int64
+        switch outcome {
+        case .done: return
+        case .databaseFailed: retryMillis = 1000
+        case .stdoutRefused: retryMillis = min(Int64(1000) << Int64(min(max(stdoutFailures, 1) - 1, 6)), 60_000)
+        }
+        stdoutTask = Task {
+            try? await Task.sleep(for: .milliseconds(retryMillis))
+            if !Task.isCancelled { await self.printDueEvents() }
         }
     }
 
-    /// Returns false when the database failed (the events stay pending and are printed again).
-    private func printBatches() async -> Bool {
+    private enum PrintOutcome { case done, databaseFailed, stdoutRefused }
+
+    private func printBatches() async -> PrintOutcome {
         do {
             while true {
                 let due = try await store.dueDeliveries(
                     nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
-                guard !due.isEmpty else { return true }
+                guard !due.isEmpty else { return .done }
+                var printed: [DeliveryKey] = []
+                var refusal: (any Error)?
                 for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
-                    printer.print(delivery.event)
+                    do {
+                        try printer.print(delivery.event)
+                    } catch {
+                        refusal = error
+                        break
+                    }
+                    printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
                 }
-                try await store.recordDelivered(
-                    due.map { DeliveryKey(eventSequence: $0.event.sequence, sink: $0.sink) }, atMillis: clock())
-                metrics?.recordDelivery(sink: Configuration.stdoutSinkName, result: .delivered, count: due.count)
-                if due.count < 500 { return true }
+                if !printed.isEmpty {
+                    try await store.recordDelivered(printed, atMillis: clock())
+                    metrics?.recordDelivery(
+                        sink: Configuration.stdoutSinkName, result: .delivered, count: printed.count)
+                }
+                if let refusal {
+                    noteStdoutRefusal(refusal)
+                    return .stdoutRefused
+                }
+                if stdoutFailures > 0 {
+                    logger.notice("standard output accepts events again", metadata: ["failures": "\(stdoutFailures)"])
+                    stdoutFailures = 0
+                }
+                if due.count < 500 { return .done }
             }
         } catch {
             // Still pending: printed again later, so a line may repeat but is never lost.
             logger.error("cannot record stdout deliveries; they will be printed again", metadata: ["error": "\(error)"])
-            return false
+            return .databaseFailed
         }
+    }
+
+    /// Logged on the first failure of a run of them (then every 100th), not once per retry.
+    private func noteStdoutRefusal(_ error: any Error) {
+        stdoutFailures = stdoutFailures.incrementedSaturating
+        if stdoutFailures == 1 || stdoutFailures % 100 == 0 {
+            logger.error(
+                "cannot print events on standard output; retrying with backoff, other sinks go on: \(error)",
+                metadata: ["failures": "\(stdoutFailures)"])
+        }
+        lastProblem.record("stdout: \(error)", atMillis: clock())
     }
 
     private nonisolated func deliver(_ delivery: DueDelivery, to sink: WebhookSinkConfig) async {

@@ -15,6 +15,10 @@ struct Poller: Sendable {
     let metrics: DaemonMetrics?
     /// Called when the poll created events, so the delivery side looks at once.
     let onEvents: @Sendable () -> Void
+    /// Jobs whose polls could not be recorded, held back in memory (the scheduler skips them).
+    let unrecorded = UnrecordedPolls()
+    /// Why a job's poll could not be recorded, logged once per job until it changes.
+    let recordProblems = OncePerJob()
 
     /// Polls a due job; returns when its next poll is planned (nil when tracking ended or nothing was written).
     @discardableResult
@@ -112,16 +116,37 @@ struct Poller: Sendable {
             else {
                 return nil
             }
+            unrecorded.recorded(rowID: rowID)
+            _ = recordProblems.shouldLog(nil, for: String(rowID))
             log(job: job, events: events, metadata: metadata)
             metrics?.recordEvents(events.map(\.type))
             if !events.isEmpty { onEvents() }
             return (job, events)
         } catch {
-            logger.error(
-                "cannot record a poll; the job will be polled again",
-                metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            await backOffUnrecorded(rowID: rowID, settings: settings, error: error, metadata: metadata)
             return nil
         }
+    }
+
+    /// A poll that cannot be recorded backs off like a failed request: in memory (the row may be what the
+    /// store refuses), and in the row's schedule too when the store still takes that much. Logged once per job.
+    private func backOffUnrecorded(
+        rowID: Int64, settings: DaemonSettings, error: any Error, metadata: Logger.Metadata
+    ) async {
+        var random = SystemRandomNumberGenerator()
+        let now = clock()
+        let hold = unrecorded.failed(
+            rowID: rowID, nowMillis: now, policy: settings.pollSettings.policy, random: &random)
+        let reason = "cannot record a poll: \(error)"
+        try? await store.deferPoll(rowID: rowID, untilMillis: hold.untilMillis, lastError: reason)
+        if recordProblems.shouldLog("\(error)", for: String(rowID)) {
+            logger.error(
+                "cannot record a poll; the job backs off like a failed request (logged once per job)",
+                metadata: metadata.merging([
+                    "error": "\(error)", "retry_in_ms": "\(SaturatingTime.difference(hold.untilMillis, now))",
+                ]) { $1 })
+        }
+        lastProblem.record("\(rowID): \(reason)", atMillis: now)
     }
 
     private func log(job: StoredJob, events: [StoredEvent], metadata: Logger.Metadata) {

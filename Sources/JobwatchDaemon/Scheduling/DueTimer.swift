@@ -1,4 +1,5 @@
 import Dispatch
+import JobwatchCore
 
 /// A one-shot DispatchSourceTimer re-armed for the next due moment: the process sleeps until then
 /// instead of ticking at a fixed rate.
@@ -20,7 +21,7 @@ final class DueTimer: @unchecked Sendable {
     /// Fires once at `atMillis` (now when it is past). Far-away deadlines get a proportional leeway so the
     /// kernel may coalesce wake-ups; near ones fire within a few milliseconds.
     func arm(atMillis: Int64, nowMillis: Int64) {
-        let delay = max(0, atMillis - nowMillis)
+        let delay = max(0, SaturatingTime.difference(atMillis, nowMillis))
         let leeway = min(max(delay / 100, 2), 1000)
         source.schedule(
             deadline: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))), leeway: .milliseconds(Int(leeway)))

@@ -61,7 +61,9 @@ actor PollScheduler {
         do {
             let busy = Set(inFlight.keys)
             let free = maxInFlight - busy.count
-            let due = try await store.dueJobs(nowMillis: now, limit: free, excluding: busy)
+            // Jobs whose last poll could not be recorded wait in memory (their rows may say "due").
+            let held = poller.unrecorded.held(nowMillis: now)
+            let due = try await store.dueJobs(nowMillis: now, limit: free, excluding: busy.union(held.rowIDs))
             for job in due {
                 let poller = self.poller
                 inFlight[job.rowID] = Task {
@@ -72,8 +74,10 @@ actor PollScheduler {
             saturated = free > 0 && due.count == free || free <= 0
             if saturated {
                 disarm()  // finishing polls refill the slots
-            } else if let next = try await store.earliestPoll(excluding: Set(inFlight.keys)) {
-                arm(atMillis: next, nowMillis: now)
+            } else if let next = try await store.earliestPoll(excluding: Set(inFlight.keys).union(held.rowIDs)) {
+                arm(atMillis: min(next, held.earliestRelease ?? next), nowMillis: now)
+            } else if let release = held.earliestRelease {
+                arm(atMillis: release, nowMillis: now)
             } else {
                 disarm()
             }
