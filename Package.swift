@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "JobwatchCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The service: scheduler, poller, delivery, sinks, lifecycle, systemd notify.
@@ -164,8 +165,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchTestKit",
-                .product(name: "Logging", package: "swift-log"),
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // To plant extreme values in a database as another program (or an old version) could.
                 .product(name: "GRDB", package: "GRDB.swift"),

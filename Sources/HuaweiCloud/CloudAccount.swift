@@ -33,11 +33,12 @@ package struct CloudAccount: Sendable {
     package var region: String?
     package var projectID: String?
     package var auth: CloudAuth
-    /// Per-service endpoint overrides (`https://…`, or `http://` on a loopback address).
-    package var endpointOverrides: [CloudService: URL]
+    /// Per-service endpoint overrides (`https://…`, or `http://` on a loopback address; `{region}` templates).
+    package var endpointOverrides: [CloudService: EndpointOverride]
 
     package init(
-        name: String, region: String?, projectID: String?, auth: CloudAuth, endpointOverrides: [CloudService: URL] = [:]
+        name: String, region: String?, projectID: String?, auth: CloudAuth,
+        endpointOverrides: [CloudService: EndpointOverride] = [:]
     ) {
         self.name = name
         self.region = region

@@ -33,8 +33,10 @@ package struct CloudErrorDetail: Sendable, Hashable {
 package enum CloudError: Error, Sendable, Hashable {
     /// HTTP 429 or `APIGW.0308`: slow down; `Retry-After` (milliseconds from now) when the cloud sent one.
     case throttled(retryAfterMillis: Int64?, detail: CloudErrorDetail)
-    /// HTTP 401/403, `APIGW.0301`/`APIGW.0303`: bad credentials, clock skew, missing permission, locked AK.
+    /// HTTP 401, or `APIGW.0301`/`APIGW.0303` whatever the status: bad credentials, clock skew, locked AK.
     case unauthorized(CloudErrorDetail)
+    /// Any other HTTP 403: the credentials are good but lack a permission on this resource (one project, one job).
+    case forbidden(CloudErrorDetail)
     /// HTTP 404: the job does not exist (yet, or any more).
     case notFound(CloudErrorDetail)
     /// 5xx, timeouts, connection errors, truncated or oversized bodies: try again later.
@@ -51,6 +53,7 @@ package enum CloudError: Error, Sendable, Hashable {
             let wait = retryAfter.map { ", retry after \($0) ms" } ?? ""
             return "throttled (\(detail.summary))\(wait)"
         case .unauthorized(let detail): return "unauthorized (\(detail.summary))"
+        case .forbidden(let detail): return "forbidden (\(detail.summary))"
         case .notFound(let detail): return "not found (\(detail.summary))"
         case .transient(let reason): return "transient failure: \(CloudErrorDetail.oneLine(reason, limit: 500))"
         case .malformed(let excerpt): return "malformed response: \(excerpt)"

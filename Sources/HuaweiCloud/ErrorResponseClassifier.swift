@@ -16,9 +16,10 @@ enum ErrorResponseClassifier {
             return .throttled(
                 retryAfterMillis: RetryAfter.delayMillis(retryAfterHeader, nowMillis: nowMillis), detail: detail)
         }
-        if status == 401 || status == 403 || detail.code.map(unauthorizedCodes.contains) == true {
+        if status == 401 || detail.code.map(unauthorizedCodes.contains) == true {
             return .unauthorized(detail)
         }
+        if status == 403 { return .forbidden(detail) }
         if status == 404 && detail.code != noSuchAPICode { return .notFound(detail) }
         if (500...599).contains(status) { return .transient(detail.summary) }
         return .rejected(detail)

@@ -27,7 +27,9 @@ package final class JobClient: Sendable {
     private let requestTimeoutMillis: Int64
     private let logger: Logger
     private let now: @Sendable () -> Int64
+    /// The account's own region's endpoints; a job in another region has its own computed per request.
     private let endpoints: [CloudService: Result<URL, CloudEndpointError>]
+    private let environment: [String: String]
     private let authentication: Authentication
     private let redactor: SecretRedactor
     private let fieldProblems = OncePerJob()
@@ -59,6 +61,7 @@ package final class JobClient: Sendable {
             }.mapError { $0 as? CloudEndpointError ?? CloudEndpointError(message: "\($0)") }
         }
         self.endpoints = endpoints
+        self.environment = environment
         switch account.auth {
         case .accessKey(let ak, let sk, let securityToken):
             let token = securityToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -74,12 +77,16 @@ package final class JobClient: Sendable {
         redactor = SecretRedactor(auth: account.auth)
     }
 
-    /// Fetches one job. `projectID` defaults to the account's; the `ims` API sends it only as `X-Project-Id`.
-    package func fetchJob(api: JobAPI, jobID: String, projectID: String?) async -> Result<FetchedJob, CloudError> {
+    /// Fetches one job in `region` (nil: the account's), at that region's endpoint (`CloudEndpoints`).
+    /// `projectID` defaults to the account's for a job in the account's region (a project belongs to one
+    /// region); the `ims` API sends it only as `X-Project-Id`.
+    package func fetchJob(
+        api: JobAPI, jobID: String, projectID: String?, region: String? = nil
+    ) async -> Result<FetchedJob, CloudError> {
         var logger = self.logger
         logger[metadataKey: "api"] = "\(api.rawValue)"
         logger[metadataKey: "job_id"] = "\(jobID)"
-        let result = await fetch(api: api, jobID: jobID, projectID: projectID, logger: logger)
+        let result = await fetch(api: api, jobID: jobID, projectID: projectID, region: region, logger: logger)
         switch result {
         case .success(let job):
             logger.debug(
@@ -92,9 +99,13 @@ package final class JobClient: Sendable {
     }
 
     private func fetch(
-        api: JobAPI, jobID: String, projectID: String?, logger: Logger
+        api: JobAPI, jobID: String, projectID: String?, region: String?, logger: Logger
     ) async -> Result<FetchedJob, CloudError> {
-        let projectID = [projectID, account.projectID].compactMap { $0 }.first { !$0.isEmpty }
+        let foreign = region != nil && region != account.region
+        if foreign, let problem = CloudEndpoints.foreignRegionProblem(account: account, region: region ?? "") {
+            return .failure(.rejected(CloudErrorDetail(status: 0, message: problem)))
+        }
+        let projectID = [projectID, foreign ? nil : account.projectID].compactMap { $0 }.first { !$0.isEmpty }
         if api.needsProjectID && projectID == nil {
             return .failure(
                 .rejected(
@@ -103,7 +114,14 @@ package final class JobClient: Sendable {
                         message: "the \(api.rawValue) API needs a project id; account '\(account.name)' has none")))
         }
         let base: URL
-        let endpoint = endpoints[api.service] ?? .failure(CloudEndpointError(message: "no \(api.service) endpoint"))
+        let endpoint: Result<URL, CloudEndpointError>
+        if foreign {
+            endpoint = Result {
+                try CloudEndpoints.baseURL(for: api.service, account: account, region: region, environment: environment)
+            }.mapError { $0 as? CloudEndpointError ?? CloudEndpointError(message: "\($0)") }
+        } else {
+            endpoint = endpoints[api.service] ?? .failure(CloudEndpointError(message: "no \(api.service) endpoint"))
+        }
         switch endpoint {
         case .success(let url): base = url
         case .failure(let error): return .failure(.rejected(CloudErrorDetail(status: 0, message: error.message)))

@@ -66,6 +66,7 @@ struct SecretRedactor: Sendable {
         case .throttled(let retryAfter, let detail):
             return .throttled(retryAfterMillis: retryAfter, detail: redact(detail))
         case .unauthorized(let detail): return .unauthorized(redact(detail))
+        case .forbidden(let detail): return .forbidden(redact(detail))
         case .notFound(let detail): return .notFound(redact(detail))
         case .transient(let reason): return .transient(redact(reason))
         case .malformed(let excerpt): return .malformed(excerpt: redact(excerpt))

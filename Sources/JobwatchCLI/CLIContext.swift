@@ -26,17 +26,25 @@ struct CLIContext {
     }
 
     /// Opens (creating when needed) the database, for commands that write.
-    func openStore() throws -> any JobStoring {
+    func openStore(mode: JobStore.OpenMode = .readWrite) throws -> any JobStoring {
         do {
-            return try JobStore(path: databasePath)
+            return try JobStore(path: databasePath, mode: mode)
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
         }
     }
 
-    /// Opens the database for commands that only read; nil when there is none yet (nothing is created).
-    func openExistingStore() throws -> (any JobStoring)? {
-        JobStore.exists(at: databasePath) ? try openStore() : nil
+    /// Opens an existing database; nil when there is none yet (nothing is created). Read-only by default
+    /// (`list`, `show`, `events`, `deliveries`, `wait`): no migration, so group members who may only read
+    /// can use them; `unregister` and `redeliver` pass `writable`.
+    func openExistingStore(writable: Bool = false) throws -> (any JobStoring)? {
+        let exists: Bool
+        do {
+            exists = try JobStore.exists(at: databasePath)
+        } catch let error as StoreError {
+            throw CLIFailure(.ioError, error.message)
+        }
+        return exists ? try openStore(mode: writable ? .readWrite : .readOnly) : nil
     }
 
     /// The one job a `JOB_ID [--api API]` names.

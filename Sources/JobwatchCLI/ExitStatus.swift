@@ -10,6 +10,8 @@ package enum ExitStatus: Int32, Sendable {
     case unavailable = 69
     case software = 70
     case ioError = 74
+    /// Another daemon already serves this database (EX_TEMPFAIL): try again later.
+    case tempFailure = 75
     case configuration = 78
     case timedOut = 124
 }

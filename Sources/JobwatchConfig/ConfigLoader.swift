@@ -65,7 +65,7 @@ package enum ConfigLoader {
             return config
         }
         let top = try reader.mapping(
-            root, path: "", known: ["database", "log_level", "accounts", "polling", "sinks", "metrics"])
+            root, path: "", known: ["database", "log_level", "accounts", "polling", "sinks", "metrics", "retention"])
 
         if let node = top["database"] { config.database = try reader.nonEmptyString(node, path: "database") }
         if let node = top["log_level"] {
@@ -80,6 +80,7 @@ package enum ConfigLoader {
         }
         if let node = top["polling"] { config.polling = try polling(node, reader: reader) }
         if let node = top["metrics"] { config.metrics = try metrics(node, reader: reader) }
+        if let node = top["retention"] { config.retention = try retention(node, reader: reader) }
         if let node = top["accounts"] {
             let accounts = try reader.mapping(node, path: "accounts", known: nil)
             for (name, value) in accounts.sortedPairs {
@@ -172,6 +173,26 @@ package enum ConfigLoader {
         return polling
     }
 
+    private static func retention(_ node: Node, reader: YAMLReader) throws -> RetentionConfig {
+        let map = try reader.mapping(node, path: "retention", known: ["events", "jobs"])
+        var retention = RetentionConfig()
+        func bounded(_ key: String) throws -> Int64? {
+            guard let n = map[key] else { return nil }
+            let millis = try reader.duration(n, path: "retention.\(key)")
+            let bounds = RetentionConfig.boundsMillis
+            guard bounds.contains(millis) else {
+                throw reader.error(
+                    "retention.\(key)",
+                    "(\(DurationText.format(millis: millis))) must be between \(DurationText.format(millis: bounds.lowerBound)) and \(DurationText.format(millis: bounds.upperBound))",
+                    n)
+            }
+            return millis
+        }
+        if let millis = try bounded("events") { retention.eventsMillis = millis }
+        if let millis = try bounded("jobs") { retention.jobsMillis = millis }
+        return retention
+    }
+
     private static func metrics(_ node: Node, reader: YAMLReader) throws -> MetricsConfig? {
         let map = try reader.mapping(node, path: "metrics", known: ["listen", "allow_remote"])
         let allowRemote = try map["allow_remote"].map { try reader.bool($0, path: "metrics.allow_remote") } ?? false
@@ -199,16 +220,25 @@ package enum ConfigLoader {
             known: reader.secretKeys("ak") + reader.secretKeys("sk") + reader.secretKeys("security_token")
                 + reader.secretKeys("token") + ["region", "project_id", "endpoints", "iam"])
         let region = try map["region"].map { try reader.nonEmptyString($0, path: "\(path).region") }
+        if let region, let problem = CloudEndpoints.regionProblem(region) {
+            throw reader.error("\(path).region", problem, map["region"] ?? node)
+        }
         let projectID = try map["project_id"].map { try reader.nonEmptyString($0, path: "\(path).project_id") }
         if let projectID, let problem = InputRules.projectIDProblem(projectID) {
             throw reader.error("\(path).project_id", problem, node)
         }
-        var endpoints: [CloudService: URL] = [:]
+        var endpoints: [CloudService: EndpointOverride] = [:]
         if let endpointsNode = map["endpoints"] {
             let endpointMap = try reader.mapping(
                 endpointsNode, path: "\(path).endpoints", known: CloudService.allCases.map(\.rawValue))
             for (key, value) in endpointMap.sortedPairs {
-                endpoints[CloudService(rawValue: key)!] = try reader.url(value, path: "\(path).endpoints.\(key)")
+                let keyPath = "\(path).endpoints.\(key)"
+                let text = try reader.nonEmptyString(value, path: keyPath)
+                do {
+                    endpoints[CloudService(rawValue: key)!] = try EndpointOverride(parsing: text, source: keyPath)
+                } catch let error as CloudEndpointError {
+                    throw reader.error(keyPath, Self.withoutSource(error.message, keyPath), value)
+                }
             }
         }
         let ak = try reader.secret(map, key: "ak", path: path)
@@ -229,7 +259,15 @@ package enum ConfigLoader {
                     iamNode)
             }
             credentials = .iamPassword(
-                endpoint: try iam["endpoint"].map { try reader.url($0, path: "\(path).iam.endpoint") },
+                endpoint: try iam["endpoint"].map { node in
+                    let keyPath = "\(path).iam.endpoint"
+                    let text = try reader.nonEmptyString(node, path: keyPath)
+                    do {
+                        return try CloudEndpoints.validated(text, source: keyPath)
+                    } catch let error as CloudEndpointError {
+                        throw reader.error(keyPath, Self.withoutSource(error.message, keyPath), node)
+                    }
+                },
                 domain: try reader.nonEmptyString(domain, path: "\(path).iam.domain"),
                 user: try reader.nonEmptyString(user, path: "\(path).iam.user"), password: password)
         } else if let token {
@@ -245,6 +283,13 @@ package enum ConfigLoader {
         }
         return AccountConfig(
             name: name, region: region, projectID: projectID, credentials: credentials, endpoints: endpoints)
+    }
+
+    /// A `CloudEndpoints` message starts with the key it is about; the configuration error names it already.
+    private static func withoutSource(_ message: String, _ source: String) -> String {
+        var rest = message.hasPrefix(source) ? String(message.dropFirst(source.count)) : message
+        if rest.hasPrefix(": ") { rest.removeFirst(2) } else if rest.hasPrefix(" ") { rest.removeFirst() }
+        return rest
     }
 
     /// The `default` account from the official SDKs' environment variables, when the file names no account.

@@ -17,6 +17,7 @@ package struct Configuration: Sendable {
     package var webhooks: [WebhookSinkConfig]
     /// `metrics.listen`; nil: no metrics endpoint.
     package var metrics: MetricsConfig?
+    package var retention = RetentionConfig()
 
     package init(
         source: String? = nil, database: String? = nil, logLevel: Logger.Level = .info, accounts: [AccountConfig] = [],
@@ -52,7 +53,8 @@ package struct AccountConfig: Sendable {
     package var region: String?
     package var projectID: String?
     package var credentials: Credentials
-    package var endpoints: [CloudService: URL]
+    /// Validated by `CloudEndpoints` rules, so what loads here the client accepts.
+    package var endpoints: [CloudService: EndpointOverride]
 
     package enum Credentials: Sendable {
         case accessKey(ak: Secret, sk: Secret, securityToken: Secret?)
@@ -65,7 +67,7 @@ package struct AccountConfig: Sendable {
 
     package init(
         name: String, region: String?, projectID: String?, credentials: Credentials,
-        endpoints: [CloudService: URL] = [:]
+        endpoints: [CloudService: EndpointOverride] = [:]
     ) {
         self.name = name
         self.region = region
@@ -97,7 +99,9 @@ package struct PollingConfig: Sendable, Hashable {
     package var multiplier: Double = 1.5
     package var jitter: Double = 0.2
     package var maxInFlight: Int = 32
-    package var requestsPerSecond: Double = 10
+    /// 0.5: the gateway's per-user budget is 200 requests per 5 minutes (0.67/s, quoted in its 429 APIGW.0308),
+    /// shared with every other tool of the account; 0.5/s leaves a quarter of it to them.
+    package var requestsPerSecond: Double = 0.5
     package var requestTimeoutMillis: Int64 = 30_000
     package var deadlineMillis: Int64 = 72 * 3_600_000
     package var notFoundAfter: Int = 5

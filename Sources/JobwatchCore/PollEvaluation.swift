@@ -18,7 +18,10 @@ package struct SchedulingState: Sendable, Hashable {
 package enum PollResult: Sendable {
     case snapshot(JobSnapshot, rawBody: String)
     case throttled(retryAfterMillis: Int64?, message: String)
+    /// The credentials were refused (401, `APIGW.0301`/`APIGW.0303`): the whole account pauses.
     case unauthorized(message: String)
+    /// A 403 for this resource only (a missing permission on one project or job): this job backs off.
+    case forbidden(message: String)
     case notFound(message: String)
     /// Transient failures (5xx, timeouts, connection errors), undecodable bodies and other rejections.
     case failed(message: String)
@@ -111,7 +114,7 @@ package enum PollEvaluation {
                 policy, retryAfterMillis: retryAfter, failures: state.failures, random: &random)
             next.nextPollAtMillis = cappedAtDeadline(SaturatingTime.adding(delay, to: nowMillis), next)
 
-        case .unauthorized(let message):
+        case .unauthorized(let message), .forbidden(let message):
             state.failures = state.failures.incrementedSaturating
             next.lastError = message
             next.nextPollAtMillis = cappedAtDeadline(

@@ -18,6 +18,7 @@ package final class DaemonEngine: Sendable {
     private let polls: PollScheduler
     private let deliveries: DeliveryScheduler
     private let watch = Mutex<(any StoreWatch)?>(nil)
+    private let pruner: Pruner
     private let logger: Logger
     private let lastProblem = LastProblem()
     /// Set when `metrics.listen` is: what `GET /metrics` serves.
@@ -46,6 +47,7 @@ package final class DaemonEngine: Sendable {
             metrics: metrics, onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(store: store, settings: settings, poller: poller, clock: clock, logger: logger)
         self.polls = polls
+        pruner = Pruner(store: store, settings: settings, clock: clock, logger: logger)
     }
 
     package static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -72,6 +74,7 @@ package final class DaemonEngine: Sendable {
         }
         await deliveries.start()
         await polls.start()
+        await pruner.start()
     }
 
     /// Takes a new configuration: polling settings, accounts and sinks. The database path is fixed at start.
@@ -86,6 +89,7 @@ package final class DaemonEngine: Sendable {
     /// Stops starting work, then waits for polls and deliveries in flight (cancelled after `grace`).
     package func stop(grace: Duration = .seconds(10)) async {
         watch.withLock { $0 }?.stop()
+        await pruner.stop()
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)

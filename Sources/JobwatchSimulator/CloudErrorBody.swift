@@ -35,6 +35,12 @@ enum CloudErrorBody {
             workspace: ("WKS.00129901", "The image job \(jobID) does not exist."))
     }
 
+    static func forbidden(family: JobKind.Family) -> ServerResponse {
+        service(
+            family, 403, ims: ("IMG.0003", "The user has no permission to perform this operation."),
+            workspace: ("WKS.00010403", "Permission denied."))
+    }
+
     static func internalError(family: JobKind.Family) -> ServerResponse {
         service(family, 500, ims: ("IMG.0001", "System error."), workspace: ("WKS.00000001", "Internal server error."))
     }

@@ -23,6 +23,8 @@ package struct SimulatedFault: Codable, Sendable, Hashable {
         case dropConnection = "drop-connection"
         /// 404 with the service's "job not found" body, as for an unknown job.
         case notFound = "not-found"
+        /// 403 with the service's "no permission" body: the credentials are good, a permission is missing.
+        case forbidden
         /// The normal answer with the field at `path` (dot-separated, e.g. `entities.process_percent`) set
         /// to `value`, any JSON: a string where a number belongs, an object where an array belongs, `"NaN"`;
         /// or with each of `fields` (`{"path": value, …}`) set.

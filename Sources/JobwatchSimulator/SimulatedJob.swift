@@ -8,6 +8,8 @@ struct SimulatedJob: Sendable {
     let kind: JobKind
     /// nil: the project-scoped APIs accept any project id.
     let projectID: String?
+    /// nil: served under any path prefix; else only under `/{region}`.
+    let region: String?
     let createdAt: Int64
     let initEndsAt: Int64
     let scheduledEnd: Int64
@@ -27,6 +29,11 @@ struct SimulatedJob: Sendable {
 
     var endsAt: Int64 { forcedEnd?.at ?? scheduledEnd }
     var outcome: JobOutcome { forcedEnd?.outcome ?? kind.outcome }
+
+    func accepts(region requested: String?) -> Bool {
+        guard let region else { return true }
+        return region == requested
+    }
 
     func accepts(projectID requested: String?) -> Bool {
         guard let projectID, let requested else { return true }

@@ -7,13 +7,16 @@ import JobwatchCore
 /// APIs accept any project id), `kind` (a `Simulator.catalog` name; default `imsCreateImageByInstance`, or
 /// `workspace-success` for the workspace API), `duration_ms` or `duration` (`"30s"`: from creation to the
 /// terminal state; default 10 s), `init_ms` or `init` (time spent in INIT/WAITING; default a tenth of the
-/// duration) and `faults` (see `SimulatedFault`).
+/// duration), `region` (when set, the job is served only under the path prefix `/{region}`, as by that
+/// region's endpoint `http://HOST:PORT/{region}`; when absent, under any prefix or none) and `faults`
+/// (see `SimulatedFault`).
 ///
 /// Both IMS APIs serve every IMS job, as the cloud does; `api` only picks the default kind.
 package struct SimulatedJobSpec: Codable, Sendable {
     package var api: JobAPI
     package var jobID: String?
     package var projectID: String?
+    package var region: String?
     package var kind: String
     package var durationMillis: Int64
     package var initMillis: Int64?
@@ -24,9 +27,10 @@ package struct SimulatedJobSpec: Codable, Sendable {
     package init(
         api: JobAPI, kind: String? = nil, jobID: String? = nil, projectID: String? = nil,
         durationMillis: Int64 = SimulatedJobSpec.defaultDurationMillis, initMillis: Int64? = nil,
-        faults: [SimulatedFault] = []
+        faults: [SimulatedFault] = [], region: String? = nil
     ) {
         self.api = api
+        self.region = region
         self.kind = kind ?? Self.defaultKind(for: api)
         self.jobID = jobID
         self.projectID = projectID
@@ -40,7 +44,7 @@ package struct SimulatedJobSpec: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case api, kind, faults, duration
+        case api, kind, faults, duration, region
         case initText = "init"
         case jobID = "job_id"
         case projectID = "project_id"
@@ -58,6 +62,7 @@ package struct SimulatedJobSpec: Codable, Sendable {
         self.kind = kind ?? Self.defaultKind(for: api)
         jobID = try container.decodeIfPresent(String.self, forKey: .jobID)
         projectID = try container.decodeIfPresent(String.self, forKey: .projectID)
+        region = try container.decodeIfPresent(String.self, forKey: .region)
         durationMillis = try Self.millis(container, .durationMillis, .duration) ?? Self.defaultDurationMillis
         initMillis = try Self.millis(container, .initMillis, .initText)
         faults = try container.decodeIfPresent([SimulatedFault].self, forKey: .faults) ?? []
@@ -69,6 +74,7 @@ package struct SimulatedJobSpec: Codable, Sendable {
         try container.encode(kind, forKey: .kind)
         try container.encodeIfPresent(jobID, forKey: .jobID)
         try container.encodeIfPresent(projectID, forKey: .projectID)
+        try container.encodeIfPresent(region, forKey: .region)
         try container.encode(durationMillis, forKey: .durationMillis)
         try container.encodeIfPresent(initMillis, forKey: .initMillis)
         if !faults.isEmpty { try container.encode(faults, forKey: .faults) }

@@ -28,7 +28,7 @@ extension Simulator {
         let imageID = uuid(&random), internalSubJobID = imsID(&random), memberProjectID = imsID(&random)
         let make = { (id: String) in
             SimulatedJob(
-                id: id, api: spec.api, kind: kind, projectID: spec.projectID, createdAt: now,
+                id: id, api: spec.api, kind: kind, projectID: spec.projectID, region: spec.region, createdAt: now,
                 initEndsAt: now + initMillis,
                 scheduledEnd: now + spec.durationMillis, imageID: imageID, imageName: "jobwatch-sim-image",
                 internalSubJobID: internalSubJobID, memberProjectID: memberProjectID, subJobIDs: subJobIDs,

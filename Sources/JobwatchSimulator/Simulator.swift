@@ -179,10 +179,17 @@ package final class Simulator: Sendable {
         var api: JobAPI
         var projectID: String?
         var jobID: String
+        /// The path prefix the request came under, as a regional endpoint's: `/{region}/v1/…`.
+        var region: String?
         var family: JobKind.Family { api == .workspace ? .workspace : .ims }
     }
 
-    private static func jobTarget(_ s: [String]) -> JobTarget? {
+    private static func jobTarget(_ segments: [String]) -> JobTarget? {
+        if segments.count == 5, segments[1] == "v1", var target = jobTarget(Array(segments.dropFirst())) {
+            target.region = segments[0]
+            return target
+        }
+        let s = segments
         guard s.count == 4, s[0] == "v1", !s[3].isEmpty else { return nil }
         if s[1] == "cloudimages" && s[2] == "job" { return JobTarget(api: .ims, jobID: s[3]) }
         if s[2] == "jobs" { return JobTarget(api: .imsProject, projectID: s[1], jobID: s[3]) }
@@ -213,7 +220,7 @@ package final class Simulator: Sendable {
     private func poll(_ target: JobTarget, requestID: String) async -> ServerResponse {
         let ticket = jobs.withLock { table -> (job: SimulatedJob, fault: SimulatedFault?)? in
             guard var job = table.byID[target.jobID], job.kind.family == target.family,
-                job.accepts(projectID: target.projectID)
+                job.accepts(projectID: target.projectID), job.accepts(region: target.region)
             else { return nil }
             job.polls += 1
             let fault = job.takeFault()
@@ -245,6 +252,7 @@ package final class Simulator: Sendable {
         case .serverError: return CloudErrorBody.internalError(family: target.family)
         case .unavailable: return CloudErrorBody.unavailable(family: target.family)
         case .notFound: return CloudErrorBody.jobNotFound(family: target.family, jobID: target.jobID)
+        case .forbidden: return CloudErrorBody.forbidden(family: target.family)
         case .dropConnection: return .dropped
         case .htmlPage: return CloudErrorBody.htmlPage(status: fault.status ?? 200)
         case .truncatedJSON:

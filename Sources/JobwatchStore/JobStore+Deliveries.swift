@@ -87,7 +87,8 @@ extension JobStore {
         }
     }
 
-    /// Records an attempt and the delivery's new state in one transaction.
+    /// Records an attempt and the delivery's new state in one transaction. Only a pending delivery changes
+    /// state: a late answer never turns a `delivered` (or `dead`) delivery back into `pending`.
     package func recordAttempt(_ key: DeliveryKey, _ attempt: AttemptRecord) async throws {
         try await write { db in
             try db.executeCached(
@@ -101,7 +102,7 @@ extension JobStore {
                 sql: """
                     UPDATE delivery SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
                         next_attempt_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-                    WHERE event_sequence = ? AND sink = ?
+                    WHERE event_sequence = ? AND sink = ? AND state = 'pending'
                     """,
                 arguments: [
                     attempt.newState.rawValue, attempt.statusCode, attempt.error, attempt.nextAttemptAtMillis,
@@ -122,7 +123,7 @@ extension JobStore {
                 try db.executeCached(
                     sql: """
                         UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
-                        WHERE event_sequence = ? AND sink = ?
+                        WHERE event_sequence = ? AND sink = ? AND state = 'pending'
                         """,
                     arguments: [atMillis, key.eventSequence, key.sink])
             }

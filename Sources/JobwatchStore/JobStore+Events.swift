@@ -11,12 +11,21 @@ extension JobStore {
     ) throws -> [StoredEvent] {
         var created: [StoredEvent] = []
         var random = SystemRandomNumberGenerator()
+        let round =
+            try db.value(Int64.self, sql: "SELECT round FROM job WHERE id = ?", arguments: [job.rowID]) ?? 0
         for event in pending {
-            let id = UUIDv7.make(millis: nowMillis, random: &random)
+            // Terminal events: a name-based id, the same if a power cut makes us create the event again.
+            let r = job.record
+            let id =
+                event.type.isTerminal
+                ? TerminalEventID.make(
+                    account: r.account, api: r.api, projectID: r.projectID, jobID: r.jobID, round: round,
+                    type: event.type)
+                : UUIDv7.make(millis: nowMillis, random: &random)
             // The sequence is the row id, known only after the insert; the body that carries it follows.
             try db.executeCached(
-                sql: "INSERT INTO event (id, job_row, type, created_at, body) VALUES (?, ?, ?, ?, '')",
-                arguments: [id, job.rowID, event.type.rawValue, nowMillis])
+                sql: "INSERT INTO event (id, job_row, type, created_at, body, round) VALUES (?, ?, ?, ?, '', ?)",
+                arguments: [id, job.rowID, event.type.rawValue, nowMillis, round])
             let sequence = db.lastInsertedRowID
             let cloudEvent = CloudEvent(
                 id: id, source: CloudEvent.source(hostname: hostname, account: job.record.account), type: event.type,

@@ -10,6 +10,8 @@ package struct DueJob: Sendable {
     package var api: JobAPI
     package var jobID: String
     package var projectID: String?
+    /// The region it is polled in (`register --region`, else the account's at registration).
+    package var region: String?
     package var deadlineAtMillis: Int64?
 }
 
@@ -21,7 +23,7 @@ extension JobStore {
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
             let rows = try db.rows(
                 sql: """
-                    SELECT id, next_poll_at, account, api, job_id, project_id, deadline_at FROM job
+                    SELECT id, next_poll_at, account, api, job_id, project_id, region, deadline_at FROM job
                     WHERE tracking = 'active' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?
                     """,
                 arguments: [nowMillis, limit + inFlight.count])
@@ -34,7 +36,8 @@ extension JobStore {
                     rowID: id, nextPollAtMillis: row.int64("next_poll_at") ?? nowMillis,
                     account: row.text("account") ?? "",
                     api: api, jobID: row.text("job_id") ?? "",
-                    projectID: projectID.isEmpty ? nil : projectID, deadlineAtMillis: row.int64("deadline_at"))
+                    projectID: projectID.isEmpty ? nil : projectID, region: row.text("region"),
+                    deadlineAtMillis: row.int64("deadline_at"))
             }.prefix(limit).map { $0 }
         }
     }
@@ -70,7 +73,8 @@ extension JobStore {
                     sql: """
                         UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
                             begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
-                            entities = ?, last_response = COALESCE(?, last_response), tracking = ?, last_polled_at = ?,
+                            entities = ?, last_response = COALESCE(?, last_response), tracking = ?,
+                            ended_at = CASE WHEN ? = 'active' THEN NULL ELSE ? END, last_polled_at = ?,
                             next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?, last_error = ?,
                             last_change_at = ?, stalled_at = ?
                         WHERE id = ?
@@ -80,7 +84,8 @@ extension JobStore {
                         record.currentTask,
                         record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
                         record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
-                        record.tracking.rawValue, record.lastPolledAtMillis, record.nextPollAtMillis, record.polls,
+                        record.tracking.rawValue, record.tracking.rawValue, nowMillis, record.lastPolledAtMillis,
+                        record.nextPollAtMillis, record.polls,
                         s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, record.lastChangeAtMillis,
                         record.stalledAtMillis, rowID,
                     ])

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import JobwatchCore
 import Synchronization
 
@@ -18,37 +19,80 @@ package final class JobStore: JobStoring {
 
     package var location: String { path }
 
-    /// Opens (creating when needed) and migrates the database at `path`.
-    package init(path: String, hostname: String = JobStore.defaultHostname) throws {
+    /// How a command opens the database.
+    package enum OpenMode: Sendable {
+        /// Creates the file when needed (group-shared, see `DatabaseFile`) and migrates it.
+        case readWrite
+        /// Opens an existing database without writing: no migration, no file created, so an operator whose
+        /// group may read it can run `list`, `show`, `events`, `deliveries` and `wait`. A database still at
+        /// an older schema is migrated first when the process may write it.
+        case readOnly
+    }
+
+    /// Opens the database at `path`; a schema newer than this binary's is refused, never used.
+    package init(path: String, hostname: String = JobStore.defaultHostname, mode: OpenMode = .readWrite) throws {
         self.path = path
         self.hostname = hostname
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw StoreError(
-                    "cannot create the database directory \(directory): \(error.localizedDescription); create it or choose another path with --db"
-                )
-            }
-        }
-        var configuration = Configuration()
-        // The CLI and the daemon write the same file: wait for the other's transaction instead of failing.
-        configuration.busyMode = .timeout(15)
-        configuration.prepareDatabase { db in
-            // WAL + NORMAL: a committed transaction survives a process crash (kill -9); only a power loss
-            // can cost the last transactions, and those are re-polled.
-            try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
-        }
-        configuration.label = "jobwatch"
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrate(pool)
+            switch mode {
+            case .readWrite:
+                pool = try Self.openForWriting(path)
+            case .readOnly:
+                let reader = try DatabasePool(path: path, configuration: Self.configuration(readonly: true))
+                let (superseded, complete) = try reader.read { db in
+                    (try Schema.migrator.hasBeenSuperseded(db), try Schema.migrator.hasCompletedMigrations(db))
+                }
+                if superseded { throw Self.newerSchema(path) }
+                if complete {
+                    pool = reader
+                } else {
+                    try reader.close()
+                    pool = try Self.openForWriting(path)
+                }
+            }
             let version = try pool.writeWithoutTransaction { db in try Self.dataVersion(db) }
             seenDataVersion.withLock { $0 = version }
         } catch {
             throw StoreError.wrap(error, path: path)
         }
+    }
+
+    private static func configuration(readonly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.readonly = readonly
+        // The CLI and the daemon write the same file: wait for the other's transaction instead of failing.
+        configuration.busyMode = .timeout(15)
+        if !readonly {
+            configuration.prepareDatabase { db in
+                // WAL + NORMAL: a committed transaction survives a process crash (kill -9); only a power loss
+                // can cost the last transactions, and those are re-polled.
+                try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
+                // Persistent WAL: `-wal` and `-shm` stay when the last connection closes, so an operator who
+                // may only read the database (no write access to its directory) can open it read-only even
+                // while no daemon runs.
+                var flag: CInt = 1
+                let code = withUnsafeMutablePointer(to: &flag) {
+                    sqlite3_file_control(db.sqliteConnection, nil, SQLITE_FCNTL_PERSIST_WAL, $0)
+                }
+                guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            }
+        }
+        configuration.label = "jobwatch"
+        return configuration
+    }
+
+    private static func openForWriting(_ path: String) throws -> DatabasePool {
+        try DatabaseFile.createIfMissing(path)
+        let pool = try DatabasePool(path: path, configuration: configuration(readonly: false))
+        if try pool.read({ try Schema.migrator.hasBeenSuperseded($0) }) { throw newerSchema(path) }
+        try migrate(pool)
+        return pool
+    }
+
+    private static func newerSchema(_ path: String) -> StoreError {
+        StoreError(
+            "\(path) was written by a newer jobwatch (its schema is newer than this binary's); upgrade jobwatch, or point --db at another database"
+        )
     }
 
     /// Two processes creating the database at the same moment may both see it unmigrated; the loser's
@@ -70,8 +114,15 @@ package final class JobStore: JobStoring {
     }
 
     /// Whether a database file is there (read-only commands treat a missing one as empty, creating nothing).
-    package static func exists(at path: String) -> Bool {
-        FileManager.default.fileExists(atPath: path)
+    /// A path that cannot be looked at (a directory closed to this user) is an error, not "no database".
+    package static func exists(at path: String) throws -> Bool {
+        var info = stat()
+        if stat(path, &info) == 0 { return true }
+        let code = errno
+        if code == ENOENT || code == ENOTDIR { return false }
+        throw StoreError(
+            "cannot open the database \(path): \(String(cString: strerror(code))); check the permissions of the file and its directory (operators need the jobwatch group), or choose another path with --db"
+        )
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -16,7 +16,9 @@ package protocol JobStoring: Sendable {
 
     // MARK: Jobs (`JobStore+Jobs.swift`)
 
-    /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent.
+    /// Starts tracking a job, or returns the existing record unchanged: registration is idempotent while
+    /// the job is tracked or `done`; a job whose tracking ended without a verdict is tracked again (a new
+    /// round, with a `registered` event).
     func register(
         _ registration: Registration, sinks: [SinkSubscription], nowMillis: Int64
     ) async throws -> (job: StoredJob, created: Bool)
@@ -33,9 +35,18 @@ package protocol JobStoring: Sendable {
     /// Every observed change of a job and its sub-jobs, in order.
     func history(rowID: Int64) async throws -> [HistoryEntry]
     /// Stops tracking; the history stays. Returns the updated job (unchanged if it was not active).
-    func unregister(rowID: Int64) async throws -> StoredJob?
+    func unregister(rowID: Int64, nowMillis: Int64) async throws -> StoredJob?
     /// Counts for the daemon's status line.
     func counts() async throws -> StoreCounts
+
+    // MARK: Retention (`JobStore+Retention.swift`)
+
+    /// Deletes at most `limit` events created before `beforeMillis` whose deliveries all ended, with their
+    /// deliveries and attempts, atomically; the newest `keepNewest` events stay.
+    func pruneEvents(beforeMillis: Int64, limit: Int, keepNewest: Int) async throws -> PruneCount
+    /// Deletes at most `limit` jobs whose tracking ended before `endedBeforeMillis` (none with a pending
+    /// delivery), with their history, events, deliveries and attempts, atomically.
+    func pruneJobs(endedBeforeMillis: Int64, limit: Int) async throws -> PruneCount
 
     // MARK: Polling (`JobStore+Polling.swift`)
 

@@ -126,6 +126,31 @@ enum Schema {
                     UPDATE job SET last_change_at = (SELECT MAX(at) FROM transition WHERE job_row = job.id);
                     """)
         }
+        migrator.registerMigration("tracking-rounds") { db in
+            // A job whose tracking ended without a verdict (expired, not_found, stopped) can be registered again:
+            // each tracking round may end with its own terminal event, still at most one per round.
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE event ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
+                    DROP INDEX event_terminal_once;
+                    CREATE UNIQUE INDEX event_terminal_once ON event (job_row, round) WHERE type IN (
+                        'jobwatch.job.succeeded', 'jobwatch.job.failed', 'jobwatch.job.abnormal', 'jobwatch.job.expired',
+                        'jobwatch.job.not_found');
+                    """)
+        }
+        migrator.registerMigration("retention") { db in
+            // When tracking ended, so retention can find jobs that stopped being tracked long ago (an index of
+            // the ended jobs only); the status line's dead count reads an index too, never the delivery table.
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN ended_at INTEGER;
+                    UPDATE job SET ended_at = COALESCE(last_polled_at, registered_at) WHERE tracking <> 'active';
+                    CREATE INDEX job_ended ON job (ended_at) WHERE tracking <> 'active';
+                    CREATE INDEX delivery_dead ON delivery (event_sequence) WHERE state = 'dead';
+                    CREATE INDEX delivery_attempt_by_delivery ON delivery_attempt (event_sequence, sink);
+                    """)
+        }
         return migrator
     }
 }

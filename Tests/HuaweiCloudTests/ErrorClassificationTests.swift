@@ -51,7 +51,17 @@ struct ErrorClassificationTests {
     }
 
     @Test func statusClasses() {
-        if case .unauthorized = classify(403, "") {} else { Issue.record("403") }
+        if case .unauthorized = classify(401, "") {} else { Issue.record("401") }
+        // A 403 is one resource's permission, not the credentials: the job backs off, not the account.
+        if case .forbidden = classify(403, #"{"error_code":"IMG.0003","error_msg":"no permission"}"#) {
+        } else {
+            Issue.record("403")
+        }
+        // The gateway's signature codes mean the credentials whatever the status.
+        if case .unauthorized = classify(403, #"{"error_code":"APIGW.0301","error_msg":"bad signature"}"#) {
+        } else {
+            Issue.record("403 APIGW.0301")
+        }
         if case .transient(let reason) = classify(503, #"{"error_code":"WKS.00129901","error_msg":"busy"}"#) {
             #expect(reason.contains("503") && reason.contains("WKS.00129901") && reason.contains("busy"))
         } else {

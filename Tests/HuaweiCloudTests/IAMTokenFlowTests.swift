@@ -61,7 +61,7 @@ struct IAMTokenFlowTests {
             endpoint: URL(string: server.baseURL), domainName: "my-domain", userName: "robot", password: Self.password)
         return CloudAccount(
             name: "iam", region: "cn-north-4", projectID: projectID, auth: .iamPassword(credentials),
-            endpointOverrides: [.ims: URL(string: server.baseURL)!])
+            endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
     }
 
     private func jobClient(

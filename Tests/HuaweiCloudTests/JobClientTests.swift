@@ -20,8 +20,8 @@ struct JobClientTests {
             name: "main", region: "cn-north-4", projectID: projectID,
             auth: .accessKey(ak: "AKTEST", sk: Self.secretKey, securityToken: securityToken),
             endpointOverrides: [
-                .ims: URL(string: server.baseURL)!,
-                .workspace: URL(string: server.baseURL + "/gateway/")!,
+                .ims: EndpointOverride(URL(string: server.baseURL)!),
+                .workspace: EndpointOverride(URL(string: server.baseURL + "/gateway/")!),
             ])
     }
 
@@ -135,7 +135,7 @@ struct JobClientTests {
         }) { server, http in
             let account = CloudAccount(
                 name: "t", region: nil, projectID: Self.projectID, auth: .token("static-token-value"),
-                endpointOverrides: [.ims: URL(string: server.baseURL)!])
+                endpointOverrides: [.ims: EndpointOverride(URL(string: server.baseURL)!)])
             _ = try await client(http, account).fetchJob(api: .imsProject, jobID: "job-1", projectID: nil).get()
             let request = try #require(await log.requests.first)
             #expect(request.header("X-Auth-Token") == "static-token-value")
@@ -212,7 +212,7 @@ struct JobClientTests {
 
             #expect(
                 await fetch("forbidden")
-                    == .unauthorized(
+                    == .forbidden(
                         CloudErrorDetail(
                             status: 403, code: "IMG.0003", message: "No permission")))
             #expect(

@@ -95,6 +95,24 @@ import Testing
                 "accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ims: http://ims.example.com\n",
                 "uses plain http"
             ),
+            // What the client would refuse at every poll is refused here, by the same rules (CloudEndpoints).
+            (
+                "accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ims: https://ims.example.com/?x=1\n",
+                "accounts.a.endpoints.ims must not carry a query"
+            ),
+            (
+                "accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ims: https://user@ims.example.com\n",
+                "accounts.a.endpoints.ims must not carry a query, a fragment or user info"
+            ),
+            (
+                "accounts:\n  a:\n    ak: x\n    sk: y\n    iam:\n      endpoint: https://iam.example.com#top\n"
+                    + "      domain: d\n      user: u\n      password: p\n",
+                "accounts.a.iam.endpoint must not carry a query"
+            ),
+            (
+                "accounts:\n  a:\n    region: CN North\n    ak: x\n    sk: y\n",
+                "accounts.a.region 'CN North' is not a region"
+            ),
             (
                 "accounts:\n  a:\n    ak: x\n    sk: y\n    endpoints:\n      ecs: https://x\n",
                 "accounts.a.endpoints.ecs is not a known key"

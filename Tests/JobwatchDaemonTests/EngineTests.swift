@@ -13,13 +13,15 @@ import Testing
 final class ScriptedFetcher: JobFetching {
     private let scripts: Mutex<[String: [PollResult]]>
     private let calls = Mutex<[String: [Int64]]>([:])
+    private let regions = Mutex<[String: String?]>([:])
 
     init(_ scripts: [String: [PollResult]]) {
         self.scripts = Mutex(scripts)
     }
 
-    func fetch(api: JobAPI, jobID: String, projectID: String?) async -> PollResult {
+    func fetch(api: JobAPI, jobID: String, projectID: String?, region: String?) async -> PollResult {
         calls.withLock { $0[jobID, default: []].append(DaemonEngine.wallClock()) }
+        regions.withLock { $0[jobID] = region }
         return scripts.withLock { scripts in
             guard var script = scripts[jobID], !script.isEmpty else { return .notFound(message: "no such job") }
             let next = script.count > 1 ? script.removeFirst() : script[0]
@@ -29,6 +31,8 @@ final class ScriptedFetcher: JobFetching {
     }
 
     func pollTimes(_ jobID: String) -> [Int64] { calls.withLock { $0[jobID] ?? [] } }
+    /// The region the last poll of a job asked for.
+    func region(_ jobID: String) -> String?? { regions.withLock { $0[jobID] } }
 }
 
 final class CapturingPrinter: EventPrinting {
@@ -167,5 +171,56 @@ func fastConfiguration(stdoutEvents: EventFilter = .terminal) -> Configuration {
         #expect(try await eventually { try await store.job(rowID: rowID)?.record.tracking == .expired })
         await engine.stop()
         #expect(try await store.events(since: 0, limit: 10).map(\.type).last == .expired)
+    }
+
+    @Test func a403BacksOffOnlyItsJobWhileA401PausesTheAccount() async throws {
+        let store = try JobStore(path: temporaryDatabasePath())
+        let fetcher = ScriptedFetcher([
+            "denied": [.forbidden(message: "forbidden (HTTP 403 IMG.0003)")],
+            "fine": [snapshot("fine", "RUNNING"), snapshot("fine", "RUNNING"), snapshot("fine", "SUCCESS")],
+        ])
+        let engine = engine(store, fetcher, CapturingPrinter())
+        let now = DaemonEngine.wallClock()
+        let denied = try await store.register(registration("denied"), sinks: [], nowMillis: now).job.rowID
+        let fine = try await store.register(registration("fine"), sinks: [], nowMillis: now).job.rowID
+        await engine.start()
+        #expect(try await eventually { try await store.job(rowID: fine)?.record.tracking == .done })
+        await engine.stop()
+        #expect(fetcher.pollTimes("denied").count == 1)
+        let next = try #require(try await store.job(rowID: denied)?.record.nextPollAtMillis)
+        #expect(next >= now + 240_000)
+
+        // A 401 is the credentials: every job of the account waits.
+        let paused = try JobStore(path: temporaryDatabasePath())
+        let refusing = ScriptedFetcher([
+            "first": [.unauthorized(message: "unauthorized (HTTP 401 APIGW.0301)")],
+            "second": [snapshot("second", "RUNNING")],
+        ])
+        let second = try await paused.register(registration("second"), sinks: [], nowMillis: now + 60_000).job.rowID
+        _ = try await paused.register(registration("first"), sinks: [], nowMillis: now)
+        let pausedEngine = self.engine(paused, refusing, CapturingPrinter())
+        await pausedEngine.start()
+        #expect(try await eventually { !refusing.pollTimes("first").isEmpty })
+        #expect(
+            try await eventually { (try await paused.job(rowID: second)?.record.nextPollAtMillis ?? 0) > now + 240_000 }
+        )
+        await pausedEngine.stop()
+    }
+
+    @Test func aJobIsFetchedInItsOwnRegion() async throws {
+        let store = try JobStore(path: temporaryDatabasePath())
+        let fetcher = ScriptedFetcher(["south": [snapshot("south", "SUCCESS")], "home": [snapshot("home", "SUCCESS")]])
+        var elsewhere = registration("south")
+        elsewhere.region = "cn-south-1"
+        let south = try await store.register(elsewhere, sinks: [], nowMillis: DaemonEngine.wallClock()).job.rowID
+        let home = try await store.register(registration("home"), sinks: [], nowMillis: DaemonEngine.wallClock()).job
+            .rowID
+        let engine = engine(store, fetcher, CapturingPrinter())
+        await engine.start()
+        #expect(try await eventually { try await store.job(rowID: south)?.record.tracking == .done })
+        #expect(try await eventually { try await store.job(rowID: home)?.record.tracking == .done })
+        await engine.stop()
+        #expect(fetcher.region("south") == .some("cn-south-1"))
+        #expect(fetcher.region("home") == .some("r"))
     }
 }

@@ -68,11 +68,11 @@ package final class CloudFixture: Sendable {
     @discardableResult
     package func add(
         _ kind: String, api: JobAPI, durationMillis: Int64 = 2000, initMillis: Int64? = nil,
-        faults: [SimulatedFault] = []
+        faults: [SimulatedFault] = [], region: String? = nil
     ) throws -> String {
         try simulator.add(
             SimulatedJobSpec(
                 api: api, kind: kind, projectID: api == .ims ? nil : Self.projectID, durationMillis: durationMillis,
-                initMillis: initMillis ?? durationMillis / 5, faults: faults))
+                initMillis: initMillis ?? durationMillis / 5, faults: faults, region: region))
     }
 }

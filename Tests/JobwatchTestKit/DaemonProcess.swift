@@ -7,10 +7,17 @@ package final class DaemonProcess: Sendable {
     private let collector = LineCollector()
     package let stderrPath: String
 
-    package init(sandbox: Sandbox, environment extra: [String: String] = [:]) throws {
+    /// `wrapper` runs the daemon through another program (e.g. `sh -c 'umask 0007 && exec "$0" "$@"'`).
+    package init(sandbox: Sandbox, environment extra: [String: String] = [:], wrapper: [String] = []) throws {
         let process = Process()
-        process.executableURL = jobwatchBinary
-        process.arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
+        let arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
+        if let program = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(wrapper.dropFirst()) + [jobwatchBinary.path] + arguments
+        } else {
+            process.executableURL = jobwatchBinary
+            process.arguments = arguments
+        }
         process.environment = sandbox.environment.merging(extra) { $1 }
         stderrPath = sandbox.directory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log").path
         FileManager.default.createFile(atPath: stderrPath, contents: nil)

@@ -86,3 +86,11 @@ package func spawnJobwatchAsync(_ arguments: [String], environment: [String: Str
 package func waitForExit(_ process: Process) async {
     while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
 }
+
+/// Runs blocking work (direct database access, a child process) on a Dispatch thread, so that it never
+/// starves the test's cooperative threads, which also serve the in-process simulator and receivers.
+package func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

@@ -57,7 +57,7 @@ enum ConfigReport {
             if !account.endpoints.isEmpty {
                 lines.append("    endpoints:")
                 for (service, url) in account.endpoints.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    lines.append("      \(service.rawValue): \(url.absoluteString)")
+                    lines.append("      \(service.rawValue): \(url.text)")
                 }
             }
         }
@@ -74,6 +74,9 @@ enum ConfigReport {
             "  deadline: \(DurationText.format(millis: p.deadlineMillis))",
             "  not_found_after: \(p.notFoundAfter)",
             "  stall_after: \(p.stallAfterMillis == 0 ? "0 # off" : DurationText.format(millis: p.stallAfterMillis))",
+            "retention:",
+            "  events: \(DurationText.format(millis: config.retention.eventsMillis))",
+            "  jobs: \(DurationText.format(millis: config.retention.jobsMillis))",
         ]
         if let metrics = config.metrics {
             lines += [

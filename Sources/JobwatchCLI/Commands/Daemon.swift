@@ -26,6 +26,16 @@ struct Daemon: AsyncParsableCommand {
         }
         let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
         let logger = Logger(label: "jobwatch")
+        // One daemon per database, before anything touches it (a migration included).
+        let lock: DatabaseLock
+        do {
+            lock = try DatabaseLock(databasePath: context.databasePath)
+        } catch let error as DatabaseLockError {
+            switch error {
+            case .held: throw CLIFailure(.tempFailure, error.description)
+            case .unavailable: throw CLIFailure(.ioError, error.description)
+            }
+        }
         let store = try context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -73,6 +83,7 @@ struct Daemon: AsyncParsableCommand {
         }
         await metricsServer?.shutdown()
         await runtime.shutdown()
+        withExtendedLifetime(lock) {}
     }
 
     /// Binds `metrics.listen` before the daemon reports ready; an address that cannot be bound is exit 69.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
 import JobwatchDaemon
@@ -53,7 +54,7 @@ struct Demo: AsyncParsableCommand {
         let jobIDs = try simulator.add(contentsOf: specs)
 
         var config = Configuration()
-        let endpoint = URL(string: server.baseURL)!
+        let endpoint = EndpointOverride(URL(string: server.baseURL)!)
         config.accounts = [
             AccountConfig(
                 name: "default", region: "demo-1", projectID: projectID,

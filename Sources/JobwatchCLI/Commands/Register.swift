@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
 import JobwatchStore
@@ -66,8 +67,17 @@ struct Register: AsyncParsableCommand {
         if let projectID, let problem = InputRules.projectIDProblem(projectID) {
             throw ValidationError("--project-id: \(problem)")
         }
-        if let region, region.isEmpty || region.contains(where: { $0.isWhitespace || $0 == "/" }) {
-            throw ValidationError("--region '\(region)' is not a region name (e.g. cn-north-4)")
+        if let region, let problem = CloudEndpoints.regionProblem(region) {
+            throw ValidationError("--region \(problem)")
+        }
+    }
+
+    static func foreignRegionProblem(_ account: AccountConfig, region: String) -> String? {
+        switch account.credentials {
+        case .token, .iamPassword:
+            return CloudEndpoints.foreignRegionProblem(accountName: account.name, tokenAuth: true, region: region)
+        case .accessKey, .missing:
+            return nil
         }
     }
 
@@ -81,6 +91,13 @@ struct Register: AsyncParsableCommand {
         for sink in sinks where !config.sinkSubscriptions.contains(where: { $0.name == sink }) {
             let known = config.sinkSubscriptions.map(\.name).joined(separator: ", ")
             throw CLIFailure(.usage, "unknown --sink '\(sink)'; enabled sinks: \(known.isEmpty ? "none" : known)")
+        }
+        // The job is polled in its region: a region other than the account's needs an endpoint for it and its
+        // own project id (a project belongs to one region), so the account's is not assumed.
+        let jobRegion = region ?? accountConfig.region
+        let foreign = region != nil && region != accountConfig.region
+        if foreign, let problem = Self.foreignRegionProblem(accountConfig, region: region ?? "") {
+            throw CLIFailure(.usage, problem)
         }
         var labelMap: [String: String] = [:]
         for label in labels {
@@ -96,15 +113,26 @@ struct Register: AsyncParsableCommand {
         }
         let registrations = try references.map { reference -> Registration in
             let jobAPI = try resolveAPI(reference)
-            let project = projectID ?? reference.projectID ?? accountConfig.projectID
+            if foreign {
+                do {
+                    _ = try CloudEndpoints.baseURL(
+                        for: jobAPI.service, accountName: account, accountRegion: accountConfig.region,
+                        overrides: accountConfig.endpoints, region: region, environment: context.environment)
+                } catch {
+                    throw CLIFailure(.usage, "--region \(region ?? ""): \(error)")
+                }
+            }
+            let project = projectID ?? reference.projectID ?? (foreign ? nil : accountConfig.projectID)
             if jobAPI.needsProjectID && project == nil {
                 throw CLIFailure(
                     .usage,
-                    "--api \(jobAPI.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
+                    foreign
+                        ? "--api \(jobAPI.rawValue) in region \(region ?? "") needs that region's project id: pass --project-id"
+                        : "--api \(jobAPI.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
                 )
             }
             return Registration(
-                jobID: reference.jobID, api: jobAPI, account: account, region: region ?? accountConfig.region,
+                jobID: reference.jobID, api: jobAPI, account: account, region: jobRegion,
                 projectID: project, labels: labelMap,
                 sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
                 deadlineAtMillis: SaturatingTime.adding(deadlineMillis, to: now))

@@ -12,10 +12,11 @@ struct Unregister: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let store = try context.openExistingStore()
+        let store = try context.openExistingStore(writable: true)
         let job = try await context.resolveJob(jobID, api: api, in: store)
         guard let store else { return }  // resolveJob found the job, so the database exists
-        let updated = try await storeCall { try await store.unregister(rowID: job.rowID) } ?? job
+        let updated =
+            try await storeCall { try await store.unregister(rowID: job.rowID, nowMillis: nowMillis()) } ?? job
         if job.record.tracking == .active {
             print("stopped tracking \(jobID) (\(updated.record.api.rawValue)); its history is kept")
         } else {

@@ -25,7 +25,7 @@ actor AccountPacer {
         switch result {
         case .throttled: rate.recordThrottled()
         case .snapshot, .notFound: rate.recordSuccess()
-        case .unauthorized, .failed: return
+        case .unauthorized, .forbidden, .failed: return
         }
         rates[account] = rate
     }

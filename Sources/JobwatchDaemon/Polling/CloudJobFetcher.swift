@@ -9,12 +9,14 @@ import Logging
 struct CloudJobFetcher: JobFetching {
     let client: JobClient
 
-    func fetch(api: JobAPI, jobID: String, projectID: String?) async -> PollResult {
-        await fetchClassified(api: api, jobID: jobID, projectID: projectID).0
+    func fetch(api: JobAPI, jobID: String, projectID: String?, region: String?) async -> PollResult {
+        await fetchClassified(api: api, jobID: jobID, projectID: projectID, region: region).0
     }
 
-    func fetchClassified(api: JobAPI, jobID: String, projectID: String?) async -> (PollResult, PollOutcome?) {
-        switch await client.fetchJob(api: api, jobID: jobID, projectID: projectID) {
+    func fetchClassified(
+        api: JobAPI, jobID: String, projectID: String?, region: String?
+    ) async -> (PollResult, PollOutcome?) {
+        switch await client.fetchJob(api: api, jobID: jobID, projectID: projectID, region: region) {
         case .success(let fetched):
             return (.snapshot(fetched.snapshot, rawBody: fetched.body), nil)
         case .failure(let error):
@@ -22,6 +24,8 @@ struct CloudJobFetcher: JobFetching {
             case .throttled(let retryAfter, _):
                 return (.throttled(retryAfterMillis: retryAfter, message: error.summary), .throttled)
             case .unauthorized: return (.unauthorized(message: error.summary), .unauthorized)
+            // The metrics' outcomes (CONTRACT §6) have no "forbidden": a refused permission counts as unauthorized.
+            case .forbidden: return (.forbidden(message: error.summary), .unauthorized)
             case .notFound: return (.notFound(message: error.summary), .notFound)
             case .transient(let reason):
                 // A 5xx answer is summarized as "HTTP 5xx …"; everything else transient never got an answer.

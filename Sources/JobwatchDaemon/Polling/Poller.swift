@@ -46,7 +46,7 @@ struct Poller: Sendable {
             }
             let started = ContinuousClock.now
             let (answer, failure) = await fetcher.fetchClassified(
-                api: job.api, jobID: job.jobID, projectID: job.projectID)
+                api: job.api, jobID: job.jobID, projectID: job.projectID, region: job.region)
             result = answer
             request = (failure, ContinuousClock.now - started)
             // Cut short by shutdown: that is not the cloud's answer, so nothing is recorded (no failure, no
@@ -91,6 +91,10 @@ struct Poller: Sendable {
             try? await store.pauseAccount(job.account, untilMillis: until)
             logger.error(
                 "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
+                metadata: metadata)
+        case .forbidden(let message):
+            logger.error(
+                "the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its project); only this job backs off, for 5 minutes: \(message)",
                 metadata: metadata)
         case .notFound(let message):
             logger.notice(
