@@ -66,8 +66,10 @@ package final class DaemonEngine: Sendable {
         self.watch.withLock { $0 = watch }
         if watch == nil {
             logger.warning(
-                "cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up"
-            )
+                """
+                cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next \
+                scheduled wake-up
+                """)
         }
         if let metrics {
             metrics.startCountingRegistrations(afterSequence: (try? await store.lastEventSequence()) ?? 0)
@@ -124,7 +126,8 @@ package final class DaemonEngine: Sendable {
         let inFlight = await polls.inFlightCount
         guard let counts = try? await store.counts() else { return "database unavailable" }
         var line =
-            "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
+            "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, "
+            + "\(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
         if let problem = lastProblem.current {
             line += "; last error at \(CloudTime.format(millis: problem.atMillis)): \(problem.message)"
         }
