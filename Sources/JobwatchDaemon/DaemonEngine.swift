@@ -73,6 +73,9 @@ package final class DaemonEngine: Sendable {
                 scheduled wake-up
                 """)
         }
+        if let metrics {
+            metrics.startCountingRegistrations(afterSequence: (try? await store.lastEventSequence()) ?? 0)
+        }
         await deliveries.start()
         await polls.start()
         await pruner.start()
@@ -112,6 +115,11 @@ package final class DaemonEngine: Sendable {
         guard let metrics else { return [] }
         if let jobs = try? await store.jobCountsByTracking() { metrics.updateJobs(jobs) }
         if let pending = try? await store.pendingDeliveriesBySink() { metrics.updateOutbox(pending) }
+        if let cursor = metrics.registrationCursor,
+            let (count, last) = try? await store.countEvents(of: .registered, afterSequence: cursor)
+        {
+            metrics.recordRegistrations(count, from: cursor, upTo: last)
+        }
         return metrics.exposition()
     }
 

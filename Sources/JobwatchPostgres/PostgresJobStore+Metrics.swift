@@ -14,6 +14,21 @@ extension PostgresJobStore {
     }
 
     /// Pending deliveries per sink, for the `jobwatch_outbox_pending` gauge.
+    /// Events of one type past a cursor (the CLI's `registered` events for `jobwatch_events_total`).
+    package func countEvents(
+        of type: EventType, afterSequence: Int64
+    ) async throws -> (
+        count: Int, lastSequence: Int64
+    ) {
+        let row = try await rows(
+            """
+            SELECT COUNT(*) AS n, COALESCE(MAX(sequence), \(afterSequence)) AS last FROM event
+            WHERE sequence > \(afterSequence) AND type = \(type.rawValue)
+            """
+        ).first
+        return (try row?["n"].decode(Int.self) ?? 0, try row?["last"].decode(Int64.self) ?? afterSequence)
+    }
+
     package func pendingDeliveriesBySink() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for row in try await rows("SELECT sink, COUNT(*) AS n FROM delivery WHERE state = 'pending' GROUP BY sink") {
