@@ -189,7 +189,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit", "PostgresTestCluster",
+                "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit",
+                "PostgresTestCluster",
                 // To register hundreds of jobs at once on PostgreSQL (the CLI's path is tested one by one).
                 "JobwatchPostgres", "JobwatchConfig",
                 .product(name: "Logging", package: "swift-log"),

@@ -25,7 +25,8 @@ package struct DatabasePassword: Sendable, CustomStringConvertible {
         case .env:
             guard let value = environment[reference], !value.isEmpty else {
                 throw ConfigError(
-                    "\(location) names the environment variable \(reference), which is not set or empty; export it or give the password another way"
+                    "\(location) names the environment variable \(reference), which is not set or empty; "
+                        + "export it or give the password another way"
                 )
             }
             return value
@@ -34,7 +35,8 @@ package struct DatabasePassword: Sendable, CustomStringConvertible {
         case .credential:
             guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
                 throw ConfigError(
-                    "\(location) needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run under systemd or use database_password_file"
+                    "\(location) needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run "
+                        + "under systemd or use database_password_file"
                 )
             }
             return try Self.readFile("\(directory)/\(reference)", location: location)

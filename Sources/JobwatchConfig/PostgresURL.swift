@@ -41,7 +41,8 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         if components.password != nil {
             return .failure(
                 PostgresURLError(
-                    "the PostgreSQL URL must not carry a password (it would be printed and logged); remove it and set database_password_file, database_password_env or database_password_credential"
+                    "the PostgreSQL URL must not carry a password (it would be printed and logged); remove it "
+                        + "and set database_password_file, database_password_env or database_password_credential"
                 ))
         }
         guard let host = components.host, !host.isEmpty else {
@@ -89,7 +90,8 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             default:
                 return .failure(
                     PostgresURLError(
-                        "the PostgreSQL URL parameter '\(item.name)' is not supported (known: sslmode, sslrootcert, application_name)"
+                        "the PostgreSQL URL parameter '\(item.name)' is not supported (known: sslmode, "
+                            + "sslrootcert, application_name)"
                     ))
             }
         }

@@ -7,8 +7,8 @@ import Synchronization
 /// `LISTEN jobwatch_changes` on a connection of its own: the CLI's register, unregister and redeliver
 /// notify at commit, so a daemon sees a new job within milliseconds instead of at its next timer. A lost
 /// connection is reopened (1 s, then up to 10 s apart) and reported as a change, since notifications sent
-/// meanwhile are gone; so is the first LISTEN, which closes the gap between start-up and listening. A burst of notifications (a script registering 300 jobs) is coalesced into one
-/// wake-up per 20 ms.
+/// meanwhile are gone; so is the first LISTEN, which closes the gap between start-up and listening. A burst
+/// of notifications (a script registering 300 jobs) is coalesced into one wake-up per 20 ms.
 final class PostgresChangeListener: StoreWatch, Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
 

@@ -53,7 +53,8 @@ package enum PostgresClientSettings {
                     tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
                 } catch {
                     throw StoreError(
-                        "cannot read the certificate authorities in sslrootcert=\(file): \(error); give a readable PEM file"
+                        "cannot read the certificate authorities in sslrootcert=\(file): \(error); give a readable "
+                            + "PEM file"
                     )
                 }
             }

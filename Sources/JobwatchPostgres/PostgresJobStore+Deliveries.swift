@@ -21,7 +21,8 @@ extension PostgresJobStore {
                     SELECT d.event_sequence, d.sink FROM delivery d
                     WHERE d.state = 'pending' AND d.next_attempt_at <= \(nowMillis) AND d.sink = ANY(\(sinks))
                         AND (d.lease_owner IS NULL OR d.lease_expires_at <= \(unescaped: serverNowMillis))
-                        AND NOT EXISTS (SELECT 1 FROM unnest(\(busySequences)::bigint[], \(busySinks)::text[]) AS b(s, k)
+                        AND NOT EXISTS (SELECT 1 FROM unnest(\(busySequences)::bigint[], \(busySinks)::text[]) AS b(s,
+                            k)
                             WHERE b.s = d.event_sequence AND b.k = d.sink)
                     ORDER BY d.next_attempt_at, d.event_sequence LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED),
@@ -73,7 +74,8 @@ extension PostgresJobStore {
                 (SELECT MIN(GREATEST(d.next_attempt_at, d.lease_expires_at)) FROM delivery d
                     WHERE d.state = 'pending' AND d.sink = ANY(\(sinks)) AND d.lease_owner IS NOT NULL
                     AND d.lease_expires_at > \(unescaped: serverNowMillis)
-                    AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.s = d.event_sequence AND busy.k = d.sink)) AS held_until
+                    AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.s = d.event_sequence
+                        AND busy.k = d.sink)) AS held_until
             """
         ).first
         guard let row else { return nil }

@@ -16,7 +16,8 @@ extension PostgresJobStore {
                 .first.map { try $0.decode(Int.self) } ?? 0
             guard existing == 0 else {
                 throw StoreError(
-                    "\(self.url) already holds \(existing) jobs; migrate-store copies into an empty jobwatch database only"
+                    "\(self.url) already holds \(existing) jobs; migrate-store copies into an empty jobwatch "
+                        + "database only"
                 )
             }
             var counts: [(table: String, rows: Int)] = []
@@ -24,7 +25,8 @@ extension PostgresJobStore {
                 let types = try await self.columnTypes(c, table: table.name)
                 if let missing = table.columns.first(where: { types[$0] == nil }) {
                     throw StoreError(
-                        "the source's column \(table.name).\(missing) has no counterpart in PostgreSQL; upgrade jobwatch on this host"
+                        "the source's column \(table.name).\(missing) has no counterpart in PostgreSQL; upgrade "
+                            + "jobwatch on this host"
                     )
                 }
                 try await self.insert(table, types: types, c)

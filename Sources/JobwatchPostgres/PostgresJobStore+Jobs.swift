@@ -65,7 +65,8 @@ extension PostgresJobStore {
                 try await c.query(
                     """
                     UPDATE job SET tracking = 'active', round = round + 1, ended_at = NULL,
-                        deadline_at = \(registration.deadlineAtMillis), next_poll_at = \(firstPoll), unchanged_polls = 0,
+                        deadline_at = \(registration.deadlineAtMillis), next_poll_at = \(firstPoll),
+                            unchanged_polls = 0,
                         failures = 0, not_found_streak = 0, last_error = NULL, last_change_at = \(nowMillis),
                         stalled_at = NULL
                     WHERE id = \(existing.rowID)

@@ -115,10 +115,12 @@ extension PostgresJobStore {
                 """
                 UPDATE job SET job_type = \(record.jobType), status = \(record.status.rawValue),
                     provider_status = \(record.providerStatus), progress = \(record.progress),
-                    current_task = \(record.currentTask), begin_time = \(record.beginTime), end_time = \(record.endTime),
+                    current_task = \(record.currentTask), begin_time = \(record.beginTime),
+                        end_time = \(record.endTime),
                     error_code = \(record.errorCode), fail_reason = \(record.failReason), image_id = \(record.imageID),
                     image_name = \(record.imageName), entities = \(entities),
-                    last_response = COALESCE(\(update.rawResponse), last_response), tracking = \(record.tracking.rawValue),
+                    last_response = COALESCE(\(update.rawResponse), last_response),
+                        tracking = \(record.tracking.rawValue),
                     ended_at = CASE WHEN \(record.tracking.rawValue) = 'active' THEN NULL ELSE \(nowMillis)::bigint END,
                     last_polled_at = \(record.lastPolledAtMillis), next_poll_at = \(record.nextPollAtMillis),
                     polls = \(record.polls), unchanged_polls = \(s.unchangedPolls), failures = \(s.failures),
@@ -144,7 +146,8 @@ extension PostgresJobStore {
                 """
                 INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status, progress,
                     current_task)
-                VALUES (\(rowID), \(nowMillis), \(t.subJobID), \(t.from?.rawValue), \(t.to.rawValue), \(t.providerStatus),
+                VALUES (\(rowID), \(nowMillis), \(t.subJobID), \(t.from?.rawValue), \(t.to.rawValue),
+                    \(t.providerStatus),
                     \(t.progress), \(t.currentTask))
                 """, logger: queryLogger)
         }
@@ -188,8 +191,10 @@ extension PostgresJobStore {
                 """
                 INSERT INTO sub_job (job_row, position, sub_job_id, job_type, status, provider_status, begin_time,
                     end_time, error_code, fail_reason, image_id, image_name, resource_id, resource_name)
-                VALUES (\(rowID), \(position), \(sub.jobID), \(sub.jobType), \(sub.status.rawValue), \(sub.providerStatus),
-                    \(sub.beginTime), \(sub.endTime), \(sub.errorCode), \(sub.failReason), \(sub.imageID), \(sub.imageName),
+                VALUES (\(rowID), \(position), \(sub.jobID), \(sub.jobType), \(sub.status.rawValue),
+                    \(sub.providerStatus),
+                    \(sub.beginTime), \(sub.endTime), \(sub.errorCode), \(sub.failReason), \(sub.imageID),
+                        \(sub.imageName),
                     \(sub.resourceID), \(sub.resourceName))
                 ON CONFLICT (job_row, sub_job_id) DO UPDATE SET position = EXCLUDED.position,
                     job_type = EXCLUDED.job_type, status = EXCLUDED.status, provider_status = EXCLUDED.provider_status,

@@ -18,7 +18,8 @@ extension PostgresJobStore {
                     ORDER BY e.sequence LIMIT \(max(0, limit)) FOR UPDATE SKIP LOCKED),
                 counted AS (
                     SELECT (SELECT COUNT(*) FROM doomed) AS events,
-                        (SELECT COUNT(*) FROM delivery WHERE event_sequence IN (SELECT sequence FROM doomed)) AS deliveries,
+                        (SELECT COUNT(*) FROM delivery
+                            WHERE event_sequence IN (SELECT sequence FROM doomed)) AS deliveries,
                         (SELECT COUNT(*) FROM delivery_attempt WHERE event_sequence IN (SELECT sequence FROM doomed))
                             AS attempts),
                 gone AS (DELETE FROM event WHERE sequence IN (SELECT sequence FROM doomed) RETURNING sequence)

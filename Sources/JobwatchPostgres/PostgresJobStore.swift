@@ -115,7 +115,8 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
             let known = PostgresSchema.migrations.map(\.version)
             if let newer = applied.first(where: { !known.contains($0) }) {
                 throw StoreError(
-                    "the PostgreSQL database \(self.url.database) has schema version \(newer), newer than this jobwatch knows (\(known.max() ?? 0)); upgrade jobwatch"
+                    "the PostgreSQL database \(self.url.database) has schema version \(newer), newer than this "
+                        + "jobwatch knows (\(known.max() ?? 0)); upgrade jobwatch"
                 )
             }
             for migration in PostgresSchema.migrations where !applied.contains(migration.version) {
@@ -195,7 +196,8 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else {
                 throw StoreError(
-                    "PostgreSQL at \(self.url.host):\(self.url.port) did not answer within \(timeout.components.seconds) s; check that it runs and is reachable"
+                    "PostgreSQL at \(self.url.host):\(self.url.port) did not answer within "
+                        + "\(timeout.components.seconds) s; check that it runs and is reachable"
                 )
             }
             return value
@@ -233,7 +235,8 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
             switch state {
             case "28P01", "28000":
                 return StoreError(
-                    "\(place) rejected the login: \(message); check the user and database_password (_file, _env, _credential)"
+                    "\(place) rejected the login: \(message); check the user and database_password (_file, "
+                        + "_env, _credential)"
                 )
             case "3D000":
                 return StoreError("\(place): \(message); create the database or fix the URL")
@@ -255,7 +258,8 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
             return StoreError("\(place): TLS could not be set up: \(error.underlying.map { "\($0)" } ?? "-")")
         case .authMechanismRequiresPassword:
             return StoreError(
-                "\(place) asks for a password; set database_password_file, database_password_env or database_password_credential"
+                "\(place) asks for a password; set database_password_file, database_password_env or "
+                    + "database_password_credential"
             )
         case .unsupportedAuthMechanism:
             return StoreError("\(place) asks for an authentication method jobwatch does not support; use scram-sha-256")

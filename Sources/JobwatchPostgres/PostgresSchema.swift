@@ -143,7 +143,8 @@ enum PostgresSchema {
                 );
                 CREATE INDEX delivery_due ON delivery (next_attempt_at) WHERE state = 'pending';
                 CREATE INDEX delivery_dead ON delivery (event_sequence) WHERE state = 'dead';
-                CREATE INDEX delivery_leased ON delivery (lease_expires_at) WHERE state = 'pending' AND lease_owner IS NOT NULL;
+                CREATE INDEX delivery_leased ON delivery (lease_expires_at) WHERE state = 'pending'
+                    AND lease_owner IS NOT NULL;
 
                 CREATE TABLE delivery_attempt (
                     id BIGSERIAL PRIMARY KEY,

@@ -285,8 +285,10 @@ private final class ArrivalBox: Sendable {
         #expect(Double(perSecond) <= 2.5 * Double(rate))
         #expect(perFiveSeconds <= 6 * rate + 10)
         print(
-            "HA: 300 jobs, rate \(rate)/s: one daemon \(baselinePolls) polls in \(baselineTime); three daemons (one killed,"
-                + " one stopped) \(polls) polls in \(ContinuousClock.now - started), all done \(finishedAfterKill) after"
+            "HA: 300 jobs, rate \(rate)/s: one daemon \(baselinePolls) polls in \(baselineTime); three "
+                + "daemons (one killed,"
+                + " one stopped) \(polls) polls in \(ContinuousClock.now - started), all done "
+                + "\(finishedAfterKill) after"
                 + " the kill; at most \(perSecond) requests in 1 s, \(perFiveSeconds) in 5 s")
         // The dead daemon's jobs were taken over within the contract's 30 s (then finished).
         #expect(finishedAfterKill < .seconds(60))

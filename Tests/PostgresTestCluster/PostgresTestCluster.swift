@@ -56,7 +56,8 @@ package final class PostgresTestCluster: Sendable {
                     [
                         "/usr/sbin/runuser", "-u", "postgres", "--", "\(Self.binDirectory)/pg_ctl", "-D",
                         "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "60", "-o",
-                        "-c listen_addresses=127.0.0.1 -p \(candidate) -c unix_socket_directories=\(directory) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                        "-c listen_addresses=127.0.0.1 -p \(candidate) -c unix_socket_directories=\(directory) -c "
+                            + "fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
                         "start",
                     ], output: "\(directory)/pg_ctl.out")
                 started = candidate
@@ -77,7 +78,8 @@ package final class PostgresTestCluster: Sendable {
     private static func startWatchdog(directory: String) throws {
         let script = """
             while kill -0 \(getpid()) 2>/dev/null; do sleep 0.5; done
-            runuser -u postgres -- \(binDirectory)/pg_ctl -D '\(directory)/data' -m immediate -w -t 30 stop >/dev/null 2>&1
+            runuser -u postgres -- \(binDirectory)/pg_ctl -D '\(directory)/data' \\
+                -m immediate -w -t 30 stop >/dev/null 2>&1
             rm -rf '\(directory)'
             """
         let process = Process()
@@ -159,7 +161,8 @@ package final class PostgresTestCluster: Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw ClusterError(
-                "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))"
+                "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
+                    + "\(String(decoding: errors, as: UTF8.self))"
             )
         }
         return String(decoding: output, as: UTF8.self)
