@@ -157,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
-                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks", "JobwatchTestKit",
+                "JobwatchDaemon", "JobwatchStore", "JobwatchConfig", "JobwatchCore", "JobwatchWebhooks",
+                "JobwatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -166,7 +167,6 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit",
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // To plant extreme values in a database as another program (or an old version) could.
                 .product(name: "GRDB", package: "GRDB.swift"),

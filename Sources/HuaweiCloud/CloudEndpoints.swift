@@ -98,7 +98,9 @@ package enum CloudEndpoints {
             guard !foreign else {
                 throw CloudEndpointError(
                     message:
-                        "\(source) is the fixed URL \(override.text) for region \(accountRegion ?? "(none)"), so it cannot serve region \(region ?? ""): write {region} in it (https://ims.{region}.example.com) or configure an account for that region"
+                        "\(source) is the fixed URL \(override.text) for region \(accountRegion ?? "(none)"), so "
+                        + "it cannot serve region \(region ?? ""): write {region} in it "
+                        + "(https://ims.{region}.example.com) or configure an account for that region"
                 )
             }
             return try override.url(region: region ?? "", source: source)
@@ -127,7 +129,8 @@ package enum CloudEndpoints {
     package static func foreignRegionProblem(accountName: String, tokenAuth: Bool, region: String) -> String? {
         guard tokenAuth else { return nil }
         return
-            "account '\(accountName)' authenticates with an IAM token, which is scoped to its own region's project, so it cannot poll a job in region \(region): configure an account for that region"
+            "account '\(accountName)' authenticates with an IAM token, which is scoped to its own "
+            + "region's project, so it cannot poll a job in region \(region): configure an account for that region"
     }
 
     package static func foreignRegionProblem(account: CloudAccount, region: String) -> String? {
@@ -151,7 +154,8 @@ package enum CloudEndpoints {
         case "http":
             throw CloudEndpointError(
                 message:
-                    "\(source) uses plain http to \(host); use https (plain http is allowed only for loopback addresses)"
+                    "\(source) uses plain http to \(host); use https (plain http is allowed only for loopback "
+                    + "addresses)"
             )
         default: throw CloudEndpointError(message: "\(source): '\(text)' is not an absolute http(s) URL")
         }

@@ -30,7 +30,8 @@ package struct RequestSigner: Sendable {
         let signature = signature(canonicalRequest: canonical, sdkDate: sdkDate)
         return (
             sdkDate,
-            "\(Self.algorithm) Access=\(accessKey), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)"
+            "\(Self.algorithm) Access=\(accessKey), SignedHeaders=\(names.joined(separator: ";")), "
+                + "Signature=\(signature)"
         )
     }
 

@@ -58,7 +58,8 @@ struct CLIContext {
             let scope = api.map { " for --api \($0.rawValue)" } ?? ""
             throw CLIFailure(
                 .notFound,
-                "no tracked job \(jobID)\(scope) in \(databasePath); register it first or check `jobwatch list --tracking all`"
+                "no tracked job \(jobID)\(scope) in \(databasePath); register it first or check `jobwatch "
+                    + "list --tracking all`"
             )
         case 1:
             return matches[0]
@@ -67,7 +68,8 @@ struct CLIContext {
                 .joined(separator: ", ")
             throw CLIFailure(
                 .usage,
-                "job id \(jobID) is ambiguous: it matches \(matches.count) tracked jobs (\(which)); add --api to choose one"
+                "job id \(jobID) is ambiguous: it matches \(matches.count) tracked jobs (\(which)); add "
+                    + "--api to choose one"
             )
         }
     }

@@ -36,7 +36,8 @@ package enum ConfigLoader {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ConfigError(
-                "configuration file \(path) does not exist: create it (see config/config.yaml) or point --config or JOBWATCH_CONFIG at an existing file"
+                "configuration file \(path) does not exist: create it (see config/config.yaml) or point "
+                    + "--config or JOBWATCH_CONFIG at an existing file"
             )
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -109,7 +110,8 @@ package enum ConfigLoader {
                     guard seen.insert(sink.name).inserted else {
                         throw reader.error(
                             "sinks.webhooks[\(index)].name",
-                            "the sink name '\(sink.name)' is used twice (or is the reserved name 'stdout'); give every sink its own name",
+                            "the sink name '\(sink.name)' is used twice (or is the reserved name 'stdout'); give every "
+                                + "sink its own name",
                             item)
                     }
                     config.webhooks.append(sink)
@@ -167,7 +169,9 @@ package enum ConfigLoader {
         if polling.initialIntervalMillis > polling.maxIntervalMillis {
             throw reader.error(
                 "polling.initial_interval",
-                "(\(DurationText.format(millis: polling.initialIntervalMillis))) is longer than polling.max_interval (\(DurationText.format(millis: polling.maxIntervalMillis))); make it shorter or equal",
+                "(\(DurationText.format(millis: polling.initialIntervalMillis))) is longer than "
+                    + "polling.max_interval (\(DurationText.format(millis: polling.maxIntervalMillis))); make it "
+                    + "shorter or equal",
                 node)
         }
         return polling
@@ -183,7 +187,9 @@ package enum ConfigLoader {
             guard bounds.contains(millis) else {
                 throw reader.error(
                     "retention.\(key)",
-                    "(\(DurationText.format(millis: millis))) must be between \(DurationText.format(millis: bounds.lowerBound)) and \(DurationText.format(millis: bounds.upperBound))",
+                    "(\(DurationText.format(millis: millis))) must be between "
+                        + "\(DurationText.format(millis: bounds.lowerBound)) and "
+                        + "\(DurationText.format(millis: bounds.upperBound))",
                     n)
             }
             return millis
@@ -278,7 +284,8 @@ package enum ConfigLoader {
             let missing = ak == nil ? "ak" : "sk"
             throw reader.error(
                 "\(path).\(missing)",
-                "is missing: give the account ak and sk (inline, *_file, *_env or *_credential), a token, or iam credentials",
+                "is missing: give the account ak and sk (inline, *_file, *_env or *_credential), a token, "
+                    + "or iam credentials",
                 node)
         }
         return AccountConfig(
@@ -343,7 +350,8 @@ package enum ConfigLoader {
             guard let format = WebhookFormat(rawValue: text.lowercased()) else {
                 throw reader.error(
                     "\(path).format",
-                    "'\(text)' is not a format; use one of \(WebhookFormat.allCases.map(\.rawValue).joined(separator: ", "))",
+                    "'\(text)' is not a format; use one of "
+                        + "\(WebhookFormat.allCases.map(\.rawValue).joined(separator: ", "))",
                     n)
             }
             sink.format = format
@@ -353,7 +361,8 @@ package enum ConfigLoader {
             for secret in sink.secrets where secret.isLoaded && StandardWebhookKey.decode(secret.value) == nil {
                 throw reader.error(
                     "\(path).secret",
-                    "is not a Standard Webhooks secret: it must be 'whsec_' followed by base64 (for example one made with `echo whsec_$(head -c 32 /dev/urandom | base64)`)",
+                    "is not a Standard Webhooks secret: it must be 'whsec_' followed by base64 (for example "
+                        + "one made with `echo whsec_$(head -c 32 /dev/urandom | base64)`)",
                     node)
             }
         }

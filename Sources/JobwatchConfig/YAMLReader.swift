@@ -144,7 +144,8 @@ struct YAMLReader {
             guard let value = environment[text], !value.isEmpty else {
                 throw error(
                     keyPath,
-                    "names the environment variable \(text), which is not set or empty; export it or give the secret another way",
+                    "names the environment variable \(text), which is not set or empty; export it or give the "
+                        + "secret another way",
                     node)
             }
             return Secret(value: value, origin: "env \(text)")
@@ -157,7 +158,8 @@ struct YAMLReader {
                 }
                 throw error(
                     keyPath,
-                    "needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run under systemd or use \(key)_file",
+                    "needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; run under systemd "
+                        + "or use \(key)_file",
                     node)
             }
             if text.contains("/") { throw error(keyPath, "'\(text)' must be a credential name, not a path", node) }

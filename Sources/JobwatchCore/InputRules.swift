@@ -23,7 +23,8 @@ package enum InputRules {
         }
         if let bad = id.unicodeScalars.first(where: { !isIDScalar($0) }) {
             return
-                "the \(what) '\(printable(id))' contains \(describe(bad)); ids have only letters, digits, '-', '_' and '.'"
+                "the \(what) '\(printable(id))' contains \(describe(bad)); "
+                + "ids have only letters, digits, '-', '_' and '.'"
         }
         if id.unicodeScalars.allSatisfy({ $0 == "." }) { return "the \(what) '\(id)' is not an id" }
         return nil

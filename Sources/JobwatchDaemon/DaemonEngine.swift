@@ -66,8 +66,10 @@ package final class DaemonEngine: Sendable {
         self.watch.withLock { $0 = watch }
         if watch == nil {
             logger.warning(
-                "cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next scheduled wake-up"
-            )
+                """
+                cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next \
+                scheduled wake-up
+                """)
         }
         await deliveries.start()
         await polls.start()
@@ -116,7 +118,8 @@ package final class DaemonEngine: Sendable {
         let inFlight = await polls.inFlightCount
         guard let counts = try? await store.counts() else { return "database unavailable" }
         var line =
-            "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, \(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
+            "\(counts.activeJobs) active jobs, \(inFlight) polls in flight, "
+            + "\(counts.pendingDeliveries) deliveries pending, \(counts.deadDeliveries) dead"
         if let problem = lastProblem.current {
             line += "; last error at \(CloudTime.format(millis: problem.atMillis)): \(problem.message)"
         }

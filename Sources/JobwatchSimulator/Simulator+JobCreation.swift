@@ -73,6 +73,7 @@ extension Simulator {
         let h = hex(random.next()) + hex(random.next())
         let c = Array(h)
         return
-            "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
+            "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-"
+            + String(c[20..<32])
     }
 }

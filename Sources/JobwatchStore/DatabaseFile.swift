@@ -30,7 +30,8 @@ package enum DatabaseFile {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
                 throw StoreError(
-                    "cannot create the database directory \(directory): \(error.localizedDescription); create it or choose another path with --db"
+                    "cannot create the database directory \(directory): \(error.localizedDescription); create "
+                        + "it or choose another path with --db"
                 )
             }
         }

@@ -93,7 +93,8 @@ extension JobStore {
         try await write { db in
             try db.executeCached(
                 sql:
-                    "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) "
+                    + "VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
                     key.eventSequence, key.sink, attempt.atMillis, attempt.statusCode, attempt.error,
                     attempt.durationMillis,
@@ -118,11 +119,13 @@ extension JobStore {
             for key in keys {
                 try db.executeCached(
                     sql:
-                        "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) VALUES (?, ?, ?, NULL, NULL, 0)",
+                        "INSERT INTO delivery_attempt (event_sequence, sink, at, status, error, duration_ms) "
+                        + "VALUES (?, ?, ?, NULL, NULL, 0)",
                     arguments: [key.eventSequence, key.sink, atMillis])
                 try db.executeCached(
                     sql: """
-                        UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL
+                        UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?,
+                            next_attempt_at = NULL
                         WHERE event_sequence = ? AND sink = ? AND state = 'pending'
                         """,
                     arguments: [atMillis, key.eventSequence, key.sink])
@@ -213,7 +216,8 @@ extension JobStore {
             for sequence in sequences {
                 try db.executeCached(
                     sql:
-                        "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE event_sequence = ?",
+                        "UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE "
+                        + "event_sequence = ?",
                     arguments: [nowMillis, sequence])
                 count += db.changesCount
             }

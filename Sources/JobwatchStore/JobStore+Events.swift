@@ -38,7 +38,8 @@ extension JobStore {
             for sink in SinkSubscription.recipients(of: event.type, jobSinks: job.record.sinks, among: sinks) {
                 try db.executeCached(
                     sql:
-                        "INSERT INTO delivery (event_sequence, sink, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+                        "INSERT INTO delivery (event_sequence, sink, state, next_attempt_at) VALUES (?, ?, "
+                        + "'pending', ?)",
                     arguments: [sequence, sink, nowMillis])
             }
             created.append(
@@ -54,7 +55,8 @@ extension JobStore {
         try await read { db in
             try db.rows(
                 sql: """
-                    SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id FROM event e JOIN job j ON j.id = e.job_row
+                    SELECT e.sequence, e.id, e.type, e.created_at, e.body, j.job_id
+                    FROM event e JOIN job j ON j.id = e.job_row
                     WHERE e.sequence > ? ORDER BY e.sequence LIMIT ?
                     """,
                 arguments: [since, limit]

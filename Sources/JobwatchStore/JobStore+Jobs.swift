@@ -90,7 +90,8 @@ extension JobStore {
                 try db.executeCached(
                     sql: """
                         UPDATE job SET tracking = 'active', round = round + 1, ended_at = NULL, deadline_at = ?,
-                            next_poll_at = ?, unchanged_polls = 0, failures = 0, not_found_streak = 0, last_error = NULL,
+                            next_poll_at = ?, unchanged_polls = 0, failures = 0, not_found_streak = 0,
+                            last_error = NULL,
                             last_change_at = ?, stalled_at = NULL
                         WHERE id = ?
                         """,
@@ -199,7 +200,8 @@ extension JobStore {
         try await write { db in
             try db.executeCached(
                 sql: """
-                    UPDATE job SET tracking = 'stopped', next_poll_at = NULL, ended_at = ? WHERE id = ? AND tracking = 'active'
+                    UPDATE job SET tracking = 'stopped', next_poll_at = NULL, ended_at = ? WHERE id = ?
+                        AND tracking = 'active'
                     """,
                 arguments: [nowMillis, rowID])
             return try Self.fetchJob(db, rowID: rowID)

@@ -47,7 +47,8 @@ extension JobStore {
         try await read { db in
             let rows = try db.rows(
                 sql:
-                    "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT ?",
+                    "SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL "
+                    + "ORDER BY next_poll_at LIMIT ?",
                 arguments: [inFlight.count + 1])
             return rows.first { !inFlight.contains($0.int64("id") ?? 0) }.flatMap { $0.int64("next_poll_at") }
         }
@@ -75,7 +76,8 @@ extension JobStore {
                             begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
                             entities = ?, last_response = COALESCE(?, last_response), tracking = ?,
                             ended_at = CASE WHEN ? = 'active' THEN NULL ELSE ? END, last_polled_at = ?,
-                            next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?, last_error = ?,
+                            next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?,
+                            last_error = ?,
                             last_change_at = ?, stalled_at = ?
                         WHERE id = ?
                         """,
@@ -96,7 +98,8 @@ extension JobStore {
                 // An unchanged poll or a failed request moves only the scheduling fields.
                 try db.executeCached(
                     sql: """
-                        UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?,
+                        UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?,
+                            failures = ?,
                             not_found_streak = ?, last_error = ?, last_change_at = ?, stalled_at = ?
                         WHERE id = ?
                         """,
@@ -108,7 +111,8 @@ extension JobStore {
             for transition in update.transitions {
                 try db.executeCached(
                     sql: """
-                        INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status, progress, current_task)
+                        INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status,
+                            progress, current_task)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
@@ -150,7 +154,8 @@ extension JobStore {
         for (position, sub) in subJobs.enumerated() {
             try db.executeCached(
                 sql: """
-                    INSERT OR REPLACE INTO sub_job (job_row, position, sub_job_id, job_type, status, provider_status, begin_time,
+                    INSERT OR REPLACE INTO sub_job (job_row, position, sub_job_id, job_type, status, provider_status,
+                        begin_time,
                         end_time, error_code, fail_reason, image_id, image_name, resource_id, resource_name)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,

@@ -42,7 +42,8 @@ extension JobStore {
                 sql: """
                     SELECT e.sequence FROM event e
                     WHERE e.sequence <= ? AND e.created_at < ?
-                        AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_sequence = e.sequence AND d.state = 'pending')
+                        AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_sequence = e.sequence
+                        AND d.state = 'pending')
                     ORDER BY e.sequence LIMIT ?
                     """,
                 arguments: [newest - Int64(max(0, keepNewest)), beforeMillis, limit])
@@ -84,13 +85,15 @@ extension JobStore {
                 try Int.fetchOne(
                     db,
                     sql:
-                        "SELECT COUNT(*) FROM delivery WHERE event_sequence IN (SELECT sequence FROM event WHERE job_row IN (\(list)))"
+                        "SELECT COUNT(*) FROM delivery WHERE event_sequence IN (SELECT sequence FROM event WHERE "
+                        + "job_row IN (\(list)))"
                 ) ?? 0
             count.attempts =
                 try Int.fetchOne(
                     db,
                     sql:
-                        "SELECT COUNT(*) FROM delivery_attempt WHERE event_sequence IN (SELECT sequence FROM event WHERE job_row IN (\(list)))"
+                        "SELECT COUNT(*) FROM delivery_attempt WHERE event_sequence IN (SELECT sequence FROM event "
+                        + "WHERE job_row IN (\(list)))"
                 ) ?? 0
             try db.execute(sql: "DELETE FROM job WHERE id IN (\(list))")
             return count

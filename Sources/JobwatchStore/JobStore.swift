@@ -91,7 +91,8 @@ package final class JobStore: JobStoring {
 
     private static func newerSchema(_ path: String) -> StoreError {
         StoreError(
-            "\(path) was written by a newer jobwatch (its schema is newer than this binary's); upgrade jobwatch, or point --db at another database"
+            "\(path) was written by a newer jobwatch (its schema is newer than this binary's); upgrade "
+                + "jobwatch, or point --db at another database"
         )
     }
 
@@ -121,7 +122,9 @@ package final class JobStore: JobStoring {
         let code = errno
         if code == ENOENT || code == ENOTDIR { return false }
         throw StoreError(
-            "cannot open the database \(path): \(String(cString: strerror(code))); check the permissions of the file and its directory (operators need the jobwatch group), or choose another path with --db"
+            "cannot open the database \(path): \(String(cString: strerror(code))); check the "
+                + "permissions of the file and its directory (operators need the jobwatch group), or choose "
+                + "another path with --db"
         )
     }
 
@@ -180,7 +183,8 @@ extension StoreError {
                 return StoreError("the database \(path) stayed locked by another process for 15 s; try again")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
                 return StoreError(
-                    "cannot open the database \(path) for writing: check the file's and its directory's permissions (operators need the jobwatch group), or choose another path with --db"
+                    "cannot open the database \(path) for writing: check the file's and its directory's "
+                        + "permissions (operators need the jobwatch group), or choose another path with --db"
                 )
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return StoreError("\(path) is not a jobwatch database or is damaged; point --db at the right file")

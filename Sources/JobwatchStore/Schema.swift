@@ -89,8 +89,8 @@ enum Schema {
                     CREATE INDEX event_by_job ON event (job_row, type);
                     -- A terminal event exists at most once per job, whatever happens above.
                     CREATE UNIQUE INDEX event_terminal_once ON event (job_row) WHERE type IN (
-                        'jobwatch.job.succeeded', 'jobwatch.job.failed', 'jobwatch.job.abnormal', 'jobwatch.job.expired',
-                        'jobwatch.job.not_found');
+                        'jobwatch.job.succeeded', 'jobwatch.job.failed', 'jobwatch.job.abnormal',
+                        'jobwatch.job.expired', 'jobwatch.job.not_found');
 
                     CREATE TABLE delivery (
                         event_sequence INTEGER NOT NULL REFERENCES event (sequence) ON DELETE CASCADE,
@@ -135,7 +135,8 @@ enum Schema {
                     ALTER TABLE event ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
                     DROP INDEX event_terminal_once;
                     CREATE UNIQUE INDEX event_terminal_once ON event (job_row, round) WHERE type IN (
-                        'jobwatch.job.succeeded', 'jobwatch.job.failed', 'jobwatch.job.abnormal', 'jobwatch.job.expired',
+                        'jobwatch.job.succeeded', 'jobwatch.job.failed', 'jobwatch.job.abnormal',
+                        'jobwatch.job.expired',
                         'jobwatch.job.not_found');
                     """)
         }

@@ -79,8 +79,10 @@ struct DaemonScenarios {
         let status = await daemon.stop()
         await cloud.shutdown()
         note(
-            "\(name): \(result.polls) polls in \(fmt(elapsed, 1)) s = \(fmt(result.pollsPerSecond, 0))/s; daemon CPU \(fmt(result.daemonCPUSeconds, 2)) s "
-                + "(\(fmt(result.daemonCPUSeconds / elapsed * 100, 0)) % of one core), simulator+bench CPU \(fmt(result.benchCPUSeconds, 2)) s; "
+            "\(name): \(result.polls) polls in \(fmt(elapsed, 1)) s = "
+                + "\(fmt(result.pollsPerSecond, 0))/s; daemon CPU \(fmt(result.daemonCPUSeconds, 2)) s "
+                + "(\(fmt(result.daemonCPUSeconds / elapsed * 100, 0)) % of one core), simulator+bench CPU "
+                + "\(fmt(result.benchCPUSeconds, 2)) s; "
                 + "peak RSS \(fmt(result.peakRSSMiB, 1)) MiB; \(result.threads) threads; lag samples \(lags.count) "
                 + "p50 \(fmt(percentile(lags, 50), 0)) ms p99 \(fmt(percentile(lags, 99), 0)) ms; exit \(status)")
         return result
@@ -111,7 +113,8 @@ struct DaemonScenarios {
             let rss = daemon.peakRSSMiB
             let status = await daemon.stop()
             note(
-                "startup run \(run): READY=1 after \(fmt(ready * 1000, 0)) ms with \(jobs) jobs; peak RSS \(fmt(rss, 1)) MiB; exit \(status)"
+                "startup run \(run): READY=1 after \(fmt(ready * 1000, 0)) ms with \(jobs) jobs; peak RSS "
+                    + "\(fmt(rss, 1)) MiB; exit \(status)"
             )
         }
         await cloud.shutdown()
@@ -153,8 +156,10 @@ struct DaemonScenarios {
         let status = await daemon.stop()
         await cloud.shutdown()
         note(
-            "idle: \(jobs) jobs due in ≥ 24 h; CPU \(fmt(cpu1 - cpu0, 3)) s over \(fmt(elapsed, 1)) s = \(fmt(result.cpuPercent, 3)) %; "
-                + "\(fmt(result.wakeupsPerSecond, 1)) context switches/s; peak RSS \(fmt(result.rssMiB, 1)) MiB; polls \(polls); exit \(status)"
+            "idle: \(jobs) jobs due in ≥ 24 h; CPU \(fmt(cpu1 - cpu0, 3)) s over \(fmt(elapsed, 1)) s "
+                + "= \(fmt(result.cpuPercent, 3)) %; "
+                + "\(fmt(result.wakeupsPerSecond, 1)) context switches/s; peak RSS \(fmt(result.rssMiB, 1)) "
+                + "MiB; polls \(polls); exit \(status)"
         )
         return result
     }
@@ -247,10 +252,14 @@ struct DaemonScenarios {
             if let recorded = got.eventTimeMillis { result.fromRecord.append(got.receivedAtMillis - recorded) }
         }
         note(
-            "latency (\(jobs) jobs at 1 s): \(result.delivered)/\(result.finished) delivered; switch→webhook p50 \(fmt(percentile(result.fromSwitch, 50), 0)) "
-                + "p99 \(fmt(percentile(result.fromSwitch, 99), 0)) ms; poll→webhook p50 \(fmt(percentile(result.fromPoll, 50), 1)) "
-                + "p99 \(fmt(percentile(result.fromPoll, 99), 1)) max \(fmt(percentile(result.fromPoll, 100), 1)) ms; event time→webhook p50 "
-                + "\(fmt(percentile(result.fromRecord, 50), 1)) p99 \(fmt(percentile(result.fromRecord, 99), 1)) ms; exit \(status)"
+            "latency (\(jobs) jobs at 1 s): \(result.delivered)/\(result.finished) delivered; "
+                + "switch→webhook p50 \(fmt(percentile(result.fromSwitch, 50), 0)) "
+                + "p99 \(fmt(percentile(result.fromSwitch, 99), 0)) ms; poll→webhook p50 "
+                + "\(fmt(percentile(result.fromPoll, 50), 1)) "
+                + "p99 \(fmt(percentile(result.fromPoll, 99), 1)) max "
+                + "\(fmt(percentile(result.fromPoll, 100), 1)) ms; event time→webhook p50 "
+                + "\(fmt(percentile(result.fromRecord, 50), 1)) p99 "
+                + "\(fmt(percentile(result.fromRecord, 99), 1)) ms; exit \(status)"
         )
         return result
     }

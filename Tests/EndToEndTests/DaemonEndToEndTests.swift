@@ -163,7 +163,9 @@ import Testing
             // History: the job's statuses only move forward, and no change is recorded twice.
             let history = shown["history"] as? [[String: Any]] ?? []
             let keys = history.map {
-                "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-") \($0["to"] as? String ?? "-") \($0["provider_status"] as? String ?? "-") \($0["progress"] as? Double ?? -1) \($0["current_task"] as? String ?? "-")"
+                "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-") "
+                    + "\($0["to"] as? String ?? "-") \($0["provider_status"] as? String ?? "-") "
+                    + "\($0["progress"] as? Double ?? -1) \($0["current_task"] as? String ?? "-")"
             }
             #expect(Set(keys).count == keys.count, "\(job.kind) has duplicate history rows")
             #expect(history.last { $0["sub_job_id"] is NSNull }?["to"] as? String == status)
@@ -342,7 +344,8 @@ import Testing
             let history = shown["history"] as? [[String: Any]] ?? []
             let statusRows = history.filter { ($0["from"] as? String) != ($0["to"] as? String) }
                 .map {
-                    "\($0["sub_job_id"] as? String ?? "job") \($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")"
+                    "\($0["sub_job_id"] as? String ?? "job") "
+                        + "\($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")"
                 }
             #expect(Set(statusRows).count == statusRows.count, "\(id): \(statusRows)")
         }
@@ -423,9 +426,10 @@ import Testing
     @Test func theSimulatorServesAScenarioAndItsAdminAPI() async throws {
         let sandbox = try Sandbox()
         let scenario = sandbox.directory.appendingPathComponent("scenario.json").path
-        try
-            #"{"jobs": [{"api": "ims", "job_id": "scenario-job-1", "kind": "imsImportOvaImageJob", "duration": "30s"}]}"#
-            .write(toFile: scenario, atomically: true, encoding: .utf8)
+        let scenarioJSON =
+            #"{"jobs": [{"api": "ims", "job_id": "scenario-job-1", "kind": "imsImportOvaImageJob", "#
+            + #""duration": "30s"}]}"#
+        try scenarioJSON.write(toFile: scenario, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = jobwatchBinary
         process.arguments = ["simulate", "--listen", "127.0.0.1:0", "--scenario", scenario]

@@ -91,7 +91,8 @@ final class PeerProcess: Sendable {
                             if not chunk:
                                 return
                             data += chunk
-                        conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: 1000000\\r\\n\\r\\n{")
+                        conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
+                                     b"Content-Length: 1000000\\r\\n\\r\\n{")
                         while True:
                             time.sleep(interval)
                             conn.sendall(b" ")

@@ -4,7 +4,8 @@ import JobwatchCore
 import JobwatchTestKit
 import Testing
 
-/// The official SDKs' own signing test vectors (`Tests/Reference/signing-vectors.json`, copied from the shared reference), byte for byte.
+/// The official SDKs' own signing test vectors (`Tests/Reference/signing-vectors.json`, copied from the shared
+/// reference), byte for byte.
 struct SigningVectorTests {
     struct Vectors: Decodable {
         var sdk_hmac_sha256: [Case]

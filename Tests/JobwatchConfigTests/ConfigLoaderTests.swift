@@ -128,11 +128,13 @@ import Testing
                 "'teams' is not a format"
             ),
             (
-                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      events: [jobwatch.job.done]\n",
+                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n      events: "
+                    + "[jobwatch.job.done]\n",
                 "'jobwatch.job.done' is not an event type"
             ),
             (
-                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n    - name: a\n      url: https://y.example.com\n",
+                "sinks:\n  webhooks:\n    - name: a\n      url: https://x.example.com\n"
+                    + "    - name: a\n      url: https://y.example.com\n",
                 "used twice"
             ),
             ("sinks:\n  webhooks:\n    - name: stdout\n      url: https://x.example.com\n", "reserved name 'stdout'"),

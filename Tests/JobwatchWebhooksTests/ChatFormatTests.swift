@@ -8,7 +8,8 @@ import Testing
 
 @Suite struct ChatFormatTests {
     private let message =
-        "✅ SUCCESS · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · 3m08s · image eacac5cb-1153-4b8c-873c-73e036f5a988 (nightly)"
+        "✅ SUCCESS · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · 3m08s · "
+        + "image eacac5cb-1153-4b8c-873c-73e036f5a988 (nightly)"
 
     @Test func slackGetsItsTextAndTheWebhookID() async throws {
         try await withReceiver([.text(200, "ok")]) { url, receiver, deliverer in
@@ -35,7 +36,8 @@ import Testing
             let sign = Data(HMAC<SHA256>.authenticationCode(for: [UInt8](), using: key)).base64EncodedString()
             #expect(
                 request.bodyText
-                    == #"{"content":{"text":"\#(message)"},"msg_type":"text","sign":"\#(sign)","timestamp":"1763790060"}"#
+                    == #"{"content":{"text":"\#(message)"},"msg_type":"text","sign":"\#(sign)","#
+                    + #""timestamp":"1763790060"}"#
             )
             #expect(request.header("webhook-id") == sampleEvent().id)
         }

@@ -6,7 +6,8 @@ import Testing
     @Test func successNamesTheImageAndTheDuration() {
         #expect(
             ChatMessage.text(for: sampleEvent())
-                == "✅ SUCCESS · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · 3m08s · image eacac5cb-1153-4b8c-873c-73e036f5a988 (nightly)"
+                == "✅ SUCCESS · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · 3m08s · "
+                + "image eacac5cb-1153-4b8c-873c-73e036f5a988 (nightly)"
         )
     }
 
@@ -16,7 +17,8 @@ import Testing
             failReason: "the image\nfile is\tinvalid", imageID: nil, imageName: nil)
         #expect(
             ChatMessage.text(for: event)
-                == "❌ FAIL · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · 1h00m · IMS.0193: the image file is invalid"
+                == "❌ FAIL · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · 1h00m · "
+                + "IMS.0193: the image file is invalid"
         )
     }
 
@@ -35,7 +37,8 @@ import Testing
         let event = sampleEvent(type: .expired, status: "RUNNING", endTime: nil, imageID: nil, imageName: nil)
         #expect(
             ChatMessage.text(for: event)
-                == "⌛ EXPIRED · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · deadline passed while RUNNING"
+                == "⌛ EXPIRED · ims · imsCreateImageByInstance · 9a175ac79d2a54ad019d2d11f02349b4 · deadline "
+                + "passed while RUNNING"
         )
     }
 }

@@ -97,7 +97,8 @@ enum ConfigReport {
             lines.append("      url: \(redacted(sink))")
             if !sink.secrets.isEmpty {
                 lines.append(
-                    "      secret: <redacted> # \(sink.secrets.count) secret(s) from \(sink.secrets.map(\.origin).joined(separator: ", "))"
+                    "      secret: <redacted> # \(sink.secrets.count) secret(s) from "
+                        + "\(sink.secrets.map(\.origin).joined(separator: ", "))"
                 )
             }
             lines += [

@@ -61,8 +61,10 @@ struct Daemon: AsyncParsableCommand {
                 levels.level = configuration.logLevel
                 if configuration.metrics != listening {
                     logger.notice(
-                        "metrics.listen changed; the running listener (\(listening?.listenText ?? "off")) stays until a restart"
-                    )
+                        """
+                        metrics.listen changed; the running listener (\(listening?.listenText ?? "off")) stays \
+                        until a restart
+                        """)
                 }
             }, logger: logger)
         logger.info(

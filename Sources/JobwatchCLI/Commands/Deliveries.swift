@@ -55,7 +55,8 @@ struct Deliveries: AsyncParsableCommand {
 struct Redeliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Queue events for delivery again (to every sink that had them); the running daemon picks them up within a second.",
+            "Queue events for delivery again (to every sink that had them); the running daemon picks "
+            + "them up within a second.",
         discussion: """
             Give event ids, or --dead for every dead delivery, or --since DUR for every delivery that failed \
             (dead, or pending after a failed attempt) of the events created within DUR, optionally of one \
@@ -105,7 +106,8 @@ struct Redeliver: AsyncParsableCommand {
         if !result.unknown.isEmpty {
             throw CLIFailure(
                 .notFound,
-                "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see `jobwatch deliveries`)"
+                "no event with id \(result.unknown.joined(separator: ", ")); nothing was re-queued (see "
+                    + "`jobwatch deliveries`)"
             )
         }
         print("re-queued \(result.requeued) deliver\(result.requeued == 1 ? "y" : "ies")")

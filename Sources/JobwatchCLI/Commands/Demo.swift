@@ -12,7 +12,8 @@ import Logging
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Simulator + daemon + a few sample jobs in one process; prints events as they happen and exits when all are terminal.",
+            "Simulator + daemon + a few sample jobs in one process; prints events as they happen and "
+            + "exits when all are terminal.",
         discussion: "Uses a temporary database and configuration; needs no cloud account and touches nothing else.")
 
     @Option(help: ArgumentHelp("How long the sample jobs run (at most 5m).", valueName: "DUR")) var duration = "20s"
@@ -79,7 +80,8 @@ struct Demo: AsyncParsableCommand {
             store: store, configuration: config, environment: [:], version: Jobwatch.version, printer: printer,
             logger: logger)
         say(
-            "jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about \(DurationText.human(millis: durationMillis)) each\n"
+            "jobwatch demo: a simulated Huawei Cloud on \(server.baseURL), \(jobIDs.count) jobs, about "
+                + "\(DurationText.human(millis: durationMillis)) each\n"
         )
         let now = DaemonEngine.wallClock()
         let registrations = zip(specs, jobIDs).map { spec, id in
@@ -116,7 +118,8 @@ struct Demo: AsyncParsableCommand {
         say("\n" + Self.summary(jobs.map(\.record)) + "\n")
         say("Each job went through the real daemon: signed requests, backoff, throttling, SQLite history, the outbox.")
         say(
-            "For real jobs: set HUAWEICLOUD_SDK_AK, _SK, _REGION, _PROJECT_ID; run `jobwatch daemon`; `jobwatch register JOB_ID --api ims`."
+            "For real jobs: set HUAWEICLOUD_SDK_AK, _SK, _REGION, _PROJECT_ID; run `jobwatch daemon`; "
+                + "`jobwatch register JOB_ID --api ims`."
         )
     }
 
@@ -161,7 +164,9 @@ struct DemoEventPrinter: EventPrinting {
         }
         let type = event.type.rawValue.replacingOccurrences(of: "jobwatch.", with: "")
         say(
-            "\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) \(type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)"
+            "\(time)  #\(String(event.sequence).padding(toLength: 3, withPad: " ", startingAt: 0)) "
+                + "\(type.padding(toLength: 22, withPad: " ", startingAt: 0)) "
+                + "\(event.jobID.padding(toLength: 33, withPad: " ", startingAt: 0)) \(what)"
         )
     }
 }

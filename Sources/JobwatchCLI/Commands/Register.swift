@@ -58,7 +58,8 @@ struct Register: AsyncParsableCommand {
         }
         for label in labels where InputRules.parseLabel(label) == nil {
             throw ValidationError(
-                "--label '\(InputRules.printable(label))' is not K=V (a key of letters, digits, '_', '-', '.', '/' then '=' and a value of at most 256 characters without control characters)"
+                "--label '\(InputRules.printable(label))' is not K=V (a key of letters, digits, '_', '-', "
+                    + "'.', '/' then '=' and a value of at most 256 characters without control characters)"
             )
         }
         if let deadline, let problem = DurationText.problem(deadline) {
@@ -127,8 +128,10 @@ struct Register: AsyncParsableCommand {
                 throw CLIFailure(
                     .usage,
                     foreign
-                        ? "--api \(jobAPI.rawValue) in region \(region ?? "") needs that region's project id: pass --project-id"
-                        : "--api \(jobAPI.rawValue) needs a project id: pass --project-id or set project_id for account '\(account)'"
+                        ? "--api \(jobAPI.rawValue) in region \(region ?? "") needs that region's project id: pass "
+                            + "--project-id"
+                        : "--api \(jobAPI.rawValue) needs a project id: pass --project-id or set project_id for "
+                            + "account '\(account)'"
                 )
             }
             return Registration(

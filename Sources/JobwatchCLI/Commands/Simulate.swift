@@ -10,7 +10,8 @@ import UnixSignals
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Serve an imitation of the three Huawei Cloud job APIs on loopback, for trying jobwatch without a cloud account.",
+            "Serve an imitation of the three Huawei Cloud job APIs on loopback, for trying jobwatch "
+            + "without a cloud account.",
         discussion: """
             Requests must be signed with the AK/SK given by --ak/--sk or HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK \
             (unsigned requests are accepted when neither is set). Create jobs with --scenario FILE or \

@@ -89,7 +89,8 @@ struct Wait: AsyncParsableCommand {
                 }
                 throw CLIFailure(
                     .timedOut,
-                    "gave up after \(timeout ?? "") waiting for \(what); \(records.count == 1 ? "it is" : "they are") still tracked"
+                    "gave up after \(timeout ?? "") waiting for \(what); "
+                        + "\(records.count == 1 ? "it is" : "they are") still tracked"
                 )
             }
             try await Task.sleep(for: .milliseconds(250))
@@ -124,12 +125,14 @@ struct Wait: AsyncParsableCommand {
         switch status(of: record) {
         case .jobFailed:
             return
-                "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): \(record.failReason ?? "no reason given")"
+                "job \(record.jobID) ended FAIL: \(record.errorCode ?? "no error code"): "
+                + "\(record.failReason ?? "no reason given")"
         case .jobAbnormal:
             return "job \(record.jobID) ended ABNORMAL (\(record.providerStatus ?? "-"))"
         default:
             return
-                "tracking of job \(record.jobID) ended without a verdict from the cloud: \(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")"
+                "tracking of job \(record.jobID) ended without a verdict from the cloud: "
+                + "\(record.tracking.rawValue)\(record.lastError.map { " (\($0))" } ?? "")"
         }
     }
 }

@@ -213,7 +213,10 @@ actor DeliveryScheduler {
         case .pending: logger.warning("delivery failed; will retry: \(record.error ?? "-")", metadata: metadata)
         case .dead:
             logger.error(
-                "delivery is dead; see `jobwatch deliveries --state dead` and `jobwatch redeliver`: \(record.error ?? "-")",
+                """
+                delivery is dead; see `jobwatch deliveries --state dead` and `jobwatch redeliver`: \
+                \(record.error ?? "-")
+                """,
                 metadata: metadata)
         }
         do {

@@ -18,10 +18,12 @@ package enum DatabaseLockError: Error, Sendable, CustomStringConvertible {
         case .held(_, let databasePath, let holder):
             let who = holder.map { "(\($0)) " } ?? ""
             return
-                "another jobwatch daemon \(who)already serves \(databasePath); stop it first, or point --db at another database"
+                "another jobwatch daemon \(who)already serves \(databasePath); stop it first, or point "
+                + "--db at another database"
         case .unavailable(let lockPath, let reason):
             return
-                "cannot lock \(lockPath): \(reason); check the permissions of the database's directory, or choose another path with --db"
+                "cannot lock \(lockPath): \(reason); check the permissions of the database's directory, or "
+                + "choose another path with --db"
         }
     }
 }

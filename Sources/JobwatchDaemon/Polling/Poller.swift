@@ -56,7 +56,8 @@ struct Poller: Sendable {
         } else {
             result = .failed(
                 message:
-                    "account '\(job.account)' is not configured or has no credentials; fix the configuration and reload (SIGHUP)"
+                    "account '\(job.account)' is not configured or has no credentials; fix the configuration "
+                    + "and reload (SIGHUP)"
             )
         }
 
@@ -90,15 +91,24 @@ struct Poller: Sendable {
             let until = clock() + PollSchedule.unauthorizedPauseMillis
             try? await store.pauseAccount(job.account, untilMillis: until)
             logger.error(
-                "the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)",
+                """
+                the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes \
+                (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)
+                """,
                 metadata: metadata)
         case .forbidden(let message):
             logger.error(
-                "the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its project); only this job backs off, for 5 minutes: \(message)",
+                """
+                the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its \
+                project); only this job backs off, for 5 minutes: \(message)
+                """,
                 metadata: metadata)
         case .notFound(let message):
             logger.notice(
-                "the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \(pollSettings.notFoundAfter)): \(message)",
+                """
+                the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \
+                \(pollSettings.notFoundAfter)): \(message)
+                """,
                 metadata: metadata)
         case .failed(let message):
             logger.warning("poll failed; retrying with backoff: \(message)", metadata: metadata)

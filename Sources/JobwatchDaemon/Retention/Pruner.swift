@@ -70,13 +70,19 @@ actor Pruner {
         }
         if !events.isEmpty {
             logger.notice(
-                "retention: pruned \(events.events) events older than \(DurationText.format(millis: retention.eventsMillis)) whose deliveries had ended (\(events.deliveries) deliveries, \(events.attempts) attempts)"
-            )
+                """
+                retention: pruned \(events.events) events older than \
+                \(DurationText.format(millis: retention.eventsMillis)) whose deliveries had ended \
+                (\(events.deliveries) deliveries, \(events.attempts) attempts)
+                """)
         }
         if !jobs.isEmpty {
             logger.notice(
-                "retention: pruned \(jobs.jobs) jobs whose tracking ended over \(DurationText.format(millis: retention.jobsMillis)) ago, with their history and \(jobs.events) events (\(jobs.deliveries) deliveries, \(jobs.attempts) attempts)"
-            )
+                """
+                retention: pruned \(jobs.jobs) jobs whose tracking ended over \
+                \(DurationText.format(millis: retention.jobsMillis)) ago, with their history and \
+                \(jobs.events) events (\(jobs.deliveries) deliveries, \(jobs.attempts) attempts)
+                """)
         }
         return events + jobs
     }
