@@ -36,7 +36,9 @@ package final class DaemonEngine: Sendable {
         self.logger = logger
         let settings = SettingsBox(DaemonSettings(configuration: configuration, fetchers: makeFetchers(configuration)))
         self.settings = settings
-        let pacer = AccountPacer(requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock)
+        let pacer = AccountPacer(
+            requestsPerSecond: configuration.polling.requestsPerSecond, clock: clock,
+            sharedSlots: store as? any SharedRequestSlots)
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
             store: store, settings: settings, printer: printer, webhooks: webhooks, clock: clock, logger: logger,
