@@ -1,29 +1,8 @@
 import AsyncHTTPClient
 import HuaweiCloud
 import JobwatchSimulator
+import JobwatchTestKit
 import Testing
-
-/// Counts requests a loopback server holds at once. Each request waits until `expected` are in, or until
-/// 3 s after the first one arrived, so that a pool that lets fewer through shows its real size.
-actor InFlightGauge {
-    private let expected: Int
-    private var current = 0
-    private(set) var peak = 0
-    private var firstArrival: ContinuousClock.Instant?
-
-    init(expected: Int) { self.expected = expected }
-
-    func hold() async {
-        current += 1
-        peak = max(peak, current)
-        let deadline = (firstArrival ?? .now) + .seconds(3)
-        firstArrival = firstArrival ?? .now
-        while current < expected, peak < expected, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        current -= 1
-    }
-}
 
 @Suite struct ConnectionPoolTests {
     /// AsyncHTTPClient opens 8 connections per host unless told otherwise: `max_in_flight: 64` against

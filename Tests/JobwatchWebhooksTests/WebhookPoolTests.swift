@@ -1,34 +1,13 @@
 import AsyncHTTPClient
 import JobwatchSimulator
+import JobwatchTestKit
 import JobwatchWebhooks
 import Testing
-
-/// Counts requests a loopback receiver holds at once. Each request waits until `expected` are in, or until
-/// 3 s after the first one arrived, so that a pool that lets fewer through shows its real size.
-actor HeldRequests {
-    private let expected: Int
-    private var current = 0
-    private(set) var peak = 0
-    private var firstArrival: ContinuousClock.Instant?
-
-    init(expected: Int) { self.expected = expected }
-
-    func hold() async {
-        current += 1
-        peak = max(peak, current)
-        let deadline = (firstArrival ?? .now) + .seconds(3)
-        firstArrival = firstArrival ?? .now
-        while current < expected, peak < expected, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        current -= 1
-    }
-}
 
 @Suite struct WebhookPoolTests {
     /// A sink's `concurrency` above AsyncHTTPClient's default of 8 connections per host really runs.
     @Test func aSinksConcurrencyIsInFlightTogether() async throws {
-        let held = HeldRequests(expected: 24)
+        let held = InFlightGauge(expected: 24)
         let server = try await LoopbackHTTPServer.start { _ in
             await held.hold()
             return .text(200, "ok")
