@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // Property-based tests of everything that parses or computes from outside input.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -52,6 +54,16 @@ let package = Package(
                 "JobwatchCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // PostgreSQL through postgres-nio: the same store for several daemons, with leases and LISTEN/NOTIFY.
+        .target(
+            name: "JobwatchPostgres",
+            dependencies: [
+                "JobwatchCore", "JobwatchConfig", "JobwatchStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The service: scheduler, poller, delivery, sinks, lifecycle, systemd notify.
@@ -94,8 +106,8 @@ let package = Package(
         .target(
             name: "JobwatchCLI",
             dependencies: [
-                "JobwatchCore", "JobwatchConfig", "JobwatchStore", "JobwatchDaemon", "JobwatchSimulator",
-                "JobwatchSystemd", "JobwatchWebhooks", "JobwatchMetrics",
+                "JobwatchCore", "JobwatchConfig", "JobwatchStore", "JobwatchPostgres", "JobwatchDaemon",
+                "JobwatchSimulator", "JobwatchSystemd", "JobwatchWebhooks", "JobwatchMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,6 +166,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // A private PostgreSQL 15 cluster (initdb/pg_ctl as the postgres user) on a random loopback port.
+        .target(name: "PostgresTestCluster", path: "Tests/PostgresTestCluster"),
+        .testTarget(
+            name: "JobwatchPostgresTests",
+            dependencies: [
+                "JobwatchPostgres", "PostgresTestCluster", "JobwatchStore", "JobwatchConfig", "JobwatchCore",
+                "JobwatchTestKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "JobwatchDaemonTests",
             dependencies: [
@@ -167,6 +190,10 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "jobwatch", "JobwatchSimulator", "JobwatchCore", "JobwatchStore", "JobwatchTestKit",
+                "PostgresTestCluster",
+                // To register hundreds of jobs at once on PostgreSQL (the CLI's path is tested one by one).
+                "JobwatchPostgres", "JobwatchConfig",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // To plant extreme values in a database as another program (or an old version) could.
                 .product(name: "GRDB", package: "GRDB.swift"),

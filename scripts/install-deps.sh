@@ -3,13 +3,16 @@
 # - Debian packages: libsqlite3-dev (GRDB uses the system SQLite), systemd (systemd-analyze, for the unit
 #   checks), man-db (the install test reads the man page), python3 with venv (the end-to-end tests drive
 #   `wait` under a pseudo-terminal with Python's pty module and parse /metrics with the official Prometheus
-#   client);
+#   client), postgresql (15: the PostgreSQL tests start a private cluster with its initdb and pg_ctl, as the
+#   postgres user through runuser from util-linux);
 # - from PyPI, into .build/test-venv: prometheus_client, whose parser the metrics test uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 dpkg -s libsqlite3-dev > /dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v systemd-analyze > /dev/null 2>&1 || missing+=(systemd)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+command -v runuser > /dev/null 2>&1 || missing+=(util-linux)
 command -v python3 > /dev/null 2>&1 || missing+=(python3)
 command -v man > /dev/null 2>&1 || missing+=(man-db)
 if ! python3 -c 'import ensurepip, venv' > /dev/null 2>&1; then missing+=(python3-venv); fi

@@ -1,12 +1,16 @@
 import Foundation
 import JobwatchConfig
 import JobwatchCore
+import JobwatchPostgres
 import JobwatchStore
 
-/// The configuration and database a command works with, found per CONTRACT §1.
+/// The configuration and database a command works with, found per CONTRACT §1. A `postgresql://` URL (from
+/// `--db` or `database:`) selects PostgreSQL (CONTRACT §7), anything else is a SQLite file.
 struct CLIContext {
     var configuration: Configuration
+    /// The SQLite file, or the PostgreSQL URL (never with a password) for messages.
     var databasePath: String
+    var postgresURL: PostgresURL?
     var environment: [String: String]
 
     static func load(
@@ -22,29 +26,56 @@ struct CLIContext {
         }
         let path = DatabaseLocation.resolve(
             explicit: options.databasePath, configuration: configuration, environment: environment)
-        return CLIContext(configuration: configuration, databasePath: path, environment: environment)
+        guard PostgresURL.looksLikeURL(path) else {
+            return CLIContext(configuration: configuration, databasePath: path, environment: environment)
+        }
+        switch PostgresURL.parse(path) {
+        case .success(let url):
+            return CLIContext(
+                configuration: configuration, databasePath: url.description, postgresURL: url,
+                environment: environment)
+        case .failure(let problem):
+            // `database:` was checked with the configuration; this is `--db`.
+            throw CLIFailure(.usage, "--db: \(problem.message)")
+        }
     }
 
     /// Opens (creating when needed) the database, for commands that write.
-    func openStore(mode: JobStore.OpenMode = .readWrite) throws -> any JobStoring {
+    func openStore(mode: JobStore.OpenMode = .readWrite) async throws -> any JobStoring {
         do {
+            if let postgresURL {
+                return try await PostgresJobStore.open(
+                    url: postgresURL, password: try databasePassword(),
+                    connections: max(4, configuration.polling.maxInFlight + 4))
+            }
             return try JobStore(path: databasePath, mode: mode)
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
         }
     }
 
+    /// The PostgreSQL password, read now (exit 78 naming the key when it cannot be).
+    func databasePassword() throws -> String? {
+        do {
+            return try configuration.databasePassword?.read(environment: environment)
+        } catch let error as ConfigError {
+            throw CLIFailure(.configuration, error.message)
+        }
+    }
+
     /// Opens an existing database; nil when there is none yet (nothing is created). Read-only by default
     /// (`list`, `show`, `events`, `deliveries`, `wait`): no migration, so group members who may only read
-    /// can use them; `unregister` and `redeliver` pass `writable`.
-    func openExistingStore(writable: Bool = false) throws -> (any JobStoring)? {
+    /// can use them; `unregister` and `redeliver` pass `writable`. A PostgreSQL database always exists (its
+    /// tables are created on first use).
+    func openExistingStore(writable: Bool = false) async throws -> (any JobStoring)? {
+        if postgresURL != nil { return try await openStore() }
         let exists: Bool
         do {
             exists = try JobStore.exists(at: databasePath)
         } catch let error as StoreError {
             throw CLIFailure(.ioError, error.message)
         }
-        return exists ? try openStore(mode: writable ? .readWrite : .readOnly) : nil
+        return exists ? try await openStore(mode: writable ? .readWrite : .readOnly) : nil
     }
 
     /// The one job a `JOB_ID [--api API]` names.

@@ -12,7 +12,7 @@ package struct Jobwatch: AsyncParsableCommand {
         version: version,
         subcommands: [
             Daemon.self, Register.self, Unregister.self, List.self, Show.self, Wait.self, Events.self, Deliveries.self,
-            Redeliver.self, ConfigCommand.self, Simulate.self, Demo.self, Manual.self,
+            Redeliver.self, ConfigCommand.self, Simulate.self, Demo.self, Manual.self, MigrateStore.self,
         ]
     )
 

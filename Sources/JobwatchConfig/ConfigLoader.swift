@@ -66,9 +66,18 @@ package enum ConfigLoader {
             return config
         }
         let top = try reader.mapping(
-            root, path: "", known: ["database", "log_level", "accounts", "polling", "sinks", "metrics", "retention"])
+            root, path: "",
+            known: ["database", "log_level", "accounts", "polling", "sinks", "metrics", "retention"]
+                + reader.secretKeys("database_password"))
 
-        if let node = top["database"] { config.database = try reader.nonEmptyString(node, path: "database") }
+        if let node = top["database"] {
+            let database = try reader.nonEmptyString(node, path: "database")
+            if PostgresURL.looksLikeURL(database), case .failure(let problem) = PostgresURL.parse(database) {
+                throw reader.error("database", problem.message, node)
+            }
+            config.database = database
+        }
+        config.databasePassword = try databasePassword(top, reader: reader)
         if let node = top["log_level"] {
             let text = try reader.string(node, path: "log_level")
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
@@ -122,6 +131,27 @@ package enum ConfigLoader {
     }
 
     // MARK: - Sections
+
+    /// How the PostgreSQL password is given; read when the database is opened (`DatabasePassword.read`).
+    private static func databasePassword(_ top: YAMLReader.Mapping, reader: YAMLReader) throws -> DatabasePassword? {
+        let given = reader.secretKeys("database_password").filter { top[$0] != nil }
+        if given.count > 1 {
+            throw reader.error(given[1], "conflicts with \(given[0]); give the password one way only", top[given[1]])
+        }
+        guard let key = given.first, let node = top[key] else { return nil }
+        let text = try reader.nonEmptyString(node, path: key)
+        let form: DatabasePassword.Form
+        switch key {
+        case "database_password": form = .inline
+        case "database_password_file": form = .file
+        case "database_password_env": form = .env
+        default:
+            if text.contains("/") { throw reader.error(key, "'\(text)' must be a credential name, not a path", node) }
+            form = .credential
+        }
+        let location = "\(reader.source ?? "configuration")\(node.mark.map { ":\($0.line)" } ?? ""): \(key)"
+        return DatabasePassword(form: form, reference: text, location: location)
+    }
 
     private static func polling(_ node: Node, reader: YAMLReader) throws -> PollingConfig {
         let map = try reader.mapping(

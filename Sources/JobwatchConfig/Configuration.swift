@@ -9,6 +9,8 @@ package struct Configuration: Sendable {
     /// The file it came from; nil for the built-in defaults.
     package var source: String?
     package var database: String?
+    /// How the PostgreSQL password is given (`database_password`, `_file`, `_env`, `_credential`).
+    package var databasePassword: DatabasePassword?
     package var logLevel: Logger.Level
     /// Sorted by name.
     package var accounts: [AccountConfig]

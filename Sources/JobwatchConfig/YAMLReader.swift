@@ -121,13 +121,15 @@ struct YAMLReader {
 
     private func rawSecret(_ map: Mapping, key: String, path: String) throws -> Secret? {
         let given = secretKeys(key).filter { map[$0] != nil }
+        let prefix = path.isEmpty ? "" : "\(path)."
         if given.count > 1 {
             throw error(
-                "\(path).\(given[1])", "conflicts with \(path).\(given[0]); give the secret one way only", map[given[1]]
+                "\(prefix)\(given[1])", "conflicts with \(prefix)\(given[0]); give the secret one way only",
+                map[given[1]]
             )
         }
         guard let variant = given.first, let node = map[variant] else { return nil }
-        let keyPath = "\(path).\(variant)"
+        let keyPath = "\(prefix)\(variant)"
         if variant == key, case .sequence = node {
             throw error(keyPath, "must be a single value here", node)
         }

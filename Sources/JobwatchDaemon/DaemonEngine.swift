@@ -44,7 +44,7 @@ package final class DaemonEngine: Sendable {
         self.settings = settings
         let pacer = AccountPacer(
             requestsPerSecond: configuration.polling.requestsPerSecond,
-            monotonicMillis: { clock.monotonicMillis() })
+            monotonicMillis: { clock.monotonicMillis() }, sharedSlots: store as? any SharedRequestSlots)
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
             store: store, settings: settings, printer: printer, webhooks: webhooks, clockGuard: clockGuard,
@@ -80,6 +80,9 @@ package final class DaemonEngine: Sendable {
                 cannot watch the database directory (inotify); jobs registered from the CLI are seen at the next \
                 scheduled wake-up
                 """)
+        }
+        if let metrics {
+            metrics.startCountingRegistrations(afterSequence: (try? await store.lastEventSequence()) ?? 0)
         }
         await deliveries.start()
         await polls.start()
@@ -140,6 +143,11 @@ package final class DaemonEngine: Sendable {
         guard let metrics else { return [] }
         if let jobs = try? await store.jobCountsByTracking() { metrics.updateJobs(jobs) }
         if let pending = try? await store.pendingDeliveriesBySink() { metrics.updateOutbox(pending) }
+        if let cursor = metrics.registrationCursor,
+            let (count, last) = try? await store.countEvents(of: .registered, afterSequence: cursor)
+        {
+            metrics.recordRegistrations(count, from: cursor, upTo: last)
+        }
         return metrics.exposition()
     }
 

@@ -17,6 +17,8 @@ package final class DaemonMetrics: Sendable {
     private let jobs: [Tracking: CoreMetrics.Gauge]
     private let events: [EventType: CoreMetrics.Counter]
     private let sinks: Mutex<[String: SinkSeries]>
+    /// The last event sequence whose `registered` events are counted; nil until the daemon started.
+    private let registeredCursor = Mutex<Int64?>(nil)
 
     /// Poll latency buckets, in seconds: a loopback answer takes milliseconds, a slow region seconds, and
     /// `request_timeout` (30 s by default) is the far end.
@@ -97,6 +99,24 @@ package final class DaemonMetrics: Sendable {
 
     package func recordEvents(_ types: [EventType]) {
         for type in types { events[type]?.increment() }
+    }
+
+    /// `jobwatch.job.registered` events come from the CLI: they are counted from the event log past a cursor
+    /// set when the daemon starts (`startCountingRegistrations`), at each scrape.
+    package func startCountingRegistrations(afterSequence: Int64) {
+        registeredCursor.withLock { $0 = $0 ?? afterSequence }
+    }
+
+    package var registrationCursor: Int64? { registeredCursor.withLock { $0 } }
+
+    /// Counts `count` registrations seen between the cursor `from` and `sequence`, unless another scrape
+    /// moved the cursor meanwhile (then the events are counted by that one, or by the next scrape).
+    package func recordRegistrations(_ count: Int, from start: Int64, upTo sequence: Int64) {
+        registeredCursor.withLock { cursor in
+            guard cursor == start, sequence > start else { return }
+            cursor = sequence
+            if count > 0 { events[.registered]?.increment(by: count) }
+        }
     }
 
     package func recordDelivery(sink: String, result: DeliveryResult, count: Int = 1) {

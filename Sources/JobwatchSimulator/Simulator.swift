@@ -151,7 +151,7 @@ package final class Simulator: Sendable {
 
     // MARK: - Serving
 
-    func handle(_ request: ServerRequest) async -> ServerResponse {
+    package func handle(_ request: ServerRequest) async -> ServerResponse {
         let requestID = nextRequestID()
         var response = await route(request, requestID: requestID)
         response.headers.append(("X-Request-Id", requestID))

@@ -15,6 +15,22 @@ package struct Delivery: Sendable, Encodable {
     package var nextAttemptAtMillis: Int64?
     package var deliveredAtMillis: Int64?
 
+    package init(
+        eventSequence: Int64, eventID: String, eventType: EventType, sink: String, state: DeliveryState, attempts: Int,
+        lastStatus: Int?, lastError: String?, nextAttemptAtMillis: Int64?, deliveredAtMillis: Int64?
+    ) {
+        self.eventSequence = eventSequence
+        self.eventID = eventID
+        self.eventType = eventType
+        self.sink = sink
+        self.state = state
+        self.attempts = attempts
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.nextAttemptAtMillis = nextAttemptAtMillis
+        self.deliveredAtMillis = deliveredAtMillis
+    }
+
     enum CodingKeys: String, CodingKey {
         case eventID = "event_id", sink, state, attempts, lastStatus = "last_status", lastError = "last_error"
         case nextAttemptAt = "next_attempt_at", deliveredAt = "delivered_at"
@@ -39,6 +55,12 @@ package struct DueDelivery: Sendable {
     package var event: StoredEvent
     package var sink: String
     package var attempts: Int
+
+    package init(event: StoredEvent, sink: String, attempts: Int) {
+        self.event = event
+        self.sink = sink
+        self.attempts = attempts
+    }
 }
 
 extension JobStore {

@@ -13,6 +13,21 @@ extension JobStore {
         }
     }
 
+    /// Events of one type past a cursor: the CLI's `jobwatch.job.registered` events, which the daemon does not
+    /// create itself, are counted this way at scrape time (served by the `event` primary key).
+    package func countEvents(
+        of type: EventType, afterSequence: Int64
+    ) async throws -> (
+        count: Int, lastSequence: Int64
+    ) {
+        try await read { db in
+            let row = try db.row(
+                sql: "SELECT COUNT(*) AS n, MAX(sequence) AS last FROM event WHERE sequence > ? AND type = ?",
+                arguments: [afterSequence, type.rawValue])
+            return (row?["n"] ?? 0, row?["last"] ?? afterSequence)
+        }
+    }
+
     /// Pending deliveries per sink, for the `jobwatch_outbox_pending` gauge (served by the `delivery_due`
     /// partial index).
     package func pendingDeliveriesBySink() async throws -> [String: Int] {

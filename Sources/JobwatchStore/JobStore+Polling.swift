@@ -13,6 +13,20 @@ package struct DueJob: Sendable {
     /// The region it is polled in (`register --region`, else the account's at registration).
     package var region: String?
     package var deadlineAtMillis: Int64?
+
+    package init(
+        rowID: Int64, nextPollAtMillis: Int64, account: String, api: JobAPI, jobID: String, projectID: String?,
+        region: String?, deadlineAtMillis: Int64?
+    ) {
+        self.rowID = rowID
+        self.nextPollAtMillis = nextPollAtMillis
+        self.account = account
+        self.api = api
+        self.jobID = jobID
+        self.projectID = projectID
+        self.region = region
+        self.deadlineAtMillis = deadlineAtMillis
+    }
 }
 
 extension JobStore {

@@ -203,4 +203,10 @@ package struct StoredJob: Sendable {
     package var rowID: Int64
     package var record: JobRecord
     package var scheduling: SchedulingState
+
+    package init(rowID: Int64, record: JobRecord, scheduling: SchedulingState) {
+        self.rowID = rowID
+        self.record = record
+        self.scheduling = scheduling
+    }
 }

@@ -110,6 +110,9 @@ package protocol JobStoring: Sendable {
     func jobCountsByTracking() async throws -> [Tracking: Int]
     /// Pending deliveries per sink (`jobwatch_outbox_pending`).
     func pendingDeliveriesBySink() async throws -> [String: Int]
+    /// How many events of `type` have a sequence greater than `afterSequence`, and the greatest such
+    /// sequence (the next cursor; `afterSequence` when there is none).
+    func countEvents(of type: EventType, afterSequence: Int64) async throws -> (count: Int, lastSequence: Int64)
 }
 
 extension JobStoring {

@@ -30,11 +30,25 @@ enum DecoderFuzzing {
 }
 
 #if JOBWATCH_FUZZ
-/// The libFuzzer entry point (`scripts/fuzz.sh` builds with `-sanitize=fuzzer -D JOBWATCH_FUZZ`).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    DecoderFuzzing.check(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
+/// libFuzzer's driver (in libclang_rt.fuzzer, linked by `-sanitize=fuzzer`).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+/// The executable's entry point under SwiftPM, which links executables with `main` renamed to
+/// `<module>_main` (`scripts/fuzz.sh` builds with `-sanitize=fuzzer -D JOBWATCH_FUZZ`): it hands over to
+/// libFuzzer, whose own `main` is then not linked in.
+@_cdecl("jobwatch_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+        DecoderFuzzing.check(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+        return 0
+    }
 }
 #else
 /// Without libFuzzer: replays the given files (a corpus, or crashes libFuzzer saved) through the same

@@ -173,6 +173,8 @@ extension OperatorCommandTests {
         #expect(busy.value("jobwatch_poll_duration_seconds_sum", ["api": "ims"]) ?? -1 > 0)
         #expect(busy.value("jobwatch_events_total", ["type": "jobwatch.job.succeeded"]) == 1)
         #expect(busy.value("jobwatch_events_total", ["type": "jobwatch.job.failed"]) == 1)
+        // The CLI's registrations since the daemon started, from the event log.
+        #expect(busy.value("jobwatch_events_total", ["type": "jobwatch.job.registered"]) == 2)
         #expect(busy.value("jobwatch_jobs", ["tracking": "done"]) == 2)
         #expect(busy.value("jobwatch_jobs", ["tracking": "active"]) == 0)
         #expect(busy.value("jobwatch_deliveries_total", ["sink": "stdout", "result": "delivered"]) ?? 0 >= 4)

@@ -8,9 +8,16 @@ package final class DaemonProcess: Sendable {
     package let stderrPath: String
 
     /// `wrapper` runs the daemon through another program (e.g. `sh -c 'umask 0007 && exec "$0" "$@"'`).
-    package init(sandbox: Sandbox, environment extra: [String: String] = [:], wrapper: [String] = []) throws {
+    package convenience init(sandbox: Sandbox, environment extra: [String: String] = [:], wrapper: [String] = []) throws
+    {
+        try self.init(
+            arguments: ["daemon", "--config", sandbox.config, "--db", sandbox.database], directory: sandbox.directory,
+            environment: sandbox.environment.merging(extra) { $1 }, wrapper: wrapper)
+    }
+
+    /// `jobwatch ARGUMENTS` (through `wrapper` when given), its stderr in a file in `directory`.
+    package init(arguments: [String], directory: URL, environment: [String: String], wrapper: [String] = []) throws {
         let process = Process()
-        let arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
         if let program = wrapper.first {
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = Array(wrapper.dropFirst()) + [jobwatchBinary.path] + arguments
@@ -18,8 +25,8 @@ package final class DaemonProcess: Sendable {
             process.executableURL = jobwatchBinary
             process.arguments = arguments
         }
-        process.environment = sandbox.environment.merging(extra) { $1 }
-        stderrPath = sandbox.directory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log").path
+        process.environment = environment
+        stderrPath = directory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log").path
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         let out = Pipe()

@@ -1,49 +1,13 @@
 import AsyncHTTPClient
 import JobwatchSimulator
+import JobwatchTestKit
 import JobwatchWebhooks
 import Testing
-
-/// Counts requests a loopback server holds at once. Each request waits until `expected` are in, or until
-/// 3 s after the first one arrived (then every request passes at once), so that a pool that lets fewer
-/// through shows its real size. Waiting requests are suspended, not polling.
-actor HeldRequests {
-    private let expected: Int
-    private var current = 0
-    private(set) var peak = 0
-    private var released = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var deadline: Task<Void, Never>?
-
-    init(expected: Int) { self.expected = expected }
-
-    func hold() async {
-        current += 1
-        peak = max(peak, current)
-        if peak >= expected { release() }
-        if !released {
-            if deadline == nil {
-                deadline = Task {
-                    try? await Task.sleep(for: .seconds(3))
-                    await self.release()
-                }
-            }
-            await withCheckedContinuation { waiters.append($0) }
-        }
-        current -= 1
-    }
-
-    private func release() {
-        released = true
-        deadline?.cancel()
-        for waiter in waiters { waiter.resume() }
-        waiters = []
-    }
-}
 
 @Suite struct WebhookPoolTests {
     /// A sink's `concurrency` above AsyncHTTPClient's default of 8 connections per host really runs.
     @Test func aSinksConcurrencyIsInFlightTogether() async throws {
-        let held = HeldRequests(expected: 24)
+        let held = InFlightGauge(expected: 24)
         let server = try await LoopbackHTTPServer.start { _ in
             await held.hold()
             return .text(200, "ok")

@@ -7,20 +7,16 @@ import NIOHTTP1
 
 @testable import JobwatchSimulator
 
-/// A running simulator on 127.0.0.1 and an HTTP client to talk to it; `close()` stops both.
+/// A running simulator on 127.0.0.1 and an HTTP client to talk to it; `close()` stops the server.
+/// The client is AsyncHTTPClient's process-wide `shared` one, which needs no shutdown: a test that throws
+/// before `close()` leaks a loopback listener at worst, never a client whose deinit traps in debug builds.
 struct LiveSimulator {
     let simulator: Simulator
     let server: LoopbackHTTPServer
-    let client: HTTPClient
+    var client: HTTPClient { .shared }
 
     static func start(_ simulator: Simulator) async throws -> LiveSimulator {
-        let server = try await simulator.start()
-        var configuration = HTTPClient.Configuration()
-        // Generous: a loaded CI machine can starve loopback for seconds, and a thrown request skips close().
-        configuration.timeout = .init(connect: .seconds(15), read: .seconds(20))
-        return LiveSimulator(
-            simulator: simulator, server: server,
-            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
+        LiveSimulator(simulator: simulator, server: try await simulator.start())
     }
 
     struct Reply {
@@ -55,7 +51,6 @@ struct LiveSimulator {
     }
 
     func close() async throws {
-        try await client.shutdown()
         await server.shutdown()
     }
 }

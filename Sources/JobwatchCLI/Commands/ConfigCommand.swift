@@ -31,6 +31,10 @@ enum ConfigReport {
             "# source: \(config.source ?? "built-in defaults")", "database: \(databasePath)",
             "log_level: \(config.logLevel.rawValue)", "accounts:",
         ]
+        if let password = config.databasePassword {
+            lines.insert(
+                "database_password: <redacted> # from \(password.form == .inline ? "inline" : "\(password)")", at: 2)
+        }
         func secret(_ key: String, _ value: Secret?) {
             if let value { lines.append("    \(key): <redacted> # from \(value.origin)") }
         }

@@ -3,6 +3,7 @@ import Foundation
 import JobwatchConfig
 import JobwatchDaemon
 import JobwatchMetrics
+import JobwatchPostgres
 import JobwatchSystemd
 import Logging
 import ServiceLifecycle
@@ -26,17 +27,20 @@ struct Daemon: AsyncParsableCommand {
         }
         let levels = JobwatchLogHandler.bootstrap(level: context.configuration.logLevel, environment: environment)
         let logger = Logger(label: "jobwatch")
-        // One daemon per database, before anything touches it (a migration included).
-        let lock: DatabaseLock
-        do {
-            lock = try DatabaseLock(databasePath: context.databasePath)
-        } catch let error as DatabaseLockError {
-            switch error {
-            case .held: throw CLIFailure(.tempFailure, error.description)
-            case .unavailable: throw CLIFailure(.ioError, error.description)
+        // One daemon per SQLite database, before anything touches it (a migration included). PostgreSQL is
+        // made for several daemons: no lock there.
+        var lock: DatabaseLock?
+        if context.postgresURL == nil {
+            do {
+                lock = try DatabaseLock(databasePath: context.databasePath)
+            } catch let error as DatabaseLockError {
+                switch error {
+                case .held: throw CLIFailure(.tempFailure, error.description)
+                case .unavailable: throw CLIFailure(.ioError, error.description)
+                }
             }
         }
-        let store = try context.openStore()
+        let store = try await context.openStore()
         // A webhook receiver that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let metrics = context.configuration.metrics.map { _ in
@@ -81,10 +85,13 @@ struct Daemon: AsyncParsableCommand {
         } catch {
             await metricsServer?.shutdown()
             await runtime.shutdown()
+            await (store as? PostgresJobStore)?.close()
             throw CLIFailure(.software, "the daemon stopped unexpectedly: \(error)")
         }
         await metricsServer?.shutdown()
         await runtime.shutdown()
+        // PostgreSQL: give the leases back, so the other daemons take this one's jobs over at once.
+        await (store as? PostgresJobStore)?.close()
         withExtendedLifetime(lock) {}
     }
 

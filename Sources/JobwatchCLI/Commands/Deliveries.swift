@@ -90,7 +90,7 @@ struct Redeliver: AsyncParsableCommand {
             let known = context.configuration.sinkSubscriptions.map(\.name).joined(separator: ", ")
             throw CLIFailure(.usage, "unknown --sink '\(sink)'; enabled sinks: \(known.isEmpty ? "none" : known)")
         }
-        guard let store = try context.openExistingStore(writable: true) else {
+        guard let store = try await context.openExistingStore(writable: true) else {
             throw CLIFailure(.notFound, "no database at \(context.databasePath) yet, so no events to redeliver")
         }
         let now = nowMillis()

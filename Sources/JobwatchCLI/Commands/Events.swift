@@ -21,7 +21,7 @@ struct Events: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        var store = try context.openExistingStore()
+        var store = try await context.openExistingStore()
         var cursor = since
         var printedHeader = false
         while true {
@@ -40,7 +40,7 @@ struct Events: AsyncParsableCommand {
             }
             if batch.count == 500 { continue }
             guard follow else { break }
-            if store == nil { store = try context.openExistingStore() }
+            if store == nil { store = try await context.openExistingStore() }
             try await Task.sleep(for: .milliseconds(250))
         }
         if !json && !printedHeader && !follow { print("no events\(since > 0 ? " after sequence \(since)" : "")") }

@@ -140,7 +140,7 @@ struct Register: AsyncParsableCommand {
                 sinks: sinks.isEmpty ? nil : Array(Set(sinks)).sorted(),
                 deadlineAtMillis: SaturatingTime.adding(deadlineMillis, to: now))
         }
-        let store = try context.openStore()
+        let store = try await context.openStore()
         if fromJSON == nil, let registration = registrations.first {
             let (job, created) = try await storeCall {
                 try await store.register(registration, sinks: config.sinkSubscriptions, nowMillis: now)

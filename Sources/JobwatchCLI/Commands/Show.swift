@@ -13,7 +13,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let store = try context.openExistingStore()
+        let store = try await context.openExistingStore()
         let job = try await context.resolveJob(jobID, api: api, in: store)
         let history = try await storeCall { try await store?.history(rowID: job.rowID) ?? [] }
         if json {

@@ -12,7 +12,7 @@ struct Unregister: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let store = try context.openExistingStore(writable: true)
+        let store = try await context.openExistingStore(writable: true)
         let job = try await context.resolveJob(jobID, api: api, in: store)
         guard let store else { return }  // resolveJob found the job, so the database exists
         let updated =

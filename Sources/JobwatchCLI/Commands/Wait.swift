@@ -39,7 +39,7 @@ struct Wait: AsyncParsableCommand {
 
     func run() async throws {
         let context = try CLIContext.load(global)
-        let store = try context.openExistingStore()
+        let store = try await context.openExistingStore()
         var rowIDs: [Int64] = []
         for jobID in jobIDs {
             let job = try await context.resolveJob(jobID, api: api, in: store)

@@ -29,13 +29,19 @@ package final class HealthProbe: Sendable {
                 continuation = nil
             }
         }
-        let result = await withCheckedContinuation { continuation in
-            answer.withLock { $0 = continuation }
-            Task { finish(await task.value) }
-            Task {
-                try? await Task.sleep(for: limit)
-                finish(nil)
+        // Cancellation (shutdown) ends the wait at once: the watchdog loop must not hold up STOPPING=1.
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                answer.withLock { $0 = continuation }
+                if Task.isCancelled { finish(nil) }
+                Task { finish(await task.value) }
+                Task {
+                    try? await Task.sleep(for: limit)
+                    finish(nil)
+                }
             }
+        } onCancel: {
+            finish(nil)
         }
         return result ?? false
     }
