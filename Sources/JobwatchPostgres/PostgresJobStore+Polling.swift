@@ -6,8 +6,12 @@ import PostgresNIO
 extension PostgresJobStore {
     /// Claims up to `limit` due active jobs for this daemon: rows another daemon holds (a live lease) or is
     /// claiming right now (`SKIP LOCKED`) are passed over. Each claim takes a new token; the lease lasts
-    /// `leaseMillis` on the server's clock and is renewed while the poll runs.
-    package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) async throws -> [DueJob] {
+    /// `leaseMillis` on the server's clock and is renewed while the poll runs. Jobs of `excludedAccounts` (they
+    /// wait for their pace) are not claimed; claimed jobs the scheduler does not start go back with
+    /// `releaseUnstarted`.
+    package func dueJobs(
+        nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
+    ) async throws -> [DueJob] {
         guard limit > 0 else { return [] }
         let owner = self.owner
         let lease = leaseMillis
@@ -19,6 +23,7 @@ extension PostgresJobStore {
                     WHERE tracking = 'active' AND next_poll_at <= \(nowMillis)
                         AND (lease_owner IS NULL OR lease_expires_at <= \(unescaped: serverNowMillis))
                         AND NOT (id = ANY(\(Array(inFlight))))
+                        AND NOT (account = ANY(\(Array(excludedAccounts))))
                     ORDER BY next_poll_at LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED)
                 UPDATE job SET lease_owner = \(owner), lease_token = job.lease_token + 1,
@@ -58,17 +63,22 @@ extension PostgresJobStore {
 
     /// When this daemon should look again: the earliest planned poll of a job nobody holds, or the moment
     /// a lease another daemon holds runs out (so a dead daemon's job is taken over when its lease expires).
-    package func earliestPoll(excluding inFlight: Set<Int64>) async throws -> Int64? {
+    package func earliestPoll(
+        excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
+    ) async throws -> Int64? {
         let busy = Array(inFlight)
+        let paced = Array(excludedAccounts)
         let row = try await rows(
             """
             SELECT
                 (SELECT next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL
                     AND (lease_owner IS NULL OR lease_expires_at <= \(unescaped: serverNowMillis))
-                    AND NOT (id = ANY(\(busy))) ORDER BY next_poll_at LIMIT 1) AS free_at,
+                    AND NOT (id = ANY(\(busy))) AND NOT (account = ANY(\(paced)))
+                    ORDER BY next_poll_at LIMIT 1) AS free_at,
                 (SELECT MIN(GREATEST(next_poll_at, lease_expires_at)) FROM job
                     WHERE tracking = 'active' AND next_poll_at IS NOT NULL AND lease_owner IS NOT NULL
-                    AND lease_expires_at > \(unescaped: serverNowMillis) AND NOT (id = ANY(\(busy)))) AS held_until
+                    AND lease_expires_at > \(unescaped: serverNowMillis) AND NOT (id = ANY(\(busy)))
+                    AND NOT (account = ANY(\(paced)))) AS held_until
             """
         ).first
         guard let row else { return nil }
@@ -174,6 +184,27 @@ extension PostgresJobStore {
     }
 
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
+    /// Gives back the leases of claimed jobs the scheduler did not start, so they are due again at once
+    /// (for this daemon when its pace allows, or for another).
+    package func releaseUnstarted(_ rowIDs: [Int64]) async throws {
+        let tokens = heldJobs.withLock { held in rowIDs.compactMap { id in held.removeValue(forKey: id).map { (id, $0) } } }
+        guard !tokens.isEmpty else { return }
+        let owner = self.owner
+        try await transaction { c in
+            try await c.query(
+                """
+                UPDATE job SET lease_owner = NULL, lease_expires_at = 0
+                FROM unnest(\(tokens.map(\.0))::bigint[], \(tokens.map(\.1))::bigint[]) AS held(id, token)
+                WHERE job.id = held.id AND job.lease_owner = \(owner) AND job.lease_token = held.token
+                """, logger: self.queryLogger)
+        }
+    }
+
+    /// The schedule in PostgreSQL is shared by daemons on several hosts, whose wall clocks are kept in step
+    /// by NTP: one daemon's clock step is not a reason to move everyone's plan, so nothing moves (the daemon
+    /// follows its own clock; docs/ha.md says why the hosts' clocks must agree).
+    package func shiftSchedule(byMillis millis: Int64, registeredBefore: Int64) async throws {}
+
     package func pauseAccount(_ account: String, untilMillis: Int64) async throws {
         try await transaction { c in
             try await c.query(

@@ -172,6 +172,9 @@ extension JobStore {
         }
     }
 
+    /// One daemon reads the schedule without claiming it: nothing to give back.
+    package func releaseUnstarted(_ rowIDs: [Int64]) async throws {}
+
     package func shiftSchedule(byMillis millis: Int64, registeredBefore: Int64) async throws {
         guard millis != 0 else { return }
         try await write { db in

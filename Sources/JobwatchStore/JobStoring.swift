@@ -65,6 +65,9 @@ package protocol JobStoring: Sendable {
         rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64,
         decide: @escaping @Sendable (StoredJob) -> PollUpdate?
     ) async throws -> (job: StoredJob, events: [StoredEvent])?
+    /// Jobs `dueJobs` returned that the scheduler did not start (their account must wait for its pace): a
+    /// store that claims jobs for one daemon (PostgreSQL's leases) gives them back; SQLite has nothing to do.
+    func releaseUnstarted(_ rowIDs: [Int64]) async throws
     /// Pushes every active job of an account to at least `untilMillis` (its credentials were rejected).
     func pauseAccount(_ account: String, untilMillis: Int64) async throws
     /// Moves every planned moment (next polls and deadlines of active jobs registered before

@@ -82,17 +82,25 @@ actor PollScheduler {
                     nowMillis: now, limit: free, excluding: Set(inFlight.keys).union(held.rowIDs),
                     excludingAccounts: paced)
                 var newlyPaced = false
-                for job in due where !paced.contains(job.account) {
+                var unstarted: [Int64] = []
+                for job in due {
+                    if paced.contains(job.account) {
+                        unstarted.append(job.rowID)
+                        continue
+                    }
                     let wait = await pacer.reserve(account: job.account)
                     if wait > 0 {
                         paced.insert(job.account)
                         pacedWait = min(pacedWait ?? wait, wait)
                         newlyPaced = true
+                        unstarted.append(job.rowID)
                         continue
                     }
                     start(job)
                     free -= 1
                 }
+                // A store that claimed them for this daemon (PostgreSQL) gives them back.
+                if !unstarted.isEmpty { try? await store.releaseUnstarted(unstarted) }
                 if !newlyPaced { break }
             }
             saturated = free <= 0
