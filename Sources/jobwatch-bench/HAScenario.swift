@@ -82,8 +82,8 @@ extension DaemonScenarios {
         var database: String?
         var environment: [String: String] = [:]
         let unpolled: @Sendable () throws -> Int
-        // PostgreSQL: the jobs become due once every daemon is up (a daemon that starts while the others
-        // saturate the database can be late with READY=1: its first look keeps being asked to look again).
+        // PostgreSQL: the jobs become due once every daemon is up (a daemon that starts while many jobs are
+        // due can be late with READY=1: its scheduler's first look keeps being asked to look again).
         var makeDue: (@Sendable () throws -> Void)?
         if let cluster {
             let made = try cluster.makeDatabase()
