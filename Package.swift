@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "jobwatch-bench",
             dependencies: [
-                "JobwatchCore", "JobwatchStore", "JobwatchSimulator",
+                "HuaweiCloud", "JobwatchCore", "JobwatchStore", "JobwatchSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
