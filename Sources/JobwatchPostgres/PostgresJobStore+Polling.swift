@@ -187,7 +187,9 @@ extension PostgresJobStore {
     /// Gives back the leases of claimed jobs the scheduler did not start, so they are due again at once
     /// (for this daemon when its pace allows, or for another).
     package func releaseUnstarted(_ rowIDs: [Int64]) async throws {
-        let tokens = heldJobs.withLock { held in rowIDs.compactMap { id in held.removeValue(forKey: id).map { (id, $0) } } }
+        let tokens = heldJobs.withLock { held in
+            rowIDs.compactMap { id in held.removeValue(forKey: id).map { (id, $0) } }
+        }
         guard !tokens.isEmpty else { return }
         let owner = self.owner
         try await transaction { c in

@@ -18,7 +18,8 @@ extension PostgresJobStore {
                 INSERT INTO rate_slot AS r (account, next_slot_at)
                 SELECT \(account), now.ms + \(intervalMillis)::double precision FROM now
                 ON CONFLICT (account) DO UPDATE
-                    SET next_slot_at = GREATEST(r.next_slot_at, (SELECT ms FROM now)) + \(intervalMillis)::double precision
+                    SET next_slot_at = GREATEST(r.next_slot_at, (SELECT ms FROM now))
+                        + \(intervalMillis)::double precision
                     WHERE r.next_slot_at - (SELECT ms FROM now) - \(burstMillis)::double precision <= 0
                 RETURNING 1
             )

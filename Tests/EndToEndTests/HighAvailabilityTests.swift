@@ -20,9 +20,10 @@ final class HACloud: Sendable {
     let cluster: PostgresTestCluster
     private let box: ArrivalBox
 
-    init() async throws {
-        cluster = try PostgresTestCluster.shared()
-        database = try cluster.makeDatabase()
+    /// `cluster`: the shared plain one unless given (the TLS tests give the TLS cluster).
+    init(cluster: PostgresTestCluster? = nil) async throws {
+        self.cluster = try cluster ?? PostgresTestCluster.shared()
+        database = try self.cluster.makeDatabase()
         let simulator = Simulator(
             options: SimulatorOptions(credentials: [CloudFixture.accessKey: CloudFixture.secretKey]),
             logger: Logger(label: "e2e.simulator"))
