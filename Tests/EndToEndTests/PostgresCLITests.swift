@@ -374,8 +374,9 @@ final class FollowedEvents: Sendable {
 
     init(arguments: [String], environment: [String: String]) throws {
         let process = Process()
-        process.executableURL = jobwatchBinary
-        process.arguments = arguments
+        // Bounded by itself: a test process that dies leaves no follower behind for long.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["300", jobwatchBinary.path] + arguments
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out

@@ -36,13 +36,22 @@ package final class PostgresTestCluster: Sendable {
             tls: ClusterTLS(certificate: issued.certificate, key: issued.key, onlyTLS: true))
     }
 
-    /// A cluster of the caller's own (for a server certificate no other test should see); `stop()` it at
-    /// the end of the test (the watchdog stops it when the test process ends in any case).
-    package static func start(tls: ClusterTLS?) throws -> PostgresTestCluster {
-        try PostgresTestCluster(tls: tls)
+    /// A cluster of the caller's own (for a server certificate no other test should see, or the benchmark);
+    /// `stop()` it at the end (the watchdog stops it when this process ends in any case). `durable`: the
+    /// server writes and flushes its WAL as in production (`fsync`, full-page writes), only the commit does
+    /// not wait for the flush (`synchronous_commit=off`, as SQLite's WAL with `synchronous=NORMAL`); the
+    /// tests' clusters skip every flush.
+    package static func start(tls: ClusterTLS?, durable: Bool = false) throws -> PostgresTestCluster {
+        try PostgresTestCluster(tls: tls, durable: durable)
     }
 
-    private init(tls: ClusterTLS?) throws {
+    /// The server's main process (its children are the sessions), for measuring its CPU.
+    package var postmasterPID: Int32? {
+        let text = try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8)
+        return text.flatMap { Int32($0.split(separator: "\n").first ?? "") }
+    }
+
+    private init(tls: ClusterTLS?, durable: Bool = false) throws {
         self.tls = tls
         for tool in ["initdb", "pg_ctl", "postgres"]
         where !FileManager.default.isExecutableFile(atPath: "\(Self.binDirectory)/\(tool)") {
@@ -69,9 +78,10 @@ package final class PostgresTestCluster: Sendable {
                 "-D", "\(directory)/data", "-U", "postgres", "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256",
                 "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
             ])
+        let flushing = durable ? "-c fsync=on -c full_page_writes=on" : "-c fsync=off -c full_page_writes=off"
         var serverOptions =
-            "-c listen_addresses=127.0.0.1 -c unix_socket_directories=\(directory) -c fsync=off "
-            + "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c listen_addresses=127.0.0.1 -c unix_socket_directories=\(directory) \(flushing) "
+            + "-c synchronous_commit=off -c max_connections=200"
         if let tls {
             serverOptions += try Self.installTLS(tls, directory: directory)
         }
