@@ -21,8 +21,7 @@ final class HACloud: Sendable {
     private let box: ArrivalBox
 
     init() async throws {
-        cluster = try PostgresTestCluster.shared()
-        database = try cluster.makeDatabase()
+        (cluster, database) = try await PostgresTestCluster.sharedWithDatabase()
         let simulator = Simulator(
             options: SimulatorOptions(credentials: [CloudFixture.accessKey: CloudFixture.secretKey]),
             logger: Logger(label: "e2e.simulator"))

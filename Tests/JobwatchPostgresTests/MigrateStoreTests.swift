@@ -51,7 +51,7 @@ import Testing
         try await sqlite.recordDelivered(
             [DeliveryKey(eventSequence: due[1].event.sequence, sink: "ops")], atMillis: 4100)
 
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let postgres = try await database.open()
         defer { Task { await postgres.close() } }
         let counts = try await postgres.importAll(try sqlite.exportAll())

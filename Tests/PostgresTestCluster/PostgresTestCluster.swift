@@ -20,6 +20,23 @@ package final class PostgresTestCluster: Sendable {
 
     private static let sharedCluster = Result { try PostgresTestCluster() }
 
+    /// The cluster of this process and a fresh database in it, made on a Dispatch thread: starting the
+    /// cluster (initdb, pg_ctl) and creating a database (psql) spawn processes and wait for them, which on
+    /// the cooperative pool (two threads here) would stall every other test of the process meanwhile.
+    package static func sharedWithDatabase() async throws -> (
+        cluster: PostgresTestCluster, database: (url: String, user: String, password: String, database: String)
+    ) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        let cluster = try shared()
+                        return (cluster, try cluster.makeDatabase())
+                    })
+            }
+        }
+    }
+
     private init() throws {
         for tool in ["initdb", "pg_ctl", "postgres"]
         where !FileManager.default.isExecutableFile(atPath: "\(Self.binDirectory)/\(tool)") {

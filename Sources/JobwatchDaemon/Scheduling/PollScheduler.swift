@@ -22,12 +22,13 @@ actor PollScheduler {
     /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
     private var lookStarted: ContinuousClock.Instant?
     private var lookAgain = false
-    private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
+    private nonisolated let timer: any SchedulerTimer
 
     init(
         store: any JobStoring, settings: SettingsBox, poller: Poller, pacer: AccountPacer, clockGuard: WallClockGuard,
-        clock: @escaping @Sendable () -> Int64, logger: Logger
+        clock: @escaping @Sendable () -> Int64, logger: Logger, makeTimer: SchedulerTimerFactory
     ) {
+        timer = makeTimer("jobwatch.poll-timer")
         self.store = store
         self.settings = settings
         self.poller = poller
