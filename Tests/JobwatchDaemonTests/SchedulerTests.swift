@@ -156,18 +156,20 @@ struct GatedWebhooks: WebhookSending {
         let engine = engine(store, fetcher: fetcher, config: config)
         let start = clock.now
         await engine.start()
-        #expect(try await eventually(timeout: .seconds(10)) { timers.poll.armedAt == start + 10_000 })
+        #expect(try await eventually(timeout: .seconds(30)) { timers.poll.armedAt == start + 10_000 })
         try await Task.sleep(for: .milliseconds(200))
         #expect(fetcher.polled.isEmpty)
 
         clock.advance(byMillis: 10_000)
         await timers.poll.fire()
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polled == ["late"] })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polled == ["late"] })
         // Armed again for the job's next poll as recorded (the initial interval: 50 ms, no jitter).
-        let job = try #require(
-            try await store.list(tracking: .active, api: nil, labels: [:]).first { $0.record.jobID == "late" })
-        #expect(job.record.nextPollAtMillis == clock.now + 50)
-        #expect(try await eventually(timeout: .seconds(10)) { timers.poll.armedAt == clock.now + 50 })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                let jobs = try await store.list(tracking: .active, api: nil, labels: [:])
+                return jobs.first { $0.record.jobID == "late" }?.record.nextPollAtMillis == clock.now + 50
+            })
+        #expect(try await eventually(timeout: .seconds(30)) { timers.poll.armedAt == clock.now + 50 })
         await engine.stop(grace: .seconds(1))
         #expect(fetcher.polled == ["late"])
     }
@@ -184,17 +186,17 @@ struct GatedWebhooks: WebhookSending {
         let fetcher = GatedFetcher(status: "SUCCESS", gate: gate)
         let engine = engine(store, fetcher: fetcher, config: config)
         await engine.start()
-        #expect(try await eventually(timeout: .seconds(10)) { gate.waiting == 2 })
+        #expect(try await eventually(timeout: .seconds(30)) { gate.waiting == 2 })
         try await Task.sleep(for: .milliseconds(200))
         #expect(gate.waiting == 2)
         #expect(fetcher.polled.count == 2)
         #expect(timers.poll.armedAt == nil)
 
         gate.open()
-        #expect(try await eventually(timeout: .seconds(10)) { Set(fetcher.polled) == Set(ids) })
+        #expect(try await eventually(timeout: .seconds(30)) { Set(fetcher.polled) == Set(ids) })
         #expect(gate.peak == 2)
         #expect(
-            try await eventually(timeout: .seconds(10)) {
+            try await eventually(timeout: .seconds(30)) {
                 try await store.list(tracking: .active, api: nil, labels: [:]).isEmpty
             })
         await engine.stop(grace: .seconds(1))
@@ -212,20 +214,20 @@ struct GatedWebhooks: WebhookSending {
         let engine = engine(store, fetcher: fetcher, config: config)
         let start = clock.now
         await engine.start()
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polled.count == 1 })
-        #expect(try await eventually(timeout: .seconds(10)) { timers.poll.armedAt == start + 1000 })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polled.count == 1 })
+        #expect(try await eventually(timeout: .seconds(30)) { timers.poll.armedAt == start + 1000 })
         try await Task.sleep(for: .milliseconds(200))
         #expect(fetcher.polled.count == 1)
 
         clock.advance(byMillis: 1000)
         await timers.poll.fire()
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polled.count == 2 })
-        #expect(try await eventually(timeout: .seconds(10)) { timers.poll.armedAt == start + 2000 })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polled.count == 2 })
+        #expect(try await eventually(timeout: .seconds(30)) { timers.poll.armedAt == start + 2000 })
         clock.advance(byMillis: 1000)
         await timers.poll.fire()
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polled.count == 3 })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polled.count == 3 })
         #expect(
-            try await eventually(timeout: .seconds(10)) {
+            try await eventually(timeout: .seconds(30)) {
                 try await store.list(tracking: .active, api: nil, labels: [:]).isEmpty
             })
         await engine.stop(grace: .seconds(1))
@@ -251,10 +253,10 @@ struct GatedWebhooks: WebhookSending {
         await engine.start()
         // Five verdicts, one delivery at a time.
         #expect(
-            try await eventually(timeout: .seconds(10)) {
+            try await eventually(timeout: .seconds(30)) {
                 try await store.list(tracking: .active, api: nil, labels: [:]).isEmpty
             })
-        #expect(try await eventually(timeout: .seconds(10)) { gate.waiting == 1 })
+        #expect(try await eventually(timeout: .seconds(30)) { gate.waiting == 1 })
         try await Task.sleep(for: .milliseconds(300))
         #expect(gate.waiting == 1)
         let now = clock.now
@@ -263,7 +265,7 @@ struct GatedWebhooks: WebhookSending {
 
         gate.open()
         #expect(
-            try await eventually(timeout: .seconds(10)) {
+            try await eventually(timeout: .seconds(30)) {
                 try await store.deliveries(state: .delivered, sink: "slow", createdSinceMillis: nil).count == ids.count
             })
         #expect(gate.peak == 1)

@@ -274,9 +274,9 @@ struct PostgresDatabase {
         let start = ContinuousClock.now
         while taken < 4, start.duration(to: .now) < .seconds(10) {
             for store in [a, b] {
-                let wait = try await store.reserveRequestSlotIfFree(
-                    account: "default", intervalMillis: 100, burstMillis: 0)
-                if wait == 0 { taken += 1 } else { waits.append(wait) }
+                let (got, wait) = try await store.reserveRequestSlotsIfFree(
+                    account: "default", count: 1, intervalMillis: 100, burstMillis: 0)
+                if got == 1 { taken += 1 } else { waits.append(wait) }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -286,7 +286,12 @@ struct PostgresDatabase {
         #expect(elapsed >= .milliseconds(290))
         #expect(!waits.isEmpty)
         #expect(waits.allSatisfy { $0 >= 1 && $0 <= 100 })
-        #expect(try await a.reserveRequestSlotIfFree(account: "other", intervalMillis: 100, burstMillis: 0) == 0)
+        #expect(
+            try await a.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 100, burstMillis: 250)
+                == (3, 0))
+        #expect(
+            try await b.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 100, burstMillis: 250).0
+                == 0)
     }
 
     @Test func theCLIsChangesWakeAListeningDaemon() async throws {
