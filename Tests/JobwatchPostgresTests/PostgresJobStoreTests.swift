@@ -287,10 +287,10 @@ struct PostgresDatabase {
         #expect(!waits.isEmpty)
         #expect(waits.allSatisfy { $0 >= 1 && $0 <= 100 })
         #expect(
-            try await a.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 100, burstMillis: 250)
+            try await a.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 1000, burstMillis: 2500)
                 == (3, 0))
         #expect(
-            try await b.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 100, burstMillis: 250).0
+            try await b.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 1000, burstMillis: 2500).0
                 == 0)
     }
 
