@@ -132,6 +132,8 @@ let package = Package(
             name: "jobwatch-bench",
             dependencies: [
                 "JobwatchCore", "JobwatchStore", "JobwatchSimulator",
+                // The `ha` scenario: a private PostgreSQL cluster (as the tests start it) and its store.
+                "JobwatchPostgres", "JobwatchConfig", "PostgresTestCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,6 +10,9 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         case disable
         /// TLS, without checking the server's certificate (protects against eavesdropping, not impersonation).
         case require
+        /// TLS, the certificate checked against the system's (or `sslrootcert`'s) authorities, not the host name
+        /// (for a server reached by an address its certificate does not name; the authority must be private).
+        case verifyCA = "verify-ca"
         /// TLS, the certificate checked against the system's (or `sslrootcert`'s) authorities and the host name.
         case verifyFull = "verify-full"
     }
@@ -95,8 +98,8 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
                     ))
             }
         }
-        if url.sslRootCertificate != nil && url.sslMode != .verifyFull {
-            return .failure(PostgresURLError("sslrootcert is only used with sslmode=verify-full"))
+        if url.sslRootCertificate != nil && url.sslMode != .verifyFull && url.sslMode != .verifyCA {
+            return .failure(PostgresURLError("sslrootcert is only used with sslmode=verify-full or verify-ca"))
         }
         return .success(url)
     }

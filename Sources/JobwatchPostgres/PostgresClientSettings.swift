@@ -45,16 +45,16 @@ package enum PostgresClientSettings {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = .none
             return tls
-        case .verifyFull:
+        case .verifyCA, .verifyFull:
             var tls = TLSConfiguration.makeClientConfiguration()
-            tls.certificateVerification = .fullVerification
+            tls.certificateVerification = url.sslMode == .verifyFull ? .fullVerification : .noHostnameVerification
             if let file = url.sslRootCertificate {
                 do {
                     tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
                 } catch {
                     throw StoreError(
-                        "cannot read the certificate authorities in sslrootcert=\(file): \(error); give a readable "
-                            + "PEM file"
+                        "cannot read the certificate authorities in sslrootcert=\(file) (\(error)); give a "
+                            + "readable PEM file"
                     )
                 }
             }

@@ -84,7 +84,6 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
     /// One plain connection first: the pool would retry a refused login or an unreachable server until the
     /// timeout, while this fails at once with the server's reason.
     private static func probe(url: PostgresURL, password: String?, timeout: Duration) async throws {
-        let place = "PostgreSQL at \(url.host):\(url.port) (database \(url.database), user \(url.user))"
         var configuration = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.user, password: password, database: url.database,
             tls: try PostgresClientSettings.connectionTLS(url))
@@ -94,7 +93,7 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             try? await connection.close()
         } catch {
-            throw describe(error, place: place)
+            throw describe(error, url: url)
         }
     }
 
@@ -214,25 +213,33 @@ package final class PostgresJobStore: JobStoring, SharedRequestSlots {
 
     /// A user-facing message: the server's own words or the connection problem; never the query or its values.
     func wrap(_ error: Error) -> StoreError {
-        Self.describe(
-            error, place: "PostgreSQL at \(url.host):\(url.port) (database \(url.database), user \(url.user))")
+        Self.describe(error, url: url)
     }
 
-    static func describe(_ error: Error, place: String) -> StoreError {
+    static func describe(_ error: Error, url: PostgresURL) -> StoreError {
         if let error = error as? StoreError { return error }
+        let place = "PostgreSQL at \(url.host):\(url.port) (database \(url.database), user \(url.user))"
         if let error = error as? PostgresTransactionError {
             if let inner = error.closureError ?? error.beginError ?? error.commitError {
-                return describe(inner, place: place)
+                return describe(inner, url: url)
             }
             return StoreError("\(place): the transaction failed")
         }
         guard let error = error as? PSQLError else {
             return StoreError("\(place): \(String(describing: error).prefix(300))")
         }
+        if let problem = PostgresTLSProblem(error.underlying, url: url) {
+            return StoreError("\(place): \(problem.message)")
+        }
         if let info = error.serverInfo {
             let state = info[.sqlState] ?? ""
             let message = info[.message] ?? "an error"
             switch state {
+            case "28000" where message.contains("no encryption"):
+                return StoreError(
+                    "\(place) accepts only TLS connections (\(message)); set sslmode=verify-full (or require) "
+                        + "in the URL"
+                )
             case "28P01", "28000":
                 return StoreError(
                     "\(place) rejected the login: \(message); check the user and database_password (_file, "

@@ -8,6 +8,12 @@ package struct StoreExport: Sendable {
         package var name: String
         package var columns: [String]
         package var rows: [[Value]]
+
+        package init(name: String, columns: [String], rows: [[Value]]) {
+            self.name = name
+            self.columns = columns
+            self.rows = rows
+        }
     }
 
     package enum Value: Sendable, Equatable {
@@ -24,6 +30,11 @@ package struct StoreExport: Sendable {
     /// The highest event sequence ever handed out (retention may have deleted the newest rows' elders, never
     /// the counter): the importer continues from it so `events --since` cursors stay valid.
     package var lastEventSequence: Int64
+
+    package init(tables: [Table], lastEventSequence: Int64) {
+        self.tables = tables
+        self.lastEventSequence = lastEventSequence
+    }
 
     package func table(_ name: String) -> Table? { tables.first { $0.name == name } }
 }

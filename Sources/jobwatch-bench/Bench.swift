@@ -18,6 +18,12 @@ enum Scenario: String, CaseIterable, ExpressibleByArgument {
     case latency
     /// Polls per job and detection delay: jobwatch's schedule vs fixed 10 s and 15 s (simulated time).
     case efficiency
+    /// The same jobs always due: one daemon on SQLite, 1, 2 and 3 daemons on one PostgreSQL database (a
+    /// private cluster; needs root and PostgreSQL 15, so not part of the default run).
+    case ha
+
+    /// What runs when no scenario is named.
+    static let defaults = allCases.filter { $0 != .ha }
 }
 
 @main
@@ -26,7 +32,8 @@ struct Bench: AsyncParsableCommand {
         commandName: "jobwatch-bench",
         abstract: "Benchmarks the real `jobwatch daemon` against the simulated cloud on 127.0.0.1.",
         discussion: """
-            Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")) (default: all, about 5 minutes). \
+            Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")) (default: all but ha, about 5 \
+            minutes; ha starts a private PostgreSQL 15 cluster as the tests do, as root, about 4 minutes). \
             Needs the release `jobwatch` binary beside this one: `swift build -c release` first. Progress goes to \
             stderr, the summary table to stdout.
             """)
@@ -34,6 +41,7 @@ struct Bench: AsyncParsableCommand {
     @Argument(help: "Scenarios to run (default: all).") var scenarios: [Scenario] = []
     @Option(help: "Active jobs for throughput, lag, idle.") var jobs = 10_000
     @Option(help: "Registered jobs for the scale scenario.") var largeJobs = 100_000
+    @Option(help: "Jobs for the ha scenario (always due: more than the daemons can poll).") var haJobs = 5_000
     @Option(help: "Seconds of each measurement window.") var window = 20.0
     @Option(help: "polling.max_in_flight for the load scenarios.") var maxInFlight = 64
     @Option(help: "Path of the jobwatch binary (default: beside jobwatch-bench).") var jobwatch: String?
@@ -41,7 +49,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Keep the temporary directories (configs, databases, daemon logs) under /tmp.") var keep = false
 
     func validate() throws {
-        guard (1...200_000).contains(jobs), (1...1_000_000).contains(largeJobs) else {
+        guard (1...200_000).contains(jobs), (1...1_000_000).contains(largeJobs), (1...100_000).contains(haJobs) else {
             throw ValidationError("job counts out of range")
         }
         guard (2...120).contains(window) else { throw ValidationError("--window must be 2...120 seconds") }
@@ -51,7 +59,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let binary = try locateJobwatch()
-        let selected = scenarios.isEmpty ? Scenario.allCases : scenarios
+        let selected = scenarios.isEmpty ? Scenario.defaults : scenarios
         let runner = DaemonScenarios(binary: binary, keep: keep)
         let started = monotonicSeconds()
         var rows: [ResultRow] = []
@@ -159,6 +167,31 @@ struct Bench: AsyncParsableCommand {
                             measured:
                                 "\(fmt(percentile(r.fromPoll, 50), 1)) / \(fmt(p99, 1)); \(r.delivered)/\(r.finished)",
                             met: p99 <= 100 && r.delivered == r.finished))
+                }
+            case .ha:
+                let runs = try await runner.ha(jobs: haJobs, window: window, maxInFlight: maxInFlight)
+                for run in runs {
+                    let who = "\(run.name), \(run.daemons) daemon\(run.daemons == 1 ? "" : "s")"
+                    rows.append(
+                        ResultRow(
+                            metric: "HA \(who), \(haJobs.formatted()) jobs always due: polls/s", target: "—",
+                            measured: fmt(run.pollsPerSecond, 0), met: nil))
+                    rows.append(
+                        ResultRow(
+                            metric: "HA \(who): CPU per 1,000 polls, daemons; PostgreSQL (s)", target: "—",
+                            measured:
+                                "\(fmt(run.daemonCPUPer1000, 3)); "
+                                + (run.serverCPUSeconds > 0 ? fmt(run.serverCPUPer1000, 3) : "—"),
+                            met: nil))
+                    rows.append(
+                        ResultRow(
+                            metric: "HA \(who): CPU (% of one core), daemons; PostgreSQL; simulator + bench",
+                            target: "—",
+                            measured:
+                                "\(fmt(run.daemonCPUSeconds / run.windowSeconds * 100, 0)) %; "
+                                + "\(fmt(run.serverCPUSeconds / run.windowSeconds * 100, 0)) %; "
+                                + "\(fmt(run.benchCPUSeconds / run.windowSeconds * 100, 0)) %",
+                            met: nil))
                 }
             case .efficiency:
                 let outcomes = Efficiency.run(jobs: 10_000, seed: 42)

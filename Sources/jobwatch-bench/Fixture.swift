@@ -125,7 +125,8 @@ struct Sandbox: Sendable {
         var requestsPerSecond = 100_000.0
     }
 
-    func writeConfig(cloud: Cloud, polling: Polling, webhook: String? = nil) throws {
+    /// `passwordVariable`: the environment variable holding the PostgreSQL password (`database_password_env`).
+    func writeConfig(cloud: Cloud, polling: Polling, webhook: String? = nil, passwordVariable: String? = nil) throws {
         var text = """
             log_level: info
             accounts:
@@ -152,6 +153,7 @@ struct Sandbox: Sendable {
                 events: terminal
 
             """
+        if let passwordVariable { text += "database_password_env: \(passwordVariable)\n" }
         if let webhook {
             text += """
                   webhooks:
@@ -197,14 +199,17 @@ final class DaemonProcess: @unchecked Sendable {
     let spawnedAt: Double
     var pid: Int32 { process.processIdentifier }
 
-    init(binary: URL, sandbox: Sandbox) throws {
+    /// `database`: the `--db` argument (default: the sandbox's SQLite file); `environment`: added variables.
+    init(
+        binary: URL, sandbox: Sandbox, database: String? = nil, environment extra: [String: String] = [:]
+    ) throws {
         notify = try NotifySocket(directory: sandbox.directory)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
+        process.arguments = ["daemon", "--config", sandbox.config, "--db", database ?? sandbox.database]
         process.environment = [
             "HOME": sandbox.directory.path, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "NOTIFY_SOCKET": notify.path,
-        ]
+        ].merging(extra) { $1 }
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         if !FileManager.default.fileExists(atPath: sandbox.stderrLog) {
             FileManager.default.createFile(atPath: sandbox.stderrLog, contents: nil)

@@ -52,6 +52,30 @@ struct ProcStats {
         return (utime + stime) / ticksPerSecond
     }
 
+    /// CPU seconds of a process and of every child it has waited for (cutime + cstime) or still has: a
+    /// server's whole tree (PostgreSQL's postmaster reaps each session it forked), nil when it is gone.
+    static func treeCPUSeconds(root: Int32) -> Double? {
+        func fields(_ pid: String) -> [Substring]? {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = text.lastIndex(of: ")")
+            else { return nil }
+            // After "pid (comm)": state, ppid, …; utime, stime, cutime, cstime are fields 14 to 17.
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            return fields.count > 15 ? fields : nil
+        }
+        func ticks(_ fields: [Substring]) -> Double {
+            fields[11...14].reduce(0) { $0 + (Double($1) ?? 0) }
+        }
+        guard let rootFields = fields("\(root)") else { return nil }
+        var total = ticks(rootFields)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries where entry.first?.isNumber == true && entry != "\(root)" {
+            guard let child = fields(entry), child[1] == "\(root)" else { continue }
+            total += ticks(child)
+        }
+        return total / ticksPerSecond
+    }
+
     /// A `Key:   123 kB` line of /proc/PID/status, in KiB.
     static func statusValue(pid: Int32, key: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

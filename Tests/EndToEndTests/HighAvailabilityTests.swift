@@ -20,8 +20,11 @@ final class HACloud: Sendable {
     let cluster: PostgresTestCluster
     private let box: ArrivalBox
 
-    init() async throws {
-        (cluster, database) = try await PostgresTestCluster.sharedWithDatabase()
+    /// `cluster`: the shared plain one unless given (the TLS tests give the TLS cluster).
+    init(cluster: PostgresTestCluster? = nil) async throws {
+        (self.cluster, database) = try await PostgresTestCluster.sharedWithDatabase {
+            try cluster ?? PostgresTestCluster.shared()
+        }
         let simulator = Simulator(
             options: SimulatorOptions(credentials: [CloudFixture.accessKey: CloudFixture.secretKey]),
             logger: Logger(label: "e2e.simulator"))

@@ -24,7 +24,9 @@ import Testing
         }
     }
 
-    @Test func everythingCopiedReadsBackTheSameAndSequencesContinue() async throws {
+    /// A SQLite database with five jobs (one with a sub-job, one succeeded, one failed), a dead and a
+    /// delivered delivery; its store and the jobs' row ids.
+    func makeSQLite() async throws -> (store: JobStore, rows: [Int64]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(
             "jobwatch-migrate-\(UUID().uuidString)/jobwatch.sqlite"
         ).path
@@ -51,6 +53,11 @@ import Testing
         try await sqlite.recordDelivered(
             [DeliveryKey(eventSequence: due[1].event.sequence, sink: "ops")], atMillis: 4100)
 
+        return (sqlite, rows)
+    }
+
+    @Test func everythingCopiedReadsBackTheSameAndSequencesContinue() async throws {
+        let (sqlite, rows) = try await makeSQLite()
         let database = try await PostgresDatabase()
         let postgres = try await database.open()
         defer { Task { await postgres.close() } }
@@ -80,5 +87,59 @@ import Testing
         // A second copy into a database that has jobs is refused, and changes nothing.
         await #expect(throws: StoreError.self) { try await postgres.importAll(try sqlite.exportAll()) }
         #expect(try await postgres.list(tracking: .all, api: nil, labels: [:]).count == 6)
+    }
+
+    /// The same things as the CLI shows them: records and scheduling, history, events, deliveries.
+    func view(_ store: any JobStoring, rows: [Int64]) async throws -> [String] {
+        var lines = try await store.list(tracking: .all, api: nil, labels: [:]).map { "\($0.record) \($0.scheduling)" }
+        for row in rows { lines += try await store.history(rowID: row).map { "\(row) \($0)" } }
+        lines += try await store.events(since: 0, limit: 1000).map { "\($0)" }
+        lines += try await store.deliveries(state: nil).map { "\($0)" }
+        return lines
+    }
+
+    @Test func aPostgreSQLDatabaseCopiedBackToSQLiteReadsTheSameAndSequencesContinue() async throws {
+        let (sqlite, rows) = try await makeSQLite()
+        let database = try await PostgresDatabase()
+        let postgres = try await database.open()
+        defer { Task { await postgres.close() } }
+        _ = try await postgres.importAll(try sqlite.exportAll())
+        // Work on PostgreSQL after the move (a daemon's leases are taken and given back on the way).
+        let sub = SubJobSnapshot(jobID: "sub-2", status: .running, providerStatus: "RUNNING")
+        _ = try await postgres.dueJobs(nowMillis: .max, limit: 100, excluding: [])
+        _ = try await postgres.applyPoll(
+            rowID: rows[2], sinks: sinks, nowMillis: 7000, decide: evaluate(.running, subs: [sub], at: 7000))
+        _ = try await postgres.applyPoll(
+            rowID: rows[3], sinks: sinks, nowMillis: 7100, decide: evaluate(.success, at: 7100))
+        let due = try await postgres.dueDeliveries(nowMillis: 8000, sinks: ["ops"], limit: 100, excluding: [])
+        try await postgres.recordAttempt(
+            DeliveryKey(eventSequence: try #require(due.first).event.sequence, sink: "ops"),
+            AttemptRecord(
+                atMillis: 8000, statusCode: 503, error: "HTTP 503", durationMillis: 4, newState: .pending,
+                nextAttemptAtMillis: 9000))
+        let expected = try await view(postgres, rows: rows)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "jobwatch-migrate-back-\(UUID().uuidString)/jobwatch.sqlite"
+        ).path
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let back = try JobStore(path: path)
+        let counts = try await back.importAll(try await postgres.exportAll())
+        #expect(counts.map(\.table) == StoreExport.tableOrder)
+        #expect(counts.first { $0.table == "sub_job" }?.rows == 1)
+        #expect(counts.first { $0.table == "delivery_attempt" }?.rows == 3)
+        #expect(try await view(back, rows: rows) == expected)
+
+        // Sequences continue after the copied ones; a second copy into it is refused and changes nothing.
+        let last = try await postgres.lastEventSequence()
+        let next = try await back.register(
+            Registration(
+                jobID: "job-after", api: .ims, account: "default", region: nil, projectID: nil, labels: [:],
+                sinks: nil, deadlineAtMillis: 9_000_000), sinks: sinks, nowMillis: 9500)
+        #expect(next.job.rowID > rows.max()!)
+        #expect(try await back.lastEventSequence() == last + 1)
+        await #expect(throws: StoreError.self) { try await back.importAll(try await postgres.exportAll()) }
+        #expect(try await back.list(tracking: .all, api: nil, labels: [:]).count == 6)
     }
 }

@@ -17,6 +17,9 @@ import Testing
         #expect(try parse("postgresql://u@h/d?sslmode=require").sslMode == .require)
         let pinned = try parse("postgresql://u@h/d?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem")
         #expect(pinned.sslRootCertificate == "/etc/ssl/db-ca.pem")
+        let byAuthority = try parse("postgresql://u@10.0.0.5/d?sslmode=verify-ca&sslrootcert=/etc/ssl/db-ca.pem")
+        #expect(byAuthority.sslMode == .verifyCA && byAuthority.sslRootCertificate == "/etc/ssl/db-ca.pem")
+        #expect(byAuthority.description.hasSuffix("?sslmode=verify-ca&sslrootcert=/etc/ssl/db-ca.pem"))
         #expect(try parse("postgresql://u@[::1]:5433/d").host == "::1")
         #expect(PostgresURL.looksLikeURL("POSTGRESQL://u@h/d") && !PostgresURL.looksLikeURL("/var/lib/x.sqlite"))
     }
@@ -35,6 +38,7 @@ import Testing
         #expect(problem("postgresql://u@h/d?sslmode=disable&sslmode=require")?.contains("twice") == true)
         #expect(problem("postgresql://u@h/d?connect_timeout=3")?.contains("not supported") == true)
         #expect(problem("postgresql://u@h/d?sslmode=require&sslrootcert=/ca.pem")?.contains("verify-full") == true)
+        #expect(problem("postgresql://u@h/d?sslmode=verify-full&sslrootcert=ca.pem")?.contains("absolute") == true)
         #expect(problem("postgresql://u@h:0/d")?.contains("port") == true)
     }
 
