@@ -112,6 +112,8 @@ accounts:
     sk: bench-secret-key
     endpoints:
       ims: http://127.0.0.1:{cloud.server_address[1]}
+polling:
+  requests_per_second: 100
 sinks:
   stdout:
     enabled: false
