@@ -13,6 +13,7 @@ actor DeliveryScheduler {
     private let store: any JobStoring
     private let settings: SettingsBox
     private let printer: any EventPrinting
+    private let stdoutWrites = BlockingCalls(label: "jobwatch.stdout-writer")
     private let webhooks: any WebhookSending
     private let clockGuard: WallClockGuard
     private let clock: @Sendable () -> Int64
@@ -29,13 +30,14 @@ actor DeliveryScheduler {
     private var lookAgain = false
     /// Standard output refusals in a row (EPIPE, ENOSPC): printing pauses 1 s, doubling to 1 min.
     private var stdoutFailures = 0
-    private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
+    private nonisolated let timer: any SchedulerTimer
 
     init(
         store: any JobStoring, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
         clockGuard: WallClockGuard, clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem,
-        metrics: DaemonMetrics? = nil
+        metrics: DaemonMetrics? = nil, makeTimer: SchedulerTimerFactory
     ) {
+        timer = makeTimer("jobwatch.delivery-timer")
         self.clockGuard = clockGuard
         self.metrics = metrics
         self.lastProblem = lastProblem
@@ -160,16 +162,19 @@ actor DeliveryScheduler {
                 let due = try await store.dueDeliveries(
                     nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
                 guard !due.isEmpty else { return .done }
-                var printed: [DeliveryKey] = []
-                var refusal: (any Error)?
-                for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
-                    do {
-                        try printer.print(delivery.event)
-                    } catch {
-                        refusal = error
-                        break
+                // Written off the cooperative pool: a reader that stopped reading blocks only this sink.
+                let printer = self.printer
+                let (printed, refusal) = await stdoutWrites.run { () -> ([DeliveryKey], (any Error)?) in
+                    var printed: [DeliveryKey] = []
+                    for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
+                        do {
+                            try printer.print(delivery.event)
+                        } catch {
+                            return (printed, error)
+                        }
+                        printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
                     }
-                    printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
+                    return (printed, nil)
                 }
                 if !printed.isEmpty {
                     try await store.recordDelivered(printed, atMillis: clock())

@@ -22,12 +22,13 @@ actor PollScheduler {
     /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
     private var lookStarted: ContinuousClock.Instant?
     private var lookAgain = false
-    private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
+    private nonisolated let timer: any SchedulerTimer
 
     init(
         store: any JobStoring, settings: SettingsBox, poller: Poller, pacer: AccountPacer, clockGuard: WallClockGuard,
-        clock: @escaping @Sendable () -> Int64, logger: Logger
+        clock: @escaping @Sendable () -> Int64, logger: Logger, makeTimer: SchedulerTimerFactory
     ) {
+        timer = makeTimer("jobwatch.poll-timer")
         self.store = store
         self.settings = settings
         self.poller = poller
@@ -83,21 +84,34 @@ actor PollScheduler {
                     excludingAccounts: paced)
                 var newlyPaced = false
                 var unstarted: [Int64] = []
+                // One reservation per account for as many of its due jobs as there are: the jobs beyond the
+                // slots it got wait for its pace (a store that claimed them gives them back below).
+                var byAccount: [String: [DueJob]] = [:]
+                var accounts: [String] = []
                 for job in due {
-                    if paced.contains(job.account) {
-                        unstarted.append(job.rowID)
+                    if byAccount[job.account] == nil { accounts.append(job.account) }
+                    byAccount[job.account, default: []].append(job)
+                }
+                for account in accounts {
+                    let jobs = byAccount[account] ?? []
+                    if paced.contains(account) {
+                        unstarted += jobs.map(\.rowID)
                         continue
                     }
-                    let wait = await pacer.reserve(account: job.account)
-                    if wait > 0 {
-                        paced.insert(job.account)
-                        pacedWait = min(pacedWait ?? wait, wait)
+                    let (taken, wait) = await pacer.reserve(account: account, count: jobs.count)
+                    for job in jobs.prefix(taken) {
+                        start(job)
+                        free -= 1
+                    }
+                    if taken < jobs.count {
+                        paced.insert(account)
+                        // Coalesced: a paced account is looked at again at most ten times a second, and takes
+                        // the slots freed meanwhile together (within its burst, so its rate holds).
+                        let coalesced = max(wait, 100)
+                        pacedWait = min(pacedWait ?? coalesced, coalesced)
                         newlyPaced = true
-                        unstarted.append(job.rowID)
-                        continue
+                        unstarted += jobs.dropFirst(taken).map(\.rowID)
                     }
-                    start(job)
-                    free -= 1
                 }
                 // A store that claimed them for this daemon (PostgreSQL) gives them back.
                 if !unstarted.isEmpty { try? await store.releaseUnstarted(unstarted) }
