@@ -5,7 +5,7 @@ import Logging
 /// Keeps every active job polled at its planned moment: asks the store which jobs are due, starts their
 /// polls within `max_in_flight` and each account's pace, and arms one Dispatch timer for the earliest next
 /// poll. With nothing due the process sleeps.
-actor PollScheduler {
+actor PollScheduler: SerialLooks {
     private let store: any JobStoring
     private let settings: SettingsBox
     private let poller: Poller
@@ -14,14 +14,12 @@ actor PollScheduler {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private var inFlight: [Int64: Task<Void, Never>] = [:]
-    private var running = false
+    private(set) var running = false
     /// More jobs were due than there were free slots at the last look: refill as slots free up.
     private var saturated = false
     /// When the timer is armed for; nil when disarmed.
     private var armedAtMillis: Int64?
-    /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
-    private var lookStarted: ContinuousClock.Instant?
-    private var lookAgain = false
+    var looks = LookState()
     private nonisolated let timer: any SchedulerTimer
 
     init(
@@ -44,28 +42,7 @@ actor PollScheduler {
         await tick()
     }
 
-    /// Something changed (the timer fired, the CLI registered a job): look again. Looks never overlap
-    /// (a second one could start the same job twice); a tick during a look makes it look once more.
-    func tick() async {
-        guard running else { return }
-        if lookStarted != nil {
-            lookAgain = true
-            return
-        }
-        repeat {
-            lookAgain = false
-            lookStarted = .now
-            await look()
-            lookStarted = nil
-        } while lookAgain && running
-    }
-
-    /// Whether a look has been under way for longer than `limit` (the watchdog's question).
-    func isStuck(longerThan limit: Duration) -> Bool {
-        lookStarted.map { $0.duration(to: .now) > limit } ?? false
-    }
-
-    private func look() async {
+    func look() async {
         await clockGuard.reconcile()
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         let now = clock()
@@ -153,10 +130,9 @@ actor PollScheduler {
     private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) async {
         inFlight[rowID] = nil
         guard running else { return }
-        if lookStarted != nil {
-            // The look under way read the schedule before this poll was recorded: it must look again,
-            // or it would arm the timer from what it read and miss this job's next poll.
-            lookAgain = true
+        if lookAgainIfLooking() {
+            // The look under way read the schedule before this poll was recorded: it looks again, or it
+            // would arm the timer from what it read and miss this job's next poll.
         } else if saturated {
             if inFlight.count <= settings.current.configuration.polling.maxInFlight / 2 { await tick() }
         } else if let next = nextPollAtMillis, armedAtMillis.map({ next < $0 }) ?? true {
