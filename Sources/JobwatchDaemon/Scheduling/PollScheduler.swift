@@ -125,8 +125,9 @@ actor PollScheduler: SerialLooks {
 
     var inFlightCount: Int { inFlight.count }
 
-    /// A poll ended. While saturated, refill once half the slots are free (one query per batch, not per
-    /// poll); otherwise only make sure the timer fires for this job's next poll.
+    /// A poll ended. While saturated, refill once an eighth of the slots is free (one query per batch, not
+    /// per poll; waiting for half of them kept a quarter of `max_in_flight` idle on average); otherwise only
+    /// make sure the timer fires for this job's next poll.
     private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) async {
         inFlight[rowID] = nil
         guard running else { return }
@@ -134,7 +135,8 @@ actor PollScheduler: SerialLooks {
             // The look under way read the schedule before this poll was recorded: it looks again, or it
             // would arm the timer from what it read and miss this job's next poll.
         } else if saturated {
-            if inFlight.count <= settings.current.configuration.polling.maxInFlight / 2 { await tick() }
+            let maxInFlight = settings.current.configuration.polling.maxInFlight
+            if inFlight.count <= maxInFlight - max(1, maxInFlight / 8) { await tick() }
         } else if let next = nextPollAtMillis, armedAtMillis.map({ next < $0 }) ?? true {
             arm(atMillis: next, nowMillis: clock())
         }
