@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "jobwatch-bench",
             dependencies: [
-                "JobwatchCore", "JobwatchStore", "JobwatchSimulator",
+                "HuaweiCloud", "JobwatchCore", "JobwatchStore", "JobwatchSimulator",
                 // The `ha` scenario: a private PostgreSQL cluster (as the tests start it) and its store.
                 "JobwatchPostgres", "JobwatchConfig", "PostgresTestCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

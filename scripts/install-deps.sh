@@ -6,9 +6,14 @@
 #   client), postgresql (15: the PostgreSQL tests start a private cluster with its initdb and pg_ctl, as the
 #   postgres user through runuser from util-linux);
 # - from PyPI, into .build/test-venv: prometheus_client, whose parser the metrics test uses.
+# With --bench, also what the benchmarks need and `make test` does not: wrk (the loopback ceiling of
+# `jobwatch-bench ceiling`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
+if [ "${1:-}" = "--bench" ]; then
+    command -v wrk > /dev/null 2>&1 || missing+=(wrk)
+fi
 dpkg -s libsqlite3-dev > /dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v systemd-analyze > /dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)

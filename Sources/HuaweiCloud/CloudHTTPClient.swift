@@ -19,6 +19,8 @@ package enum CloudHTTPClient {
             decompression: .disabled
         )
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnectionsPerHost)
+        // No distributed tracing: without a tracer every request would still open (and close) a no-op span.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import JobwatchCore
 import Logging
 import NIOHTTP1
+import Synchronization
 
 /// One successful "GET job": the decoded snapshot, the cloud's request id and the raw body.
 package struct FetchedJob: Sendable {
@@ -33,6 +34,10 @@ package final class JobClient: Sendable {
     private let authentication: Authentication
     private let redactor: SecretRedactor
     private let fieldProblems = OncePerJob()
+    /// The `Host` header of the account's own endpoints (a foreign region's is computed per request).
+    private let hosts: [String: String]
+    /// The last `X-Sdk-Date` and the second it names: it changes once a second, not once a poll.
+    private let lastSDKDate = Mutex<(second: Int64, text: String)?>(nil)
 
     private enum Authentication: Sendable {
         case signed(RequestSigner, securityToken: String?)
@@ -61,6 +66,9 @@ package final class JobClient: Sendable {
             }.mapError { $0 as? CloudEndpointError ?? CloudEndpointError(message: "\($0)") }
         }
         self.endpoints = endpoints
+        var hosts: [String: String] = [:]
+        for case .success(let url) in endpoints.values { hosts[url.absoluteString] = HostHeader.value(for: url) }
+        self.hosts = hosts
         self.environment = environment
         switch account.auth {
         case .accessKey(let ak, let sk, let securityToken):
@@ -84,8 +92,11 @@ package final class JobClient: Sendable {
         api: JobAPI, jobID: String, projectID: String?, region: String? = nil
     ) async -> Result<FetchedJob, CloudError> {
         var logger = self.logger
-        logger[metadataKey: "api"] = "\(api.rawValue)"
-        logger[metadataKey: "job_id"] = "\(jobID)"
+        // Only debug lines carry this metadata (the warnings name the job themselves): set it only then.
+        if logger.logLevel <= .debug {
+            logger[metadataKey: "api"] = "\(api.rawValue)"
+            logger[metadataKey: "job_id"] = "\(jobID)"
+        }
         let result = await fetch(api: api, jobID: jobID, projectID: projectID, region: region, logger: logger)
         switch result {
         case .success(let job):
@@ -131,11 +142,14 @@ package final class JobClient: Sendable {
             return .failure(.rejected(CloudErrorDetail(status: 0, message: "not requested: \(problem)")))
         }
         let path = api.path(jobID: RequestSigner.encode(jobID), projectID: projectID.map(RequestSigner.encode))
-        guard let url = URL(string: base.absoluteString + path) else {
+        let baseText = base.absoluteString
+        // The same scheme, host and port as the endpoint's (the path is appended to it).
+        let host = hosts[baseText] ?? HostHeader.value(for: base)
+        guard let url = URL(string: baseText + path) else {
             return .failure(.rejected(CloudErrorDetail(status: 0, message: "cannot build a URL for job '\(jobID)'")))
         }
 
-        var outcome = await send(url: url, api: api, jobID: jobID, projectID: projectID)
+        var outcome = await send(url: url, host: host, api: api, jobID: jobID, projectID: projectID)
         // A token refused with 401 may have been revoked before its expiry: renew it once and try again.
         // (A 403 is a missing permission; a new token would not change it.)
         if case .iam(let provider) = authentication, case .failure(.unauthorized(let detail)) = outcome.result,
@@ -143,7 +157,7 @@ package final class JobClient: Sendable {
         {
             await provider.invalidate(token)
             logger.debug("IAM token refused; renewing it once")
-            outcome = await send(url: url, api: api, jobID: jobID, projectID: projectID)
+            outcome = await send(url: url, host: host, api: api, jobID: jobID, projectID: projectID)
         }
         // Every text that leaves here (logs, last_error, STATUS=, events, the stored body) is redacted.
         let redactor = outcome.token.map(self.redactor.adding) ?? self.redactor
@@ -157,11 +171,20 @@ package final class JobClient: Sendable {
         }
     }
 
+    private func sdkDate(millis: Int64) -> String {
+        let second = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        return lastSDKDate.withLock { last in
+            if let last, last.second == second { return last.text }
+            let text = CloudTime.sdkDate(millis: millis)
+            last = (second, text)
+            return text
+        }
+    }
+
     /// One request; `token` is the IAM token it carried, if any.
     private func send(
-        url: URL, api: JobAPI, jobID: String, projectID: String?
+        url: URL, host: String, api: JobAPI, jobID: String, projectID: String?
     ) async -> (result: Result<FetchedJob, CloudError>, token: String?) {
-        let host = HostHeader.value(for: url)
         var headers = [("Host", host), ("Accept", "application/json"), ("User-Agent", Self.userAgent)]
         if let projectID { headers.append(("X-Project-Id", projectID)) }
 
@@ -172,7 +195,7 @@ package final class JobClient: Sendable {
             let signed =
                 ["host", "x-sdk-date"] + (projectID == nil ? [] : ["x-project-id"])
                 + (securityToken == nil ? [] : ["x-security-token"])
-            let sdkDate = CloudTime.sdkDate(millis: now())
+            let sdkDate = sdkDate(millis: now())
             let signature = signer.sign(
                 method: "GET", url: url, headers: headers, signedHeaders: signed, body: [], sdkDate: sdkDate)
             headers.append(("X-Sdk-Date", signature.date))

@@ -60,7 +60,7 @@ package struct RequestSigner: Sendable {
         let query = parseQuery(components?.percentEncodedQuery)
         var lookup: [String: String] = [:]
         for (name, value) in headers {
-            lookup[name.lowercased()] = String(value.trimmingCharacters(in: .whitespaces))
+            lookup[name.lowercased()] = trimmed(value)
         }
         // The Host header is signed with the port when it is not the scheme's default.
         if lookup["host"] == nil, let host = url.host {
@@ -69,7 +69,8 @@ package struct RequestSigner: Sendable {
         }
         let canonicalHeaders = signedHeaderNames.map { "\($0):\(lookup[$0] ?? "")\n" }.joined()
         let payloadHash =
-            lookup["x-sdk-content-sha256"] == unsignedPayload ? unsignedPayload : hex(SHA256.hash(data: body))
+            lookup["x-sdk-content-sha256"] == unsignedPayload
+            ? unsignedPayload : body.isEmpty ? emptyPayloadHash : hex(SHA256.hash(data: body))
         return [
             method.uppercased(), canonicalURI(percentEncodedPath: path), canonicalQuery(query), canonicalHeaders,
             signedHeaderNames.joined(separator: ";"), payloadHash,
@@ -79,7 +80,9 @@ package struct RequestSigner: Sendable {
     /// Each segment decoded then re-encoded with RFC 3986 unreserved characters kept, always ending in `/`.
     package static func canonicalURI(percentEncodedPath path: String) -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-            encode(String(segment).removingPercentEncoding ?? String(segment))
+            // Decoding changes only a segment with a `%` in it.
+            let text = String(segment)
+            return encode(text.utf8.contains(UInt8(ascii: "%")) ? text.removingPercentEncoding ?? text : text)
         }
         var uri = segments.joined(separator: "/")
         if !uri.hasPrefix("/") { uri = "/" + uri }
@@ -98,18 +101,33 @@ package struct RequestSigner: Sendable {
 
     /// RFC 3986 encoding: `A-Za-z0-9-_.~` kept, everything else as upper-case `%XX` of its UTF-8 bytes.
     package static func encode(_ text: String) -> String {
-        var result = ""
+        // Ids and most path segments need no encoding at all: returned as they are.
+        guard text.utf8.contains(where: { !isUnreserved($0) }) else { return text }
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count * 3)
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            if isUnreserved(byte) {
+                result.append(byte)
+            } else {
+                result.append(UInt8(ascii: "%"))
+                result.append(upperHexDigits[Int(byte >> 4)])
+                result.append(upperHexDigits[Int(byte & 0x0F)])
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    private static let upperHexDigits = Array("0123456789ABCDEF".utf8)
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+            UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
     }
 
     static func parseQuery(_ percentEncodedQuery: String?) -> [(String, String)] {
@@ -123,13 +141,27 @@ package struct RequestSigner: Sendable {
         }
     }
 
+    /// Lower-case hex, two digits a byte.
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in digest {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
-}
 
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// The SHA-256 of an empty body (every GET), computed once.
+    private static let emptyPayloadHash = hex(SHA256.hash(data: [UInt8]()))
+
+    /// A header value without leading and trailing spaces and tabs; most have none, and are returned as is.
+    static func trimmed(_ value: String) -> String {
+        let scalars = value.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last,
+            first.properties.isWhitespace || last.properties.isWhitespace
+        else { return value }
+        return value.trimmingCharacters(in: .whitespaces)
     }
 }

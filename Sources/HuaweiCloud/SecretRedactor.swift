@@ -9,12 +9,15 @@ struct SecretRedactor: Sendable {
     static let placeholder = "[REDACTED]"
 
     private let secrets: [String]
+    /// Each secret as sent and as a JSON body would quote it (`/` → `\/`, `"` → `\"`, `\` → `\\`), computed
+    /// once: every answer is redacted.
+    private let forms: [[UInt8]]
 
     init(auth: CloudAuth) {
         switch auth {
-        case .accessKey(_, let sk, let securityToken): secrets = [sk, securityToken ?? ""]
-        case .token(let token): secrets = [token]
-        case .iamPassword(let credentials): secrets = [credentials.password]
+        case .accessKey(_, let sk, let securityToken): self.init(secrets: [sk, securityToken ?? ""])
+        case .token(let token): self.init(secrets: [token])
+        case .iamPassword(let credentials): self.init(secrets: [credentials.password])
         }
     }
 
@@ -25,19 +28,37 @@ struct SecretRedactor: Sendable {
 
     private init(secrets: [String]) {
         self.secrets = secrets
-    }
-
-    /// Each secret as sent and as a JSON body would quote it (`/` → `\/`, `"` → `\"`, `\` → `\\`).
-    private var forms: [String] {
-        secrets.filter { !$0.isEmpty }.flatMap { secret -> [String] in
+        forms = secrets.filter { !$0.isEmpty }.flatMap { secret -> [[UInt8]] in
             let escaped = secret.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "/", with: "\\/")
-            return escaped == secret ? [secret] : [escaped, secret]
+            return escaped == secret ? [Array(secret.utf8)] : [Array(escaped.utf8), Array(secret.utf8)]
         }
     }
 
+    /// Only a text that contains a secret is rewritten (a byte search first: nearly every text is clean).
     func redact(_ text: String) -> String {
-        forms.reduce(text) { $0.replacingOccurrences(of: $1, with: Self.placeholder) }
+        var result = text
+        for form in forms where Self.contains(result, form) {
+            result = result.replacingOccurrences(of: String(decoding: form, as: UTF8.self), with: Self.placeholder)
+        }
+        return result
+    }
+
+    private static func contains(_ text: String, _ needle: [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { haystack in
+            guard let first = needle.first, haystack.count >= needle.count else { return false }
+            var start = 0
+            while start <= haystack.count - needle.count {
+                if haystack[start] == first {
+                    var offset = 1
+                    while offset < needle.count && haystack[start + offset] == needle[offset] { offset += 1 }
+                    if offset == needle.count { return true }
+                }
+                start += 1
+            }
+            return false
+        }
     }
 
     /// The texts of an answer that a cloud could fill with what it was sent (error messages, reasons).

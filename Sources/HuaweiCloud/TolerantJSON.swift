@@ -10,11 +10,10 @@ enum TolerantJSON {
 
     static func parse(_ bytes: [UInt8]) -> JSONValue? {
         guard depthIsWithinLimit(bytes) else { return nil }
-        let decoder = JSONDecoder()
-        if let value = try? decoder.decode(JSONValue.self, from: Data(bytes)) { return value }
+        if let value = JSONParser.parse(bytes) { return value }
         let repaired = removingTrailingCommas(bytes)
         guard repaired.count != bytes.count else { return nil }
-        return try? decoder.decode(JSONValue.self, from: Data(repaired))
+        return JSONParser.parse(repaired)
     }
 
     /// Drops every `,` outside a string that is followed (after whitespace) by `}` or `]`.

@@ -22,16 +22,33 @@ package struct AdaptiveRate: Sendable {
         return Int64(max(0, slot - now - burstTolerance).rounded(.up))
     }
 
-    /// Takes a slot only when it is free now (returns 0); otherwise takes nothing and returns how many
-    /// milliseconds until one is. The scheduler asks before it starts a poll, so no poll waits holding a slot.
-    package mutating func reserveIfFree(nowMillis: Int64) -> Int64 {
-        let now = Double(nowMillis)
+    /// Takes up to `count` slots that are free now, never one that is not: the scheduler asks before it
+    /// starts polls, so no poll waits holding a `max_in_flight` slot. Returns how many were taken and, when
+    /// fewer than asked, how many milliseconds until the next one is free (else 0).
+    package mutating func reserveIfFree(nowMillis: Int64, count: Int = 1) -> (taken: Int, waitMillis: Int64) {
         let interval = 1000 / currentPerSecond
         let burstTolerance = interval * max(0, currentPerSecond.rounded(.down) - 1)
-        let slot = max(nextSlotMillis, now)
-        let wait = Int64(max(0, slot - now - burstTolerance).rounded(.up))
-        if wait == 0 { nextSlotMillis = slot + interval }
-        return wait
+        let (taken, next, wait) = Self.freeSlots(
+            nextSlotMillis: nextSlotMillis, nowMillis: Double(nowMillis), count: count, intervalMillis: interval,
+            burstMillis: burstTolerance)
+        nextSlotMillis = next
+        return (taken, wait)
+    }
+
+    /// The GCRA step on one timeline, for this pacer and for a timeline that several daemons share (kept in
+    /// the database): up to `count` slots from `max(nextSlotMillis, now)` on, each `intervalMillis` apart,
+    /// that are no more than `burstMillis` ahead of now. Returns how many, the timeline's new next slot, and
+    /// the wait for the next free one when fewer than `count` were free (at least 1 ms; else 0).
+    package static func freeSlots(
+        nextSlotMillis: Double, nowMillis now: Double, count: Int, intervalMillis interval: Double, burstMillis: Double
+    ) -> (taken: Int, nextSlotMillis: Double, waitMillis: Int64) {
+        let base = max(nextSlotMillis, now)
+        let ahead = now + burstMillis - base
+        let free = ahead < 0 ? 0 : Int(min(Double(Int32.max), (ahead / interval).rounded(.down))) + 1
+        let taken = max(0, min(count, free))
+        let next = base + Double(taken) * interval
+        let wait = taken < count ? max(1, Int64((next - now - burstMillis).rounded(.up))) : 0
+        return (taken, next, wait)
     }
 
     /// The gateway said 429: halve the rate (down to one request a minute at worst).

@@ -51,6 +51,10 @@ package struct PollUpdate: Sendable {
     package var stateChanged: Bool
     /// The raw body of the response, kept with the job when its state changed.
     package var rawResponse: String?
+
+    /// Only the schedule moves (an unchanged answer, a failed request): no new job state, no history row,
+    /// no event. The store may commit such polls together (group commit).
+    package var movesOnlySchedule: Bool { !stateChanged && transitions.isEmpty && events.isEmpty }
 }
 
 extension Int {

@@ -30,7 +30,8 @@ package final class DaemonEngine: Sendable {
     package init(
         store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
-        clock: any DaemonClock = SystemClock(), metrics: DaemonMetrics? = nil
+        clock: any DaemonClock = SystemClock(), metrics: DaemonMetrics? = nil,
+        makeTimer: @escaping SchedulerTimerFactory = { DueTimer(label: $0) }
     ) {
         self.metrics = metrics
         let clockGuard = WallClockGuard(clock: clock, store: store, logger: logger)
@@ -48,14 +49,14 @@ package final class DaemonEngine: Sendable {
         self.pacer = pacer
         let deliveries = DeliveryScheduler(
             store: store, settings: settings, printer: printer, webhooks: webhooks, clockGuard: clockGuard,
-            clock: wallClock, logger: logger, lastProblem: lastProblem, metrics: metrics)
+            clock: wallClock, logger: logger, lastProblem: lastProblem, metrics: metrics, makeTimer: makeTimer)
         self.deliveries = deliveries
         let poller = Poller(
             store: store, settings: settings, pacer: pacer, clock: wallClock, logger: logger,
             lastProblem: lastProblem, metrics: metrics, onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(
             store: store, settings: settings, poller: poller, pacer: pacer, clockGuard: clockGuard, clock: wallClock,
-            logger: logger)
+            logger: logger, makeTimer: makeTimer)
         self.polls = polls
         pruner = Pruner(store: store, settings: settings, clock: wallClock, logger: logger)
     }

@@ -9,6 +9,8 @@ extension JobStore {
         _ pending: [PendingEvent], for job: StoredJob, sinks: [SinkSubscription], nowMillis: Int64, hostname: String,
         db: Database
     ) throws -> [StoredEvent] {
+        // Most polls create no event: no need to read the round.
+        guard !pending.isEmpty else { return [] }
         var created: [StoredEvent] = []
         var random = SystemRandomNumberGenerator()
         let round =

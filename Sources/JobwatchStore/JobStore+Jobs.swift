@@ -38,6 +38,7 @@ package enum TrackingFilter: String, Sendable, CaseIterable {
 }
 
 extension JobStore {
+    /// The job columns every job query selects, in the order `decodeJob` reads them by index.
     static let jobColumns = """
         id, account, api, project_id, job_id, region, labels, sinks, deadline_at, tracking, job_type, status,
         provider_status, progress, current_task, begin_time, end_time, error_code, fail_reason, image_id,
@@ -256,46 +257,49 @@ extension JobStore {
     }
 
     static func fetchSubJobs(_ db: Database, rowID: Int64) throws -> [SubJobSnapshot] {
-        try db.rows(sql: "SELECT * FROM sub_job WHERE job_row = ? ORDER BY position", arguments: [rowID]).map { row in
+        try db.rows(
+            sql: """
+                SELECT sub_job_id, job_type, status, provider_status, begin_time, end_time, error_code, fail_reason,
+                    image_id, image_name, resource_id, resource_name
+                FROM sub_job WHERE job_row = ? ORDER BY position
+                """,
+            arguments: [rowID]
+        ).map { row in
             SubJobSnapshot(
-                jobID: row.text("sub_job_id") ?? "", jobType: row.text("job_type"),
-                status: row.text("status").flatMap(JobStatus.init(rawValue:)) ?? .unknown,
-                providerStatus: row.text("provider_status"), beginTime: row.text("begin_time"),
-                endTime: row.text("end_time"), errorCode: row.text("error_code"), failReason: row.text("fail_reason"),
-                imageID: row.text("image_id"), imageName: row.text("image_name"), resourceID: row.text("resource_id"),
-                resourceName: row.text("resource_name"))
+                jobID: row.text(at: 0) ?? "", jobType: row.text(at: 1),
+                status: row.text(at: 2).flatMap(JobStatus.init(rawValue:)) ?? .unknown,
+                providerStatus: row.text(at: 3), beginTime: row.text(at: 4), endTime: row.text(at: 5),
+                errorCode: row.text(at: 6), failReason: row.text(at: 7), imageID: row.text(at: 8),
+                imageName: row.text(at: 9), resourceID: row.text(at: 10), resourceName: row.text(at: 11))
         }
     }
 
-    /// A job row without its sub-jobs (list views); `fetchJob` adds them. Every column is read tolerantly:
-    /// a stored value of the wrong type or out of range is unknown (or clamped), never a crash.
+    /// A job row (the columns of `jobColumns`, in that order) without its sub-jobs (list views); `fetchJob`
+    /// adds them. Columns are read by index (this runs once per poll). Every column is read tolerantly: a
+    /// stored value of the wrong type or out of range is unknown (or clamped), never a crash.
     static func decodeJob(_ row: Row) throws -> StoredJob {
-        let projectID = row.text("project_id") ?? ""
-        let labels = row.text("labels").flatMap {
-            try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))
-        }
-        let sinks = row.text("sinks").flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        let entities = row.text("entities").flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        let projectID = row.text(at: 3) ?? ""
         let record = JobRecord(
-            jobID: row.text("job_id") ?? "", api: row.text("api").flatMap(JobAPI.init(rawValue:)) ?? .ims,
-            account: row.text("account") ?? "", region: row.text("region"),
-            projectID: projectID.isEmpty ? nil : projectID, jobType: row.text("job_type"),
-            status: row.text("status").flatMap(JobStatus.init(rawValue:)) ?? .unknown,
-            providerStatus: row.text("provider_status"),
-            tracking: row.text("tracking").flatMap(Tracking.init(rawValue:)) ?? .active,
-            progress: ProgressFraction.validated(row.double("progress")),
-            currentTask: row.text("current_task"), beginTime: row.text("begin_time"), endTime: row.text("end_time"),
-            errorCode: row.text("error_code"), failReason: row.text("fail_reason"), imageID: row.text("image_id"),
-            imageName: row.text("image_name"), entities: entities, labels: labels ?? [:],
-            registeredAtMillis: row.int64("registered_at") ?? 0,
-            lastPolledAtMillis: row.int64("last_polled_at"), nextPollAtMillis: row.int64("next_poll_at"),
-            polls: row.count("polls"), subJobs: [], sinks: sinks, deadlineAtMillis: row.int64("deadline_at"),
-            lastError: row.text("last_error"), lastChangeAtMillis: row.int64("last_change_at"),
-            stalledAtMillis: row.int64("stalled_at"))
+            jobID: row.text(at: 4) ?? "", api: row.text(at: 2).flatMap(JobAPI.init(rawValue:)) ?? .ims,
+            account: row.text(at: 1) ?? "", region: row.text(at: 5),
+            projectID: projectID.isEmpty ? nil : projectID, jobType: row.text(at: 10),
+            status: row.text(at: 11).flatMap(JobStatus.init(rawValue:)) ?? .unknown,
+            providerStatus: row.text(at: 12),
+            tracking: row.text(at: 9).flatMap(Tracking.init(rawValue:)) ?? .active,
+            progress: ProgressFraction.validated(row.double(at: 13)),
+            currentTask: row.text(at: 14), beginTime: row.text(at: 15), endTime: row.text(at: 16),
+            errorCode: row.text(at: 17), failReason: row.text(at: 18), imageID: row.text(at: 19),
+            imageName: row.text(at: 20), entities: row.text(at: 21).flatMap(StoredJSON.entities),
+            labels: row.text(at: 6).flatMap(StoredJSON.labels) ?? [:],
+            registeredAtMillis: row.int64(at: 22) ?? 0,
+            lastPolledAtMillis: row.int64(at: 23), nextPollAtMillis: row.int64(at: 24),
+            polls: row.count(at: 25), subJobs: [], sinks: row.text(at: 7).flatMap(StoredJSON.sinks),
+            deadlineAtMillis: row.int64(at: 8),
+            lastError: row.text(at: 29), lastChangeAtMillis: row.int64(at: 30),
+            stalledAtMillis: row.int64(at: 31))
         return StoredJob(
-            rowID: row.int64("id") ?? 0, record: record,
+            rowID: row.int64(at: 0) ?? 0, record: record,
             scheduling: SchedulingState(
-                unchangedPolls: row.count("unchanged_polls"), failures: row.count("failures"),
-                notFoundStreak: row.count("not_found_streak")))
+                unchangedPolls: row.count(at: 26), failures: row.count(at: 27), notFoundStreak: row.count(at: 28)))
     }
 }

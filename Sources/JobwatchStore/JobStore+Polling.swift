@@ -46,17 +46,18 @@ extension JobStore {
                     WHERE tracking = 'active' AND next_poll_at <= ?\(accountFilter) ORDER BY next_poll_at LIMIT ?
                     """,
                 arguments: StatementArguments([nowMillis] + accounts + [limit + inFlight.count]))
+            // By index, in the order of the SELECT (GRDB's by-name access lowercases every name).
             return rows.compactMap { row -> DueJob? in
-                guard let id = row.int64("id"), !inFlight.contains(id),
-                    let api = row.text("api").flatMap(JobAPI.init(rawValue:))
+                guard let id = row.int64(at: 0), !inFlight.contains(id),
+                    let api = row.text(at: 3).flatMap(JobAPI.init(rawValue:))
                 else { return nil }
-                let projectID = row.text("project_id") ?? ""
+                let projectID = row.text(at: 5) ?? ""
                 return DueJob(
-                    rowID: id, nextPollAtMillis: row.int64("next_poll_at") ?? nowMillis,
-                    account: row.text("account") ?? "",
-                    api: api, jobID: row.text("job_id") ?? "",
-                    projectID: projectID.isEmpty ? nil : projectID, region: row.text("region"),
-                    deadlineAtMillis: row.int64("deadline_at"))
+                    rowID: id, nextPollAtMillis: row.int64(at: 1) ?? nowMillis,
+                    account: row.text(at: 2) ?? "",
+                    api: api, jobID: row.text(at: 4) ?? "",
+                    projectID: projectID.isEmpty ? nil : projectID, region: row.text(at: 6),
+                    deadlineAtMillis: row.int64(at: 7))
             }.prefix(limit).map { $0 }
         }
     }
@@ -73,82 +74,105 @@ extension JobStore {
                         Self.notIn("account", count: accounts.count)) ORDER BY next_poll_at LIMIT ?
                     """,
                 arguments: StatementArguments(accounts + [inFlight.count + 1]))
-            return rows.first { !inFlight.contains($0.int64("id") ?? 0) }.flatMap { $0.int64("next_poll_at") }
+            return rows.first { !inFlight.contains($0.int64(at: 0) ?? 0) }.flatMap { $0.int64(at: 1) }
         }
     }
 
-    /// Applies one poll's outcome in ONE transaction: the job row, its sub-jobs, a transition row per change,
-    /// the events and a delivery row per subscribed sink. `decide` sees the job as stored at that moment (the
-    /// CLI may have unregistered it meanwhile) and returns nil to write nothing.
+    /// Applies one poll's outcome and returns once it is committed. A poll that records a change (new job
+    /// state, a transition, an event) is ONE transaction of its own: the job row, its sub-jobs, a transition
+    /// row per change, the events and a delivery row per subscribed sink. A poll that only moves the schedule
+    /// (an unchanged answer, a failed request) shares its transaction with the other such polls waiting for
+    /// the writer at that moment (group commit, `PollCommits`). `decide` sees the job as stored at that moment
+    /// (the CLI may have unregistered it meanwhile) and returns nil to write nothing.
     @discardableResult
     package func applyPoll(
         rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64,
         decide: @escaping @Sendable (StoredJob) -> PollUpdate?
     ) async throws -> (job: StoredJob, events: [StoredEvent])? {
-        let hostname = self.hostname
-        return try await write { db in
-            guard let current = try Self.fetchJob(db, rowID: rowID), current.record.tracking == .active,
-                let update = decide(current)
-            else { return nil }
-            let record = update.record
-            let s = update.scheduling
-            if update.stateChanged {
-                try db.executeCached(
-                    sql: """
-                        UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
-                            begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
-                            entities = ?, last_response = COALESCE(?, last_response), tracking = ?,
-                            ended_at = CASE WHEN ? = 'active' THEN NULL ELSE ? END, last_polled_at = ?,
-                            next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?,
-                            last_error = ?,
-                            last_change_at = ?, stalled_at = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [
-                        record.jobType, record.status.rawValue, record.providerStatus, record.progress,
-                        record.currentTask,
-                        record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
-                        record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
-                        record.tracking.rawValue, record.tracking.rawValue, nowMillis, record.lastPolledAtMillis,
-                        record.nextPollAtMillis, record.polls,
-                        s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, record.lastChangeAtMillis,
-                        record.stalledAtMillis, rowID,
-                    ])
-                if record.subJobs != current.record.subJobs {
-                    try Self.replaceSubJobs(db, rowID: rowID, subJobs: record.subJobs)
-                }
-            } else {
-                // An unchanged poll or a failed request moves only the scheduling fields.
-                try db.executeCached(
-                    sql: """
-                        UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?,
-                            failures = ?,
-                            not_found_streak = ?, last_error = ?, last_change_at = ?, stalled_at = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [
-                        record.lastPolledAtMillis, record.nextPollAtMillis, record.polls, s.unchangedPolls, s.failures,
-                        s.notFoundStreak, record.lastError, record.lastChangeAtMillis, record.stalledAtMillis, rowID,
-                    ])
-            }
-            for transition in update.transitions {
-                try db.executeCached(
-                    sql: """
-                        INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status,
-                            progress, current_task)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        rowID, nowMillis, transition.subJobID, transition.from?.rawValue, transition.to.rawValue,
-                        transition.providerStatus, transition.progress, transition.currentTask,
-                    ])
-            }
-            var job = StoredJob(rowID: rowID, record: record, scheduling: s)
-            job.record.registeredAtMillis = current.record.registeredAtMillis
-            let events = try Self.appendEvents(
-                update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
-            return (job, events)
+        do {
+            return try await commitPoll(rowID: rowID, sinks: sinks, nowMillis: nowMillis, decide: decide)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.wrap(error, path: path)
         }
+    }
+
+    /// One poll inside the caller's transaction: the job as stored now, the decision, its writes.
+    static func recordPoll(
+        _ db: Database, rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64, hostname: String,
+        decide: (StoredJob) -> PollUpdate?
+    ) throws -> RecordedPoll? {
+        guard let current = try fetchJob(db, rowID: rowID), current.record.tracking == .active,
+            let update = decide(current)
+        else { return nil }
+        return try write(update, over: current, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+    }
+
+    /// Writes a decided poll over the job as it was read in the same transaction.
+    static func write(
+        _ update: PollUpdate, over current: StoredJob, sinks: [SinkSubscription], nowMillis: Int64, hostname: String,
+        db: Database
+    ) throws -> RecordedPoll {
+        let rowID = current.rowID
+        let record = update.record
+        let s = update.scheduling
+        if update.stateChanged {
+            try db.executeCached(
+                sql: """
+                    UPDATE job SET job_type = ?, status = ?, provider_status = ?, progress = ?, current_task = ?,
+                        begin_time = ?, end_time = ?, error_code = ?, fail_reason = ?, image_id = ?, image_name = ?,
+                        entities = ?, last_response = COALESCE(?, last_response), tracking = ?,
+                        ended_at = CASE WHEN ? = 'active' THEN NULL ELSE ? END, last_polled_at = ?,
+                        next_poll_at = ?, polls = ?, unchanged_polls = ?, failures = ?, not_found_streak = ?,
+                        last_error = ?,
+                        last_change_at = ?, stalled_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    record.jobType, record.status.rawValue, record.providerStatus, record.progress,
+                    record.currentTask,
+                    record.beginTime, record.endTime, record.errorCode, record.failReason, record.imageID,
+                    record.imageName, try record.entities.map { try JSONStyle.string($0) }, update.rawResponse,
+                    record.tracking.rawValue, record.tracking.rawValue, nowMillis, record.lastPolledAtMillis,
+                    record.nextPollAtMillis, record.polls,
+                    s.unchangedPolls, s.failures, s.notFoundStreak, record.lastError, record.lastChangeAtMillis,
+                    record.stalledAtMillis, rowID,
+                ])
+            if record.subJobs != current.record.subJobs {
+                try Self.replaceSubJobs(db, rowID: rowID, subJobs: record.subJobs)
+            }
+        } else {
+            // An unchanged poll or a failed request moves only the scheduling fields.
+            try db.executeCached(
+                sql: """
+                    UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?,
+                        failures = ?,
+                        not_found_streak = ?, last_error = ?, last_change_at = ?, stalled_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    record.lastPolledAtMillis, record.nextPollAtMillis, record.polls, s.unchangedPolls, s.failures,
+                    s.notFoundStreak, record.lastError, record.lastChangeAtMillis, record.stalledAtMillis, rowID,
+                ])
+        }
+        for transition in update.transitions {
+            try db.executeCached(
+                sql: """
+                    INSERT INTO transition (job_row, at, sub_job_id, from_status, to_status, provider_status,
+                        progress, current_task)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    rowID, nowMillis, transition.subJobID, transition.from?.rawValue, transition.to.rawValue,
+                    transition.providerStatus, transition.progress, transition.currentTask,
+                ])
+        }
+        var job = StoredJob(rowID: rowID, record: record, scheduling: s)
+        job.record.registeredAtMillis = current.record.registeredAtMillis
+        let events = try Self.appendEvents(
+            update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
+        return (job, events)
     }
 
     /// Moves only a job's next poll (and its last error), for a poll whose outcome could not be recorded.

@@ -16,6 +16,8 @@ package final class JobStore: JobStoring {
     /// `PRAGMA data_version` of the writer connection at the last look: it changes only when another
     /// process commits (all of this process's writes go through that connection).
     private let seenDataVersion = Mutex<Int64?>(nil)
+    /// Polls waiting for the writer (group commit, see `PollCommits`).
+    let pollCommits = PollCommits()
 
     package var location: String { path }
 

@@ -5,9 +5,24 @@ import JobwatchCore
 /// Reading columns back without trusting them: GRDB's non-optional subscripts trap on a value of another
 /// type, and a database edited by hand, written by another version or restored from elsewhere may hold
 /// anything. Every accessor returns nil for what it cannot use; callers fall back or clamp.
+///
+/// Each comes by name and by index: the hot queries (a poll's job row) read by index, because GRDB's
+/// by-name lookup lowercases the name on every access.
 extension Row {
-    func int64(_ column: String) -> Int64? {
-        let value: DatabaseValue = self[column]
+    func int64(_ column: String) -> Int64? { Self.int64(self[column]) }
+    func int64(at index: Int) -> Int64? { Self.int64(self[index]) }
+
+    /// A counter: never negative, at most a billion.
+    func count(_ column: String) -> Int { Self.count(int64(column)) }
+    func count(at index: Int) -> Int { Self.count(int64(at: index)) }
+
+    func double(_ column: String) -> Double? { Self.double(self[column]) }
+    func double(at index: Int) -> Double? { Self.double(self[index]) }
+
+    func text(_ column: String) -> String? { Self.text(self[column]) }
+    func text(at index: Int) -> String? { Self.text(self[index]) }
+
+    private static func int64(_ value: DatabaseValue) -> Int64? {
         switch value.storage {
         case .int64(let number): return number
         case .double(let number):
@@ -17,13 +32,11 @@ extension Row {
         }
     }
 
-    /// A counter: never negative, at most a billion.
-    func count(_ column: String) -> Int {
-        Int(Swift.min(Swift.max(int64(column) ?? 0, 0), 1_000_000_000))
+    private static func count(_ value: Int64?) -> Int {
+        Int(Swift.min(Swift.max(value ?? 0, 0), 1_000_000_000))
     }
 
-    func double(_ column: String) -> Double? {
-        let value: DatabaseValue = self[column]
+    private static func double(_ value: DatabaseValue) -> Double? {
         switch value.storage {
         case .double(let number): return number
         case .int64(let number): return Double(number)
@@ -32,8 +45,7 @@ extension Row {
         }
     }
 
-    func text(_ column: String) -> String? {
-        let value: DatabaseValue = self[column]
+    private static func text(_ value: DatabaseValue) -> String? {
         switch value.storage {
         case .string(let text): return text
         case .int64(let number): return String(number)

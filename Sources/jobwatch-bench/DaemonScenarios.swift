@@ -20,6 +20,8 @@ struct LoadResult {
     var peakRSSMiB: Double
     var lags: [Double]
     var threads: Int
+    /// The most requests the server had in flight at once during the window.
+    var peakInFlight: Int
 }
 
 struct DaemonScenarios {
@@ -31,9 +33,9 @@ struct DaemonScenarios {
     /// scheduling lag from 1-second snapshots of the schedule columns.
     func load(
         name: String, jobs: Int, polling: Sandbox.Polling, nextPollAt: @escaping (Int, Int64) -> Int64, warmup: Double,
-        window: Double, firstPollsFirst: Bool = true
+        window: Double, firstPollsFirst: Bool = true, answerDelayMillis: Int = 0
     ) async throws -> LoadResult {
-        let cloud = try await Cloud(withReceiver: false)
+        let cloud = try await Cloud(withReceiver: false, answerDelayMillis: answerDelayMillis)
         let sandbox = try Sandbox(name: name)
         defer { if !keep { sandbox.remove() } }
         let ids = benchJobIDs(jobs, prefix: "be")
@@ -58,6 +60,7 @@ struct DaemonScenarios {
         }
 
         let polls0 = try await offloaded { cloud.polls(ids) }
+        cloud.inFlight.resetPeak()
         let cpu0 = daemon.cpuSeconds, bench0 = ProcStats.cpuSeconds(pid: getpid()) ?? .nan
         let t0 = monotonicSeconds()
         var lags: [Double] = []
@@ -75,7 +78,7 @@ struct DaemonScenarios {
             jobs: jobs, readySeconds: ready, windowSeconds: elapsed, polls: polls1 - polls0,
             daemonCPUSeconds: cpu1 - cpu0,
             benchCPUSeconds: bench1 - bench0, peakRSSMiB: daemon.peakRSSMiB, lags: lags,
-            threads: ProcStats.threads(pid: daemon.pid) ?? 0)
+            threads: ProcStats.threads(pid: daemon.pid) ?? 0, peakInFlight: cloud.inFlight.peak)
         let status = await daemon.stop()
         await cloud.shutdown()
         note(
@@ -83,8 +86,24 @@ struct DaemonScenarios {
                 + "\(fmt(result.pollsPerSecond, 0))/s; daemon CPU \(fmt(result.daemonCPUSeconds, 2)) s "
                 + "(\(fmt(result.daemonCPUSeconds / elapsed * 100, 0)) % of one core), simulator+bench CPU "
                 + "\(fmt(result.benchCPUSeconds, 2)) s; "
-                + "peak RSS \(fmt(result.peakRSSMiB, 1)) MiB; \(result.threads) threads; lag samples \(lags.count) "
+                + "peak RSS \(fmt(result.peakRSSMiB, 1)) MiB; \(result.threads) threads; "
+                + "at most \(result.peakInFlight) in flight at the server; lag samples \(lags.count) "
                 + "p50 \(fmt(percentile(lags, 50), 0)) ms p99 \(fmt(percentile(lags, 99), 0)) ms; exit \(status)")
+        return result
+    }
+
+    /// wrk against the simulator the daemon polls (see `LoopbackCeiling`): what this machine answers at all.
+    func ceiling(connections: Int, seconds: Int) async throws -> LoopbackCeiling.Result {
+        let cloud = try await Cloud(withReceiver: false)
+        let ids = benchJobIDs(1, prefix: "ce")
+        try cloud.addJobs(ids, durationMillis: 48 * 3_600_000)
+        let result = try await LoopbackCeiling.run(
+            cloud: cloud, jobID: ids[0], connections: connections, seconds: seconds)
+        await cloud.shutdown()
+        note(
+            "ceiling: wrk, \(connections) connections, \(seconds) s: \(fmt(result.requestsPerSecond, 0)) requests/s "
+                + "(\(result.non2xx) not 2xx); simulator (bench process) CPU \(fmt(result.simulatorCPUPercent, 0)) % "
+                + "of one core")
         return result
     }
 

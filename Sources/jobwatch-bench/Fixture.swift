@@ -21,12 +21,24 @@ final class Cloud: Sendable {
     let server: LoopbackHTTPServer
     let receiver: WebhookReceiver?
 
-    init(withReceiver: Bool) async throws {
+    /// Requests being answered now, and the most at once since the last `resetPeak()`.
+    let inFlight = InFlightGauge()
+
+    /// `answerDelayMillis`: every answer waits that long first (a cloud that answers in tens of ms).
+    init(withReceiver: Bool, answerDelayMillis: Int = 0) async throws {
         var logger = Logger(label: "bench.simulator")
         logger.logLevel = .error
         // Signed requests, verified by the simulator as the gateway would: the real per-request cost.
-        simulator = Simulator(options: SimulatorOptions(credentials: [Self.accessKey: Self.secretKey]), logger: logger)
-        server = try await simulator.start(host: "127.0.0.1", port: 0)
+        let simulator = Simulator(
+            options: SimulatorOptions(credentials: [Self.accessKey: Self.secretKey]), logger: logger)
+        self.simulator = simulator
+        let gauge = inFlight
+        server = try await LoopbackHTTPServer.start(host: "127.0.0.1", port: 0) { request in
+            gauge.enter()
+            defer { gauge.leave() }
+            if answerDelayMillis > 0 { try? await Task.sleep(for: .milliseconds(answerDelayMillis)) }
+            return await simulator.handle(request)
+        }
         receiver = withReceiver ? try await WebhookReceiver.start() : nil
     }
 
@@ -61,6 +73,21 @@ struct Received: Sendable {
     /// The CloudEvent's `time` (the moment the daemon recorded the poll), ms since 1970.
     var eventTimeMillis: Double?
     var receivedAtMillis: Double
+}
+
+/// Counts requests in flight at the server.
+final class InFlightGauge: Sendable {
+    private let state = Mutex<(current: Int, peak: Int)>((0, 0))
+
+    func enter() {
+        state.withLock {
+            $0.current += 1
+            $0.peak = max($0.peak, $0.current)
+        }
+    }
+    func leave() { state.withLock { $0.current -= 1 } }
+    func resetPeak() { state.withLock { $0.peak = $0.current } }
+    var peak: Int { state.withLock { $0.peak } }
 }
 
 /// A loopback webhook receiver that stamps each request on arrival (before parsing) and answers 200.

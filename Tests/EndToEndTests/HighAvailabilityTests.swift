@@ -22,8 +22,9 @@ final class HACloud: Sendable {
 
     /// `cluster`: the shared plain one unless given (the TLS tests give the TLS cluster).
     init(cluster: PostgresTestCluster? = nil) async throws {
-        self.cluster = try cluster ?? PostgresTestCluster.shared()
-        database = try self.cluster.makeDatabase()
+        (self.cluster, database) = try await PostgresTestCluster.sharedWithDatabase {
+            try cluster ?? PostgresTestCluster.shared()
+        }
         let simulator = Simulator(
             options: SimulatorOptions(credentials: [CloudFixture.accessKey: CloudFixture.secretKey]),
             logger: Logger(label: "e2e.simulator"))

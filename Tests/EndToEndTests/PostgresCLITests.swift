@@ -278,7 +278,7 @@ import Testing
     }
 
     @Test func theCLIAndADaemonWorkOverVerifiedTLSAndTLSProblemsAreOneLine() async throws {
-        let cluster = try PostgresTestCluster.sharedTLS()
+        let cluster = try await PostgresTestCluster.offPool { try PostgresTestCluster.sharedTLS() }
         let authority = try TestCertificateAuthority.shared()
         let cloud = try await HACloud(cluster: cluster)
         defer { Task { await cloud.shutdown() } }

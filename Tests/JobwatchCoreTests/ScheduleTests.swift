@@ -79,13 +79,23 @@ import Testing
     /// again later does not push the account further back.
     @Test func reserveIfFreeTakesOnlyAFreeSlot() {
         var rate = AdaptiveRate(perSecond: 2)
-        #expect(rate.reserveIfFree(nowMillis: 0) == 0)
-        #expect(rate.reserveIfFree(nowMillis: 0) == 0)
-        #expect(rate.reserveIfFree(nowMillis: 0) == 500)
-        #expect(rate.reserveIfFree(nowMillis: 0) == 500)
-        #expect(rate.reserveIfFree(nowMillis: 400) == 100)
-        #expect(rate.reserveIfFree(nowMillis: 500) == 0)
-        #expect(rate.reserveIfFree(nowMillis: 500) == 500)
+        let one = { (now: Int64) in rate.reserveIfFree(nowMillis: now) }
+        #expect(one(0) == (1, 0))
+        #expect(one(0) == (1, 0))
+        #expect(one(0) == (0, 500))
+        #expect(one(0) == (0, 500))
+        #expect(one(400) == (0, 100))
+        #expect(one(500) == (1, 0))
+        #expect(one(500) == (0, 500))
+    }
+
+    /// Several at once: as many as are free, never more, and the wait for the next.
+    @Test func reserveIfFreeTakesAsManyFreeSlotsAsThereAre() {
+        var rate = AdaptiveRate(perSecond: 10)  // 100 ms apart, 900 ms of burst: 10 free after a quiet spell
+        #expect(rate.reserveIfFree(nowMillis: 0, count: 25) == (10, 100))
+        #expect(rate.reserveIfFree(nowMillis: 50, count: 5) == (0, 50))
+        #expect(rate.reserveIfFree(nowMillis: 300, count: 5) == (3, 100))
+        #expect(rate.reserveIfFree(nowMillis: 300, count: 0) == (0, 0))
     }
 
     @Test func halvesOnThrottlingAndRecoversGradually() {

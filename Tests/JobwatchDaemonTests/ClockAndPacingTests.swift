@@ -62,16 +62,16 @@ extension EngineTests {
             nowMillis: clock.wallMillis()
         ).job.rowID
         await engine.start()
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polls("steady") >= 3 })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polls("steady") >= 3 })
 
         clock.step(byMillis: 3_600_000)  // forward: the 30-minute deadline is "past" by the wall clock
         let beforeForward = fetcher.polls("steady")
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polls("steady") >= beforeForward + 5 })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polls("steady") >= beforeForward + 5 })
         #expect(try await store.job(rowID: rowID)?.record.tracking == .active)
 
         clock.step(byMillis: -7_200_000)  // back: an hour before the start
         let beforeBack = fetcher.polls("steady")
-        #expect(try await eventually(timeout: .seconds(10)) { fetcher.polls("steady") >= beforeBack + 5 })
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polls("steady") >= beforeBack + 5 })
         let job = try #require(try await store.job(rowID: rowID))
         await engine.stop()
         #expect(job.record.tracking == .active)

@@ -58,7 +58,7 @@ import Testing
 
     @Test func everythingCopiedReadsBackTheSameAndSequencesContinue() async throws {
         let (sqlite, rows) = try await makeSQLite()
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let postgres = try await database.open()
         defer { Task { await postgres.close() } }
         let counts = try await postgres.importAll(try sqlite.exportAll())
@@ -100,7 +100,7 @@ import Testing
 
     @Test func aPostgreSQLDatabaseCopiedBackToSQLiteReadsTheSameAndSequencesContinue() async throws {
         let (sqlite, rows) = try await makeSQLite()
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let postgres = try await database.open()
         defer { Task { await postgres.close() } }
         _ = try await postgres.importAll(try sqlite.exportAll())

@@ -14,9 +14,9 @@ struct PostgresDatabase {
     let name: String
     let cluster: PostgresTestCluster
 
-    init() throws {
-        cluster = try PostgresTestCluster.shared()
-        let made = try cluster.makeDatabase()
+    init() async throws {
+        let made: (url: String, user: String, password: String, database: String)
+        (cluster, made) = try await PostgresTestCluster.sharedWithDatabase()
         url = try PostgresURL.parse(made.url).get()
         password = made.password
         name = made.database
@@ -60,7 +60,7 @@ struct PostgresDatabase {
     }
 
     @Test func migratesOnceWhenSeveralProcessesStartTogetherAndReopens() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         async let a = database.open()
         async let b = database.open()
         let (first, second) = try await (a, b)
@@ -128,7 +128,7 @@ struct PostgresDatabase {
     }
 
     @Test func aLeasedJobIsNobodyElsesUntilTheLeaseLapsesAndThenTheOldHolderCannotWrite() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         // Long leases (a's first renewal would come after 20 s): the test plays a's stall by hand.
         let a = try await database.open(leaseMillis: 60_000, hostname: "a")
         let b = try await database.open(leaseMillis: 60_000, hostname: "b")
@@ -171,7 +171,7 @@ struct PostgresDatabase {
     }
 
     @Test func aLiveDaemonKeepsItsLeaseByRenewingIt() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let a = try await database.open(leaseMillis: 1000, hostname: "a")
         let b = try await database.open(leaseMillis: 1000, hostname: "b")
         defer {
@@ -191,7 +191,7 @@ struct PostgresDatabase {
     }
 
     @Test func deliveriesAreLeasedRecordedAndRequeued() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let store = try await database.open()
         let other = try await database.open(hostname: "other")
         defer {
@@ -240,7 +240,7 @@ struct PostgresDatabase {
     }
 
     @Test func sequencesFollowCommitOrderUnderConcurrentWriters() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let stores = [try await database.open(hostname: "a"), try await database.open(hostname: "b")]
         defer { Task { for store in stores { await store.close() } } }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -258,7 +258,7 @@ struct PostgresDatabase {
     }
 
     @Test func requestSlotsAreSharedByEveryDaemonOfAnAccount() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let a = try await database.open(hostname: "a")
         let b = try await database.open(hostname: "b")
         defer {
@@ -274,9 +274,9 @@ struct PostgresDatabase {
         let start = ContinuousClock.now
         while taken < 4, start.duration(to: .now) < .seconds(10) {
             for store in [a, b] {
-                let wait = try await store.reserveRequestSlotIfFree(
-                    account: "default", intervalMillis: 100, burstMillis: 0)
-                if wait == 0 { taken += 1 } else { waits.append(wait) }
+                let (got, wait) = try await store.reserveRequestSlotsIfFree(
+                    account: "default", count: 1, intervalMillis: 100, burstMillis: 0)
+                if got == 1 { taken += 1 } else { waits.append(wait) }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -286,11 +286,16 @@ struct PostgresDatabase {
         #expect(elapsed >= .milliseconds(290))
         #expect(!waits.isEmpty)
         #expect(waits.allSatisfy { $0 >= 1 && $0 <= 100 })
-        #expect(try await a.reserveRequestSlotIfFree(account: "other", intervalMillis: 100, burstMillis: 0) == 0)
+        #expect(
+            try await a.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 1000, burstMillis: 2500)
+                == (3, 0))
+        #expect(
+            try await b.reserveRequestSlotsIfFree(account: "other", count: 3, intervalMillis: 1000, burstMillis: 2500).0
+                == 0)
     }
 
     @Test func theCLIsChangesWakeAListeningDaemon() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         let daemon = try await database.open(hostname: "daemon")
         let cli = try await database.open(hostname: "cli")
         defer {
@@ -313,7 +318,7 @@ struct PostgresDatabase {
     }
 
     @Test func aWrongPasswordOrAnUnreachableServerIsOneClearLineWithoutThePassword() async throws {
-        let database = try PostgresDatabase()
+        let database = try await PostgresDatabase()
         do {
             _ = try await PostgresJobStore.open(url: database.url, password: "wrong-secret-value")
             Issue.record("a wrong password was accepted")

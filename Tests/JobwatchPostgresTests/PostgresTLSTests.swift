@@ -9,7 +9,7 @@ import Testing
 /// certificate for `localhost` and `127.0.0.1` signed by a throwaway CA, and pg_hba `hostssl` only.
 @Suite(.serialized) struct PostgresTLSTests {
     /// A fresh database on `cluster`, and the URL to reach it at `host` with these URL parameters.
-    struct TLSDatabase {
+    struct TLSDatabase: Sendable {
         let cluster: PostgresTestCluster
         let made: (url: String, user: String, password: String, database: String)
 
@@ -45,7 +45,7 @@ import Testing
     var authority: TestCertificateAuthority { get throws { try TestCertificateAuthority.shared() } }
 
     @Test func requireGivesATLSSessionTheServerSeesAsOne() async throws {
-        let database = try TLSDatabase(try PostgresTestCluster.sharedTLS())
+        let database = try await PostgresTestCluster.offPool { try TLSDatabase(try PostgresTestCluster.sharedTLS()) }
         let store = try await database.open("sslmode=require")
         let version = try await store.sessionTLSVersion()
         await store.close()
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func verifyFullWithTheAuthorityConnectsByAddressAndByName() async throws {
-        let database = try TLSDatabase(try PostgresTestCluster.sharedTLS())
+        let database = try await PostgresTestCluster.offPool { try TLSDatabase(try PostgresTestCluster.sharedTLS()) }
         let root = try authority.certificateFile
         for host in ["127.0.0.1", "localhost"] {
             let store = try await database.open(host: host, "sslmode=verify-full&sslrootcert=\(root)")
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func anUntrustedAuthorityIsRefusedInOneLine() async throws {
-        let database = try TLSDatabase(try PostgresTestCluster.sharedTLS())
+        let database = try await PostgresTestCluster.offPool { try TLSDatabase(try PostgresTestCluster.sharedTLS()) }
         // The system's authorities do not know the test CA.
         let system = try #require(try await database.failure("sslmode=verify-full"))
         #expect(system.contains("certificate") && system.contains("sslrootcert"), "\(system)")
@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func requireAgainstAServerWithoutTLSIsRefused() async throws {
-        let database = try TLSDatabase(try PostgresTestCluster.shared())
+        let database = try await PostgresTestCluster.offPool { try TLSDatabase(try PostgresTestCluster.shared()) }
         let message = try #require(try await database.failure("sslmode=require"))
         #expect(message.contains("does not offer TLS"), "\(message)")
         let plain = try await database.open("sslmode=disable")

@@ -27,6 +27,33 @@ package final class PostgresTestCluster: Sendable {
         try sharedTLSCluster.get()
     }
 
+    /// The cluster of this process and a fresh database in it, made on a Dispatch thread: starting the
+    /// cluster (initdb, pg_ctl) and creating a database (psql) spawn processes and wait for them, which on
+    /// the cooperative pool (two threads here) would stall every other test of the process meanwhile.
+    /// Runs blocking set-up (starting a cluster, `psql`) on a Dispatch thread, not the cooperative pool.
+    package static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// `pick` names the cluster (the shared plain one unless told).
+    package static func sharedWithDatabase(
+        _ pick: @escaping @Sendable () throws -> PostgresTestCluster = { try shared() }
+    ) async throws -> (
+        cluster: PostgresTestCluster, database: (url: String, user: String, password: String, database: String)
+    ) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        let cluster = try pick()
+                        return (cluster, try cluster.makeDatabase())
+                    })
+            }
+        }
+    }
+
     private static let sharedCluster = Result { try PostgresTestCluster(tls: nil) }
     private static let sharedTLSCluster = Result {
         let authority = try TestCertificateAuthority.shared()

@@ -9,10 +9,11 @@ import Logging
 /// every attempt, and arms a Dispatch timer for the next retry. The stdout sink prints whole batches in
 /// sequence order, one transaction per batch. A crash leaves undelivered rows pending: they are sent
 /// after the restart.
-actor DeliveryScheduler {
+actor DeliveryScheduler: SerialLooks {
     private let store: any JobStoring
     private let settings: SettingsBox
     private let printer: any EventPrinting
+    private let stdoutWrites = BlockingCalls(label: "jobwatch.stdout-writer")
     private let webhooks: any WebhookSending
     private let clockGuard: WallClockGuard
     private let clock: @Sendable () -> Int64
@@ -20,22 +21,21 @@ actor DeliveryScheduler {
     private let lastProblem: LastProblem
     private let metrics: DaemonMetrics?
     private var inFlight: [DeliveryKey: Task<Void, Never>] = [:]
-    private var running = false
+    private(set) var running = false
     private var stdoutTask: Task<Void, Never>?
     /// Events arrived while the stdout task was printing: it looks once more before it ends.
     private var printAgain = false
-    /// When the look under way began; nil when none is.
-    private var lookStarted: ContinuousClock.Instant?
-    private var lookAgain = false
+    var looks = LookState()
     /// Standard output refusals in a row (EPIPE, ENOSPC): printing pauses 1 s, doubling to 1 min.
     private var stdoutFailures = 0
-    private nonisolated let timer = DueTimer(label: "jobwatch.delivery-timer")
+    private nonisolated let timer: any SchedulerTimer
 
     init(
         store: any JobStoring, settings: SettingsBox, printer: any EventPrinting, webhooks: any WebhookSending,
         clockGuard: WallClockGuard, clock: @escaping @Sendable () -> Int64, logger: Logger, lastProblem: LastProblem,
-        metrics: DaemonMetrics? = nil
+        metrics: DaemonMetrics? = nil, makeTimer: SchedulerTimerFactory
     ) {
+        timer = makeTimer("jobwatch.delivery-timer")
         self.clockGuard = clockGuard
         self.metrics = metrics
         self.lastProblem = lastProblem
@@ -53,29 +53,7 @@ actor DeliveryScheduler {
         await tick()
     }
 
-    /// Something changed (an event was created, a retry is due, the CLI re-queued deliveries): look again.
-    /// Looks never overlap (a second one could send the same delivery twice); a tick during a look makes it
-    /// look once more.
-    func tick() async {
-        guard running else { return }
-        if lookStarted != nil {
-            lookAgain = true
-            return
-        }
-        repeat {
-            lookAgain = false
-            lookStarted = .now
-            await look()
-            lookStarted = nil
-        } while lookAgain && running
-    }
-
-    /// Whether a look has been under way for longer than `limit` (the watchdog's question).
-    func isStuck(longerThan limit: Duration) -> Bool {
-        lookStarted.map { $0.duration(to: .now) > limit } ?? false
-    }
-
-    private func look() async {
+    func look() async {
         await clockGuard.reconcile()
         let configuration = settings.current.configuration
         var targets: [String: WebhookSinkConfig] = [:]
@@ -160,16 +138,19 @@ actor DeliveryScheduler {
                 let due = try await store.dueDeliveries(
                     nowMillis: clock(), sinks: [Configuration.stdoutSinkName], limit: 500, excluding: [])
                 guard !due.isEmpty else { return .done }
-                var printed: [DeliveryKey] = []
-                var refusal: (any Error)?
-                for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
-                    do {
-                        try printer.print(delivery.event)
-                    } catch {
-                        refusal = error
-                        break
+                // Written off the cooperative pool: a reader that stopped reading blocks only this sink.
+                let printer = self.printer
+                let (printed, refusal) = await stdoutWrites.run { () -> ([DeliveryKey], (any Error)?) in
+                    var printed: [DeliveryKey] = []
+                    for delivery in due.sorted(by: { $0.event.sequence < $1.event.sequence }) {
+                        do {
+                            try printer.print(delivery.event)
+                        } catch {
+                            return (printed, error)
+                        }
+                        printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
                     }
-                    printed.append(DeliveryKey(eventSequence: delivery.event.sequence, sink: delivery.sink))
+                    return (printed, nil)
                 }
                 if !printed.isEmpty {
                     try await store.recordDelivered(printed, atMillis: clock())

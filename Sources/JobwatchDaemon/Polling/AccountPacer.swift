@@ -23,25 +23,25 @@ actor AccountPacer {
         self.sharedSlots = sharedSlots
     }
 
-    /// Takes the account's next request slot when it is free now and returns 0; otherwise takes nothing and
-    /// returns how many milliseconds until one is.
-    func reserve(account: String) async -> Int64 {
+    /// Takes up to `count` of the account's request slots that are free now; returns how many, and when
+    /// fewer than asked, how many milliseconds until the next one is (else 0).
+    func reserve(account: String, count: Int = 1) async -> (taken: Int, waitMillis: Int64) {
         var rate = rates[account] ?? AdaptiveRate(perSecond: configuredPerSecond)
         rates[account] = rate
         if let sharedSlots {
             let interval = 1000 / rate.currentPerSecond
             let burst = interval * max(0, rate.currentPerSecond.rounded(.down) - 1)
             // The database did not answer: pace on this daemon's own timeline meanwhile.
-            if let wait = try? await sharedSlots.reserveRequestSlotIfFree(
-                account: account, intervalMillis: interval, burstMillis: burst)
+            if let reserved = try? await sharedSlots.reserveRequestSlotsIfFree(
+                account: account, count: count, intervalMillis: interval, burstMillis: burst)
             {
-                return wait
+                return reserved
             }
             rate = rates[account] ?? rate
         }
-        let wait = rate.reserveIfFree(nowMillis: monotonicMillis())
+        let reserved = rate.reserveIfFree(nowMillis: monotonicMillis(), count: count)
         rates[account] = rate
-        return wait
+        return reserved
     }
 
     func record(_ result: PollResult, account: String) {

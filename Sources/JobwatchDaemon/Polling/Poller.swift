@@ -25,9 +25,8 @@ struct Poller: Sendable {
     func poll(_ job: DueJob) async -> Int64? {
         let settings = settings.current
         let rowID = job.rowID
-        var metadata: Logger.Metadata = [
-            "job_id": "\(job.jobID)", "api": "\(job.api.rawValue)", "account": "\(job.account)",
-        ]
+        // Built only when something is logged (most polls log nothing).
+        let metadata = LazyMetadata(job)
 
         if let deadline = job.deadlineAtMillis, deadline <= clock() {
             await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
@@ -72,15 +71,16 @@ struct Poller: Sendable {
                 api: job.api, outcome: PollOutcome(result, failure: request.failure, changed: changed),
                 duration: request.duration)
         }
-        metadata["polls"] = "\(applied?.record.polls ?? 0)"
         if case .snapshot = result {
         } else {
             lastProblem.record("\(job.jobID): \(applied?.record.lastError ?? "poll failed")", atMillis: clock())
         }
+        let polls = applied?.record.polls ?? 0
         switch result {
         case .snapshot:
             break
         case .throttled(let retryAfter, let message):
+            var metadata = metadata.value(polls: polls)
             metadata["retry_after_ms"] = "\(retryAfter.map(String.init) ?? "none")"
             logger.warning("throttled by the gateway; slowing this account down: \(message)", metadata: metadata)
         case .unauthorized(let message):
@@ -91,23 +91,23 @@ struct Poller: Sendable {
                 the gateway rejected the credentials of account '\(job.account)'; its polling pauses for 5 minutes \
                 (an AK is locked after 5 failures): check ak/sk, the clock, and the project id: \(message)
                 """,
-                metadata: metadata)
+                metadata: metadata.value(polls: polls))
         case .forbidden(let message):
             logger.error(
                 """
                 the gateway refused job \(job.jobID) (403: the credentials lack a permission on this job or its \
                 project); only this job backs off, for 5 minutes: \(message)
                 """,
-                metadata: metadata)
+                metadata: metadata.value(polls: polls))
         case .notFound(let message):
             logger.notice(
                 """
                 the job was not found (\(applied?.scheduling.notFoundStreak ?? 0) of \
                 \(pollSettings.notFoundAfter)): \(message)
                 """,
-                metadata: metadata)
+                metadata: metadata.value(polls: polls))
         case .failed(let message):
-            logger.warning("poll failed; retrying with backoff: \(message)", metadata: metadata)
+            logger.warning("poll failed; retrying with backoff: \(message)", metadata: metadata.value(polls: polls))
         }
         return applied?.record.tracking == .active ? applied?.record.nextPollAtMillis : nil
     }
@@ -115,7 +115,7 @@ struct Poller: Sendable {
     /// Runs the decision inside the store's transaction and logs what changed.
     @discardableResult
     private func apply(
-        rowID: Int64, settings: DaemonSettings, metadata: Logger.Metadata,
+        rowID: Int64, settings: DaemonSettings, metadata: LazyMetadata,
         decide: @escaping @Sendable (StoredJob, Int64) -> PollUpdate
     ) async -> (job: StoredJob, events: [StoredEvent])? {
         let now = clock()
@@ -128,7 +128,7 @@ struct Poller: Sendable {
             }
             unrecorded.recorded(rowID: rowID)
             _ = recordProblems.shouldLog(nil, for: String(rowID))
-            log(job: job, events: events, metadata: metadata)
+            if !events.isEmpty { log(job: job, events: events, metadata: metadata.value(polls: nil)) }
             metrics?.recordEvents(events.map(\.type))
             if !events.isEmpty { onEvents() }
             return (job, events)
@@ -141,7 +141,7 @@ struct Poller: Sendable {
     /// A poll that cannot be recorded backs off like a failed request: in memory (the row may be what the
     /// store refuses), and in the row's schedule too when the store still takes that much. Logged once per job.
     private func backOffUnrecorded(
-        rowID: Int64, settings: DaemonSettings, error: any Error, metadata: Logger.Metadata
+        rowID: Int64, settings: DaemonSettings, error: any Error, metadata: LazyMetadata
     ) async {
         var random = SystemRandomNumberGenerator()
         let now = clock()
@@ -152,7 +152,7 @@ struct Poller: Sendable {
         if recordProblems.shouldLog("\(error)", for: String(rowID)) {
             logger.error(
                 "cannot record a poll; the job backs off like a failed request (logged once per job)",
-                metadata: metadata.merging([
+                metadata: metadata.value(polls: nil).merging([
                     "error": "\(error)", "retry_in_ms": "\(SaturatingTime.difference(hold.untilMillis, now))",
                 ]) { $1 })
         }

@@ -3,7 +3,7 @@ import JobwatchCore
 
 /// A one-shot DispatchSourceTimer re-armed for the next due moment: the process sleeps until then
 /// instead of ticking at a fixed rate.
-final class DueTimer: @unchecked Sendable {
+final class DueTimer: SchedulerTimer, @unchecked Sendable {
     // DispatchSource methods are thread-safe; the class only forwards to them.
     private let source: DispatchSourceTimer
 

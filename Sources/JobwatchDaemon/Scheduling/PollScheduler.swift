@@ -5,7 +5,7 @@ import Logging
 /// Keeps every active job polled at its planned moment: asks the store which jobs are due, starts their
 /// polls within `max_in_flight` and each account's pace, and arms one Dispatch timer for the earliest next
 /// poll. With nothing due the process sleeps.
-actor PollScheduler {
+actor PollScheduler: SerialLooks {
     private let store: any JobStoring
     private let settings: SettingsBox
     private let poller: Poller
@@ -14,20 +14,19 @@ actor PollScheduler {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private var inFlight: [Int64: Task<Void, Never>] = [:]
-    private var running = false
+    private(set) var running = false
     /// More jobs were due than there were free slots at the last look: refill as slots free up.
     private var saturated = false
     /// When the timer is armed for; nil when disarmed.
     private var armedAtMillis: Int64?
-    /// A look at the schedule is under way (it suspends on the store); `tick()` then asks for another.
-    private var lookStarted: ContinuousClock.Instant?
-    private var lookAgain = false
-    private nonisolated let timer = DueTimer(label: "jobwatch.poll-timer")
+    var looks = LookState()
+    private nonisolated let timer: any SchedulerTimer
 
     init(
         store: any JobStoring, settings: SettingsBox, poller: Poller, pacer: AccountPacer, clockGuard: WallClockGuard,
-        clock: @escaping @Sendable () -> Int64, logger: Logger
+        clock: @escaping @Sendable () -> Int64, logger: Logger, makeTimer: SchedulerTimerFactory
     ) {
+        timer = makeTimer("jobwatch.poll-timer")
         self.store = store
         self.settings = settings
         self.poller = poller
@@ -43,28 +42,7 @@ actor PollScheduler {
         await tick()
     }
 
-    /// Something changed (the timer fired, the CLI registered a job): look again. Looks never overlap
-    /// (a second one could start the same job twice); a tick during a look makes it look once more.
-    func tick() async {
-        guard running else { return }
-        if lookStarted != nil {
-            lookAgain = true
-            return
-        }
-        repeat {
-            lookAgain = false
-            lookStarted = .now
-            await look()
-            lookStarted = nil
-        } while lookAgain && running
-    }
-
-    /// Whether a look has been under way for longer than `limit` (the watchdog's question).
-    func isStuck(longerThan limit: Duration) -> Bool {
-        lookStarted.map { $0.duration(to: .now) > limit } ?? false
-    }
-
-    private func look() async {
+    func look() async {
         await clockGuard.reconcile()
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         let now = clock()
@@ -83,21 +61,34 @@ actor PollScheduler {
                     excludingAccounts: paced)
                 var newlyPaced = false
                 var unstarted: [Int64] = []
+                // One reservation per account for as many of its due jobs as there are: the jobs beyond the
+                // slots it got wait for its pace (a store that claimed them gives them back below).
+                var byAccount: [String: [DueJob]] = [:]
+                var accounts: [String] = []
                 for job in due {
-                    if paced.contains(job.account) {
-                        unstarted.append(job.rowID)
+                    if byAccount[job.account] == nil { accounts.append(job.account) }
+                    byAccount[job.account, default: []].append(job)
+                }
+                for account in accounts {
+                    let jobs = byAccount[account] ?? []
+                    if paced.contains(account) {
+                        unstarted += jobs.map(\.rowID)
                         continue
                     }
-                    let wait = await pacer.reserve(account: job.account)
-                    if wait > 0 {
-                        paced.insert(job.account)
-                        pacedWait = min(pacedWait ?? wait, wait)
+                    let (taken, wait) = await pacer.reserve(account: account, count: jobs.count)
+                    for job in jobs.prefix(taken) {
+                        start(job)
+                        free -= 1
+                    }
+                    if taken < jobs.count {
+                        paced.insert(account)
+                        // Coalesced: a paced account is looked at again at most ten times a second, and takes
+                        // the slots freed meanwhile together (within its burst, so its rate holds).
+                        let coalesced = max(wait, 100)
+                        pacedWait = min(pacedWait ?? coalesced, coalesced)
                         newlyPaced = true
-                        unstarted.append(job.rowID)
-                        continue
+                        unstarted += jobs.dropFirst(taken).map(\.rowID)
                     }
-                    start(job)
-                    free -= 1
                 }
                 // A store that claimed them for this daemon (PostgreSQL) gives them back.
                 if !unstarted.isEmpty { try? await store.releaseUnstarted(unstarted) }
@@ -134,17 +125,18 @@ actor PollScheduler {
 
     var inFlightCount: Int { inFlight.count }
 
-    /// A poll ended. While saturated, refill once half the slots are free (one query per batch, not per
-    /// poll); otherwise only make sure the timer fires for this job's next poll.
+    /// A poll ended. While saturated, refill once an eighth of the slots is free (one query per batch, not
+    /// per poll; waiting for half of them kept a quarter of `max_in_flight` idle on average); otherwise only
+    /// make sure the timer fires for this job's next poll.
     private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) async {
         inFlight[rowID] = nil
         guard running else { return }
-        if lookStarted != nil {
-            // The look under way read the schedule before this poll was recorded: it must look again,
-            // or it would arm the timer from what it read and miss this job's next poll.
-            lookAgain = true
+        if lookAgainIfLooking() {
+            // The look under way read the schedule before this poll was recorded: it looks again, or it
+            // would arm the timer from what it read and miss this job's next poll.
         } else if saturated {
-            if inFlight.count <= settings.current.configuration.polling.maxInFlight / 2 { await tick() }
+            let maxInFlight = settings.current.configuration.polling.maxInFlight
+            if inFlight.count <= maxInFlight - max(1, maxInFlight / 8) { await tick() }
         } else if let next = nextPollAtMillis, armedAtMillis.map({ next < $0 }) ?? true {
             arm(atMillis: next, nowMillis: clock())
         }

@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+import JobwatchCore
+import JobwatchTestKit
+import Synchronization
+import Testing
+
+@testable import JobwatchStore
+
+/// Group commit: polls that only move the schedule share a transaction; a poll that records a change has
+/// one of its own; every caller returns only after its poll is committed; one bad row fails only its poll.
+@Suite struct GroupCommitTests {
+    let settings = PollSettings(policy: PollPolicy(), notFoundAfter: 5)
+
+    @Test func schedulePollsWaitingTogetherShareOneCommitAndEachChangeHasItsOwn() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-group-commit"))
+        let rows = try await register(30, in: store)
+        let commits = CommitLog()
+        store.pool.add(transactionObserver: commits)
+        let gate = WriterGate(store)
+        // 20 failed requests (schedule only), then 10 first answers (RUNNING: a transition and an event).
+        var polls: [Task<RecordedPoll?, any Error>] = []
+        for row in rows.prefix(20) {
+            polls.append(poll(row, .failed(message: "HTTP 503"), store))
+            try await waitUntil { store.pollCommits.waiting == polls.count }
+        }
+        for row in rows.suffix(10) {
+            polls.append(poll(row, running(), store))
+            try await waitUntil { store.pollCommits.waiting == polls.count }
+        }
+        gate.open()
+        for task in polls { #expect(try await task.value != nil) }
+
+        let log = commits.commits
+        #expect(log.count == 11, "\(log.map(\.description))")
+        #expect(log.first?.jobRows == Set(rows.prefix(20)))
+        #expect(log.first?.tables == ["job"])
+        for commit in log.dropFirst() {
+            #expect(commit.jobRows.count == 1, "a change shares its transaction: \(commit)")
+            #expect(commit.tables.isSuperset(of: ["job", "transition", "event"]), "\(commit)")
+        }
+        #expect(Set(log.dropFirst().flatMap(\.jobRows)) == Set(rows.suffix(10)))
+        for row in rows { #expect(try await store.job(rowID: row)?.record.polls == 1) }
+    }
+
+    @Test func aPollTheStoreRefusesFailsAloneAndTheOthersInItsBatchAreRecorded() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-group-commit"))
+        let rows = try await register(10, in: store)
+        let poisoned = rows[4]
+        try await store.pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER poison BEFORE UPDATE OF polls ON job WHEN NEW.id = \(poisoned)
+                    BEGIN SELECT RAISE(ABORT, 'poisoned row'); END
+                    """)
+        }
+        let gate = WriterGate(store)
+        var polls: [(Int64, Task<RecordedPoll?, any Error>)] = []
+        for row in rows {
+            polls.append((row, poll(row, .failed(message: "timeout"), store)))
+            try await waitUntil { store.pollCommits.waiting == polls.count }
+        }
+        gate.open()
+        for (row, task) in polls {
+            if row == poisoned {
+                await #expect(throws: StoreError.self) { try await task.value }
+                #expect(try await store.job(rowID: row)?.record.polls == 0)
+            } else {
+                #expect(try await task.value != nil)
+                #expect(try await store.job(rowID: row)?.record.polls == 1)
+            }
+        }
+    }
+
+    @Test func aPollCancelledBeforeTheWriterTakesItIsNotWritten() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-group-commit"))
+        let rows = try await register(2, in: store)
+        let gate = WriterGate(store)
+        let cancelled = poll(rows[0], .failed(message: "timeout"), store)
+        try await waitUntil { store.pollCommits.waiting == 1 }
+        cancelled.cancel()
+        await #expect(throws: (any Error).self) { try await cancelled.value }
+        #expect(store.pollCommits.waiting == 0)
+        let other = poll(rows[1], .failed(message: "timeout"), store)
+        gate.open()
+        #expect(try await other.value != nil)
+        #expect(try await store.job(rowID: rows[0])?.record.polls == 0)
+        #expect(try await store.job(rowID: rows[1])?.record.polls == 1)
+    }
+
+    @Test func aReturnedPollIsVisibleToAnotherConnection() async throws {
+        let path = temporaryDatabasePath("jobwatch-group-commit")
+        let store = try JobStore(path: path)
+        let rows = try await register(50, in: store)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for row in rows {
+                group.addTask {
+                    _ = try await poll(row, .failed(message: "timeout"), store).value
+                    // Another connection (as another process would) sees the poll once applyPoll returned.
+                    let reader = try DatabaseQueue(path: path)
+                    let polls = try await reader.read { db in
+                        try Int.fetchOne(db, sql: "SELECT polls FROM job WHERE id = ?", arguments: [row])
+                    }
+                    #expect(polls == 1)
+                    try reader.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func register(_ count: Int, in store: JobStore) async throws -> [Int64] {
+        let registrations = (0..<count).map {
+            Registration(
+                jobID: "job-\($0)", api: .ims, account: "default", region: "r", projectID: nil, labels: [:],
+                sinks: nil, deadlineAtMillis: 10_000_000)
+        }
+        return try await store.registerJobs(registrations, sinks: [], nowMillis: 1000).map(\.job.rowID)
+    }
+
+    private func running() -> PollResult {
+        .snapshot(JobSnapshot(jobID: "x", status: .running, providerStatus: "RUNNING"), rawBody: "{}")
+    }
+
+    private func poll(_ row: Int64, _ result: PollResult, _ store: JobStore) -> Task<RecordedPoll?, any Error> {
+        let settings = self.settings
+        return Task {
+            try await store.applyPoll(rowID: row, sinks: [], nowMillis: 2000) { current in
+                var random = SeededRandom(seed: 7)
+                return PollEvaluation.evaluate(
+                    record: current.record, scheduling: current.scheduling, result: result, nowMillis: 2000,
+                    settings: settings, random: &random)
+            }
+        }
+    }
+
+    /// Waits (suspended, bounded) until `condition` holds.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<10_000 where !condition() { try await Task.sleep(for: .milliseconds(1)) }
+        try #require(condition())
+    }
+}
+
+/// Holds the store's writer (a blocked block on its queue) until `open()`, so polls pile up behind it.
+private final class WriterGate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    init(_ store: JobStore) {
+        let semaphore = self.semaphore
+        store.pool.asyncWriteWithoutTransaction { _ in semaphore.wait() }
+    }
+
+    func open() { semaphore.signal() }
+}
+
+/// Every commit on the writer: which tables and which job rows it changed.
+private final class CommitLog: TransactionObserver, @unchecked Sendable {
+    struct Commit: CustomStringConvertible {
+        var tables: Set<String> = []
+        var jobRows: Set<Int64> = []
+        var description: String { "tables \(tables.sorted()), job rows \(jobRows.sorted())" }
+    }
+
+    private let state = Mutex<(current: Commit, done: [Commit])>((Commit(), []))
+    var commits: [Commit] { state.withLock { $0.done } }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+
+    func databaseDidChange(with event: DatabaseEvent) {
+        let table = event.tableName, row = event.rowID
+        state.withLock { state in
+            state.current.tables.insert(table)
+            if table == "job" { state.current.jobRows.insert(row) }
+        }
+    }
+
+    func databaseDidCommit(_ db: Database) {
+        state.withLock { state in
+            if !state.current.tables.isEmpty { state.done.append(state.current) }
+            state.current = Commit()
+        }
+    }
+
+    func databaseDidRollback(_ db: Database) {
+        state.withLock { $0.current = Commit() }
+    }
+}
