@@ -85,10 +85,27 @@ package final class JobStore: JobStoring {
 
     private static func openForWriting(_ path: String) throws -> DatabasePool {
         try DatabaseFile.createIfMissing(path)
-        let pool = try DatabasePool(path: path, configuration: configuration(readonly: false))
+        let pool = try openPoolWaitingForOthers(path)
         if try pool.read({ try Schema.migrator.hasBeenSuperseded($0) }) { throw newerSchema(path) }
         try migrate(pool)
         return pool
+    }
+
+    /// Opening a database another process is opening at the same moment (several `jobwatch register` on a
+    /// new file: one of them switches it to WAL) can answer SQLITE_BUSY at once, without the busy timeout's
+    /// wait. Tried again for up to the same 15 s.
+    private static func openPoolWaitingForOthers(_ path: String) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration(readonly: false))
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED)
+                && ContinuousClock.now < deadline
+            {
+                usleep(20_000)
+            }
+        }
     }
 
     private static func newerSchema(_ path: String) -> StoreError {

@@ -273,7 +273,7 @@ struct PostgresDatabase {
         var waits: [Int64] = []
         let start = ContinuousClock.now
         while taken < 4, start.duration(to: .now) < .seconds(10) {
-            for store in [a, b] {
+            for store in [a, b] where taken < 4 {
                 let (got, wait) = try await store.reserveRequestSlotsIfFree(
                     account: "default", count: 1, intervalMillis: 100, burstMillis: 0)
                 if got == 1 { taken += 1 } else { waits.append(wait) }

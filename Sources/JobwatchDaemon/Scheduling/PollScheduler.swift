@@ -36,10 +36,12 @@ actor PollScheduler: SerialLooks {
         self.logger = logger
     }
 
+    /// Starts looking and returns at once: the first look runs in a task of its own, so a daemon that
+    /// starts with many jobs due (its look loop runs on while polls keep finishing) still reports READY.
     func start() async {
         timer.onFire { [weak self] in await self?.tick() }
         running = true
-        await tick()
+        Task { await self.tick() }
     }
 
     func look() async {
