@@ -80,21 +80,30 @@ package enum JSONParser {
                 index += 1
                 guard let member = value(depth: depth) else { return nil }
                 if members[key] == nil { members[key] = member }
+                guard let closed = endOfElement(closing: UInt8(ascii: "}")) else { return nil }
+                if closed { return .object(members) }
+            }
+        }
+
+        /// After a member or an item: `,` (then a trailing comma before the close is accepted, as
+        /// `JSONDecoder` does) or the container's close. True when the container ended, false when another
+        /// element follows, nil on anything else.
+        private mutating func endOfElement(closing: UInt8) -> Bool? {
+            skipWhitespace()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: ","):
+                index += 1
                 skipWhitespace()
-                guard index < bytes.count else { return nil }
-                switch bytes[index] {
-                case UInt8(ascii: ","):
+                if index < bytes.count, bytes[index] == closing {
                     index += 1
-                    skipWhitespace()
-                    if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                        index += 1
-                        return .object(members)
-                    }
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return .object(members)
-                default: return nil
+                    return true
                 }
+                return false
+            case closing:
+                index += 1
+                return true
+            default: return nil
             }
         }
 
@@ -109,21 +118,8 @@ package enum JSONParser {
             while true {
                 guard let item = value(depth: depth) else { return nil }
                 items.append(item)
-                skipWhitespace()
-                guard index < bytes.count else { return nil }
-                switch bytes[index] {
-                case UInt8(ascii: ","):
-                    index += 1
-                    skipWhitespace()
-                    if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                        index += 1
-                        return .array(items)
-                    }
-                case UInt8(ascii: "]"):
-                    index += 1
-                    return .array(items)
-                default: return nil
-                }
+                guard let closed = endOfElement(closing: UInt8(ascii: "]")) else { return nil }
+                if closed { return .array(items) }
             }
         }
 

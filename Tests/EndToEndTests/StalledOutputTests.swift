@@ -13,6 +13,22 @@ import Testing
         _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, 1031 /* F_SETPIPE_SZ */, 4096)
     }
 
+    /// `jobwatch daemon` with its stdout and stderr on one-page pipes that the caller holds but does not read.
+    private static func daemonWithUnreadPipes(_ sandbox: Sandbox) throws -> (Process, out: Pipe, err: Pipe) {
+        let process = Process()
+        process.executableURL = jobwatchBinary
+        process.arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
+        process.environment = sandbox.environment.merging(CloudFixture.environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        shrink(out)
+        shrink(err)
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
     /// Waits for the process to end, at most `limit`; then kills it (a wedged daemon must not hang the suite).
     private static func exits(_ process: Process, within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
@@ -34,18 +50,8 @@ import Testing
         try Data(#"{"job_ids": [\#(first.map { "\"\($0)\"" }.joined(separator: ", "))]}"#.utf8).write(to: listFile)
         #expect(try await sandbox.runAsync(["register", "--from-json", listFile.path, "--api", "ims"]).status == 0)
 
-        let process = Process()
-        process.executableURL = jobwatchBinary
-        process.arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
-        process.environment = sandbox.environment.merging(CloudFixture.environment) { $1 }
         // Both pipes stay open and nobody reads them, for now.
-        let out = Pipe()
-        let err = Pipe()
-        Self.shrink(out)
-        Self.shrink(err)
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let (process, out, err) = try Self.daemonWithUnreadPipes(sandbox)
         defer {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
@@ -104,17 +110,7 @@ import Testing
             let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 1000)
             #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
         }
-        let process = Process()
-        process.executableURL = jobwatchBinary
-        process.arguments = ["daemon", "--config", sandbox.config, "--db", sandbox.database]
-        process.environment = sandbox.environment.merging(CloudFixture.environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        Self.shrink(out)
-        Self.shrink(err)
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let (process, out, err) = try Self.daemonWithUnreadPipes(sandbox)
         defer {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
