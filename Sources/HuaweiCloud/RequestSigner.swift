@@ -8,11 +8,12 @@ package struct RequestSigner: Sendable {
     package static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
     package let accessKey: String
-    private let secretKey: [UInt8]
+    /// The HMAC key, made once (not once per request).
+    private let key: SigningKey
 
     package init(accessKey: String, secretKey: String) {
         self.accessKey = accessKey
-        self.secretKey = Array(secretKey.utf8)
+        key = SigningKey(SymmetricKey(data: Array(secretKey.utf8)))
     }
 
     /// The headers to add to a request: `X-Sdk-Date` and `Authorization`.
@@ -38,12 +39,12 @@ package struct RequestSigner: Sendable {
     /// The lower-hex signature of a canonical request.
     package func signature(canonicalRequest: String, sdkDate: String) -> String {
         let stringToSign = Self.stringToSign(canonicalRequest: canonicalRequest, sdkDate: sdkDate)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: SymmetricKey(data: secretKey))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key.value)
         return Self.hex(mac)
     }
 
     package static func stringToSign(canonicalRequest: String, sdkDate: String) -> String {
-        "\(algorithm)\n\(sdkDate)\n\(hex(SHA256.hash(data: Data(canonicalRequest.utf8))))"
+        "\(algorithm)\n\(sdkDate)\n\(hex(SHA256.hash(data: Array(canonicalRequest.utf8))))"
     }
 
     /// Lower-case, sorted, de-duplicated names, without any containing `_`.
@@ -55,9 +56,9 @@ package struct RequestSigner: Sendable {
     package static func canonicalRequest(
         method: String, url: URL, headers: [(String, String)], signedHeaderNames: [String], body: [UInt8]
     ) -> String {
-        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
-        let path = components?.percentEncodedPath ?? ""
-        let query = parseQuery(components?.percentEncodedQuery)
+        // As sent: the percent-encoded path and query (the same as URLComponents', without building one).
+        let path = url.path(percentEncoded: true)
+        let query = parseQuery(url.query(percentEncoded: true))
         var lookup: [String: String] = [:]
         for (name, value) in headers {
             lookup[name.lowercased()] = trimmed(value)
@@ -164,4 +165,10 @@ package struct RequestSigner: Sendable {
         else { return value }
         return value.trimmingCharacters(in: .whitespaces)
     }
+}
+
+/// `SymmetricKey` is an immutable value that swift-crypto does not mark `Sendable`; it is only ever read.
+private final class SigningKey: @unchecked Sendable {
+    let value: SymmetricKey
+    init(_ value: SymmetricKey) { self.value = value }
 }

@@ -11,6 +11,15 @@ extension Database {
         try Row.fetchAll(cachedStatement(sql: sql), arguments: arguments)
     }
 
+    /// Steps through the rows without copying them (each `Row` is valid only inside `body`) until `body`
+    /// returns false: for scans that skip most rows.
+    func forEachRow(sql: String, arguments: StatementArguments = [], _ body: (Row) throws -> Bool) throws {
+        let cursor = try Row.fetchCursor(cachedStatement(sql: sql), arguments: arguments)
+        while let row = try cursor.next() {
+            if try !body(row) { return }
+        }
+    }
+
     func row(sql: String, arguments: StatementArguments = []) throws -> Row? {
         try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }

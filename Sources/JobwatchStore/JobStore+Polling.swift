@@ -40,25 +40,31 @@ extension JobStore {
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
             let accounts = excludedAccounts.sorted()
             let accountFilter = Self.notIn("account", count: accounts.count)
-            let rows = try db.rows(
+            var due: [DueJob] = []
+            due.reserveCapacity(limit)
+            // Stepped through without copying rows: most of those read first are the ones in flight.
+            try db.forEachRow(
                 sql: """
                     SELECT id, next_poll_at, account, api, job_id, project_id, region, deadline_at FROM job
                     WHERE tracking = 'active' AND next_poll_at <= ?\(accountFilter) ORDER BY next_poll_at LIMIT ?
                     """,
-                arguments: StatementArguments([nowMillis] + accounts + [limit + inFlight.count]))
-            // By index, in the order of the SELECT (GRDB's by-name access lowercases every name).
-            return rows.compactMap { row -> DueJob? in
+                arguments: StatementArguments([nowMillis] + accounts + [limit + inFlight.count])
+            ) { row in
+                // By index, in the order of the SELECT (GRDB's by-name access lowercases every name).
                 guard let id = row.int64(at: 0), !inFlight.contains(id),
                     let api = row.text(at: 3).flatMap(JobAPI.init(rawValue:))
-                else { return nil }
+                else { return true }
                 let projectID = row.text(at: 5) ?? ""
-                return DueJob(
-                    rowID: id, nextPollAtMillis: row.int64(at: 1) ?? nowMillis,
-                    account: row.text(at: 2) ?? "",
-                    api: api, jobID: row.text(at: 4) ?? "",
-                    projectID: projectID.isEmpty ? nil : projectID, region: row.text(at: 6),
-                    deadlineAtMillis: row.int64(at: 7))
-            }.prefix(limit).map { $0 }
+                due.append(
+                    DueJob(
+                        rowID: id, nextPollAtMillis: row.int64(at: 1) ?? nowMillis,
+                        account: row.text(at: 2) ?? "",
+                        api: api, jobID: row.text(at: 4) ?? "",
+                        projectID: projectID.isEmpty ? nil : projectID, region: row.text(at: 6),
+                        deadlineAtMillis: row.int64(at: 7)))
+                return due.count < limit
+            }
+            return due
         }
     }
 
@@ -68,13 +74,19 @@ extension JobStore {
     ) async throws -> Int64? {
         try await read { db in
             let accounts = excludedAccounts.sorted()
-            let rows = try db.rows(
+            var earliest: Int64?
+            try db.forEachRow(
                 sql: """
                     SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL\(
                         Self.notIn("account", count: accounts.count)) ORDER BY next_poll_at LIMIT ?
                     """,
-                arguments: StatementArguments(accounts + [inFlight.count + 1]))
-            return rows.first { !inFlight.contains($0.int64(at: 0) ?? 0) }.flatMap { $0.int64(at: 1) }
+                arguments: StatementArguments(accounts + [inFlight.count + 1])
+            ) { row in
+                guard !inFlight.contains(row.int64(at: 0) ?? 0) else { return true }
+                earliest = row.int64(at: 1)
+                return false
+            }
+            return earliest
         }
     }
 

@@ -22,6 +22,7 @@ struct LoadResult {
     var threads: Int
     /// The most requests the server had in flight at once during the window.
     var peakInFlight: Int
+    var averageInFlight: Double
 }
 
 struct DaemonScenarios {
@@ -78,7 +79,8 @@ struct DaemonScenarios {
             jobs: jobs, readySeconds: ready, windowSeconds: elapsed, polls: polls1 - polls0,
             daemonCPUSeconds: cpu1 - cpu0,
             benchCPUSeconds: bench1 - bench0, peakRSSMiB: daemon.peakRSSMiB, lags: lags,
-            threads: ProcStats.threads(pid: daemon.pid) ?? 0, peakInFlight: cloud.inFlight.peak)
+            threads: ProcStats.threads(pid: daemon.pid) ?? 0, peakInFlight: cloud.inFlight.peak,
+            averageInFlight: cloud.inFlight.average)
         let status = await daemon.stop()
         await cloud.shutdown()
         note(
@@ -87,7 +89,8 @@ struct DaemonScenarios {
                 + "(\(fmt(result.daemonCPUSeconds / elapsed * 100, 0)) % of one core), simulator+bench CPU "
                 + "\(fmt(result.benchCPUSeconds, 2)) s; "
                 + "peak RSS \(fmt(result.peakRSSMiB, 1)) MiB; \(result.threads) threads; "
-                + "at most \(result.peakInFlight) in flight at the server; lag samples \(lags.count) "
+                + "at most \(result.peakInFlight) in flight at the server (\(fmt(result.averageInFlight, 1)) on average); "
+                + "lag samples \(lags.count) "
                 + "p50 \(fmt(percentile(lags, 50), 0)) ms p99 \(fmt(percentile(lags, 99), 0)) ms; exit \(status)")
         return result
     }

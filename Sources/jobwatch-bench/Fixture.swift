@@ -77,17 +77,43 @@ struct Received: Sendable {
 
 /// Counts requests in flight at the server.
 final class InFlightGauge: Sendable {
-    private let state = Mutex<(current: Int, peak: Int)>((0, 0))
+    private struct State {
+        var current = 0
+        var peak = 0
+        /// The integral of `current` over time since the reset (request-seconds), to the last change.
+        var area = 0.0
+        var since = monotonicSeconds()
+        var lastChange = monotonicSeconds()
 
-    func enter() {
-        state.withLock {
-            $0.current += 1
-            $0.peak = max($0.peak, $0.current)
+        mutating func change(by delta: Int) {
+            let now = monotonicSeconds()
+            area += Double(current) * (now - lastChange)
+            lastChange = now
+            current += delta
+            peak = max(peak, current)
         }
     }
-    func leave() { state.withLock { $0.current -= 1 } }
-    func resetPeak() { state.withLock { $0.peak = $0.current } }
+
+    private let state = Mutex(State())
+
+    func enter() { state.withLock { $0.change(by: 1) } }
+    func leave() { state.withLock { $0.change(by: -1) } }
+    func resetPeak() {
+        state.withLock {
+            $0.change(by: 0)
+            $0.peak = $0.current
+            $0.area = 0
+            $0.since = $0.lastChange
+        }
+    }
     var peak: Int { state.withLock { $0.peak } }
+    /// Requests in flight at the server on average since the reset.
+    var average: Double {
+        state.withLock {
+            $0.change(by: 0)
+            return $0.lastChange > $0.since ? $0.area / ($0.lastChange - $0.since) : 0
+        }
+    }
 }
 
 /// A loopback webhook receiver that stamps each request on arrival (before parsing) and answers 200.

@@ -109,6 +109,29 @@ final class GatedFetcher: JobFetching {
     var polled: [String] { polls.withLock { $0 } }
 }
 
+/// Answers every poll with `status` after 20 ms, counting the requests under way at once.
+final class ConcurrencyFetcher: JobFetching {
+    private let status: String
+    private let state = Mutex<(polled: [String], current: Int, peak: Int)>(([], 0, 0))
+
+    init(status: String) { self.status = status }
+
+    func fetch(api: JobAPI, jobID: String, projectID: String?, region: String?) async -> PollResult {
+        state.withLock {
+            $0.polled.append(jobID)
+            $0.current += 1
+            $0.peak = max($0.peak, $0.current)
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+        state.withLock { $0.current -= 1 }
+        return snapshot(jobID, status)
+    }
+
+    var polled: [String] { state.withLock { $0.polled } }
+    /// The most requests under way at once.
+    var peak: Int { state.withLock { $0.peak } }
+}
+
 /// A webhook receiver that takes every delivery after the gate.
 struct GatedWebhooks: WebhookSending {
     let gate: Gate
@@ -201,6 +224,40 @@ struct GatedWebhooks: WebhookSending {
             })
         await engine.stop(grace: .seconds(1))
         #expect(fetcher.polled.count == ids.count, "each job polled once: \(fetcher.polled)")
+    }
+
+    /// `max_in_flight` counts requests: while another process holds SQLite's write lock, the answers that
+    /// wait for the writer free their request slots for other jobs, up to as many answers again (then the
+    /// scheduler waits: answers do not pile up). No job is polled twice, and all is recorded once the lock
+    /// is released. (Before, a slot was held until the answer was recorded: two polls, then nothing.)
+    @Test func answersWaitingForTheWriterDoNotHoldRequestSlots() async throws {
+        let path = temporaryDatabasePath("jobwatch-sched")
+        let store = try JobStore(path: path)
+        var config = fastConfiguration()
+        config.polling.maxInFlight = 2
+        let ids = (0..<8).map { "job-\($0)" }
+        try await register(store, ids, firstPollIn: 1000, config: config)
+        let fetcher = ConcurrencyFetcher(status: "SUCCESS")
+        let engine = engine(store, fetcher: fetcher, config: config)
+        let start = clock.now
+        await engine.start()
+        #expect(try await eventually(timeout: .seconds(30)) { timers.poll.armedAt == start + 1000 })
+        let holder = try await PeerProcess.lockHolder(database: path)
+        clock.advance(byMillis: 1000)
+        await timers.poll.fire()
+        #expect(try await eventually(timeout: .seconds(30)) { fetcher.polled.count == 4 })
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(fetcher.polled.count == 4, "at most 2 requests and 2 answers waiting: \(fetcher.polled)")
+        #expect(try await store.list(tracking: .active, api: nil, labels: [:]).count == ids.count)
+
+        holder.stop()
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                try await store.list(tracking: .active, api: nil, labels: [:]).isEmpty
+            })
+        await engine.stop(grace: .seconds(1))
+        #expect(fetcher.polled.sorted() == ids.sorted(), "each job polled once")
+        #expect(fetcher.peak == 2)
     }
 
     /// An account at its `requests_per_second` holds no slot while it waits: the timer is armed for its next

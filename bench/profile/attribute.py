@@ -7,7 +7,9 @@ in the binary ("attributed": the function together with the library code it call
 under it), the inclusive share of each function (any frame of the chain), and the share per library.
 
   perf record -e cpu-clock -g -p PID -o perf.data -- sleep 15
-  bench/profile/attribute.py perf.data path/to/jobwatch [--top 40]
+  bench/profile/attribute.py perf.data path/to/jobwatch [--top 40] [--comm THREAD-NAMES]
+
+`perf report -i perf.data --sort comm -g none` shows the share of each thread (name) first.
 """
 import argparse
 import bisect
@@ -35,8 +37,9 @@ def demangle(names):
     return {name: (short if short else name) for name, short in zip(names, out)}
 
 
-def samples(data):
-    script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], capture_output=True, text=True).stdout
+def samples(data, comm=None):
+    command = ["perf", "script", "-i", data, "-F", "ip,sym,dso"] + (["--comms", comm] if comm else [])
+    script = subprocess.run(command, capture_output=True, text=True).stdout
     chain = []
     for line in script.splitlines():
         line = line.strip()
@@ -63,6 +66,8 @@ def main():
     parser.add_argument("data")
     parser.add_argument("binary")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--comm", help="only the samples of these threads (perf's thread names, comma-separated), "
+                                       "e.g. NIO-SGLTN-1-#1 or -qos.overcommit (Dispatch's serial queues)")
     args = parser.parse_args()
     addresses, names = load_symbols(args.binary)
 
@@ -74,7 +79,7 @@ def main():
     by_dso = collections.Counter()
     attributed = collections.Counter()
     inclusive = collections.Counter()
-    for chain in samples(args.data):
+    for chain in samples(args.data, args.comm):
         total += 1
         leaf_dso = chain[0][2].rsplit("/", 1)[-1]
         by_dso[leaf_dso] += 1

@@ -10,13 +10,15 @@ package final class OncePerJob: Sendable {
 
     package init() {}
 
-    /// True when `problem` is new for `job` (and remembers it); nil clears the job's entry.
-    package func shouldLog(_ problem: String?, for job: String) -> Bool {
+    /// True when `problem` is new for `job` (and remembers it); nil clears the job's entry. `job` is only
+    /// built when needed (nothing to clear, the common case of a poll without problems, builds nothing).
+    package func shouldLog(_ problem: String?, for job: @autoclosure () -> String) -> Bool {
         logged.withLock { entries in
             guard let problem else {
-                entries[job] = nil
+                if !entries.isEmpty { entries[job()] = nil }
                 return false
             }
+            let job = job()
             if entries[job] == problem { return false }
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[job] = problem

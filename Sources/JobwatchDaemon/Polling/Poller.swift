@@ -21,14 +21,18 @@ struct Poller: Sendable {
     let recordProblems = OncePerJob()
 
     /// Polls a due job; returns when its next poll is planned (nil when tracking ended or nothing was written).
+    /// `requestEnded` is called once the request is over (or when there is none to make), before the answer
+    /// is recorded: `max_in_flight` counts requests, so the slot is free for another job while this one's
+    /// answer waits for the writer.
     @discardableResult
-    func poll(_ job: DueJob) async -> Int64? {
+    func poll(_ job: DueJob, requestEnded: @Sendable () async -> Void = {}) async -> Int64? {
         let settings = settings.current
         let rowID = job.rowID
         // Built only when something is logged (most polls log nothing).
         let metadata = LazyMetadata(job)
 
         if let deadline = job.deadlineAtMillis, deadline <= clock() {
+            await requestEnded()
             await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in
                 PollEvaluation.expire(record: current.record, scheduling: current.scheduling, nowMillis: now)
             }
@@ -48,7 +52,9 @@ struct Poller: Sendable {
             // backoff); the job stays due and is polled after the restart.
             if Task.isCancelled { return nil }
             await pacer.record(result, account: job.account)
+            await requestEnded()
         } else {
+            await requestEnded()
             result = .failed(
                 message:
                     "account '\(job.account)' is not configured or has no credentials; fix the configuration "

@@ -13,7 +13,12 @@ actor PollScheduler: SerialLooks {
     private let clockGuard: WallClockGuard
     private let clock: @Sendable () -> Int64
     private let logger: Logger
+    /// Every poll under way, from its start until its answer is recorded.
     private var inFlight: [Int64: Task<Void, Never>] = [:]
+    /// The polls among them whose request has not ended yet: what `max_in_flight` limits.
+    private var requesting: Set<Int64> = []
+    /// A refill task is started and has not looked yet.
+    private var refillQueued = false
     private(set) var running = false
     /// More jobs were due than there were free slots at the last look: refill as slots free up.
     private var saturated = false
@@ -49,7 +54,8 @@ actor PollScheduler: SerialLooks {
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         let now = clock()
         do {
-            var free = maxInFlight - inFlight.count
+            var free = Self.freeSlots(
+                maxInFlight: maxInFlight, requesting: requesting.count, underWay: inFlight.count)
             // Jobs whose last poll could not be recorded wait in memory (their rows may say "due").
             let held = poller.unrecorded.held(nowMillis: now)
             // Accounts without a free request slot, and how soon the first of them has one again.
@@ -117,28 +123,59 @@ actor PollScheduler: SerialLooks {
         }
     }
 
+    /// Slots for new polls: `max_in_flight` requests at once, and at most as many answers again waiting to be
+    /// recorded (a writer slower than the cloud holds the requests back instead of piling answers up).
+    static func freeSlots(maxInFlight: Int, requesting: Int, underWay: Int) -> Int {
+        min(maxInFlight - requesting, 2 * maxInFlight - underWay)
+    }
+
     private func start(_ job: DueJob) {
         let poller = self.poller
-        inFlight[job.rowID] = Task {
-            let next = await poller.poll(job)
-            await self.finished(job.rowID, nextPollAtMillis: next)
+        let rowID = job.rowID
+        requesting.insert(rowID)
+        inFlight[rowID] = Task {
+            let next = await poller.poll(job, requestEnded: { await self.requestEnded(rowID) })
+            await self.finished(rowID, nextPollAtMillis: next)
         }
     }
 
-    var inFlightCount: Int { inFlight.count }
+    var inFlightCount: Int { requesting.count }
 
-    /// A poll ended. While saturated, refill once an eighth of the slots is free (one query per batch, not
-    /// per poll; waiting for half of them kept a quarter of `max_in_flight` idle on average); otherwise only
-    /// make sure the timer fires for this job's next poll.
+    /// A poll's request ended; its answer is being recorded. While saturated, refill once an eighth of the
+    /// slots is free (one query per batch, not per poll; waiting for half of them kept a quarter of
+    /// `max_in_flight` idle on average). The refill runs in a task of its own: the poll goes on to record.
+    private func requestEnded(_ rowID: Int64) {
+        guard requesting.remove(rowID) != nil, running, saturated, !refillQueued, looks.startedAt == nil,
+            refillDue()
+        else { return }
+        refillQueued = true
+        Task {
+            await self.refill()
+        }
+    }
+
+    private func refill() async {
+        refillQueued = false
+        await tick()
+    }
+
+    private func refillDue() -> Bool {
+        let maxInFlight = settings.current.configuration.polling.maxInFlight
+        return Self.freeSlots(maxInFlight: maxInFlight, requesting: requesting.count, underWay: inFlight.count)
+            >= max(1, maxInFlight / 8)
+    }
+
+    /// A poll ended (its answer is recorded): refill as above, or make sure the timer fires for this job's
+    /// next poll.
     private func finished(_ rowID: Int64, nextPollAtMillis: Int64?) async {
         inFlight[rowID] = nil
+        requesting.remove(rowID)
         guard running else { return }
         if lookAgainIfLooking() {
             // The look under way read the schedule before this poll was recorded: it looks again, or it
             // would arm the timer from what it read and miss this job's next poll.
         } else if saturated {
-            let maxInFlight = settings.current.configuration.polling.maxInFlight
-            if inFlight.count <= maxInFlight - max(1, maxInFlight / 8) { await tick() }
+            if refillDue() { await tick() }
         } else if let next = nextPollAtMillis, armedAtMillis.map({ next < $0 }) ?? true {
             arm(atMillis: next, nowMillis: clock())
         }

@@ -1,10 +1,9 @@
 import Foundation
-import JobwatchTestKit
 
-/// Misbehaving peers in processes of their own, for the shutdown tests: Python's standard library only.
+/// Misbehaving peers in processes of their own (a lock holder, stalling servers): Python's standard library only.
 /// Each one exits when its standard input closes (the test ended or died), and after `maxSeconds` anyway.
-final class PeerProcess: Sendable {
-    let process: Process
+package final class PeerProcess: Sendable {
+    package let process: Process
     private let input: Pipe
     private let collector = LineCollector()
 
@@ -32,19 +31,19 @@ final class PeerProcess: Sendable {
     }
 
     /// The first line the peer printed (its port, or "locked"), waiting up to 10 s.
-    func firstLine() async -> String? {
+    package func firstLine() async -> String? {
         _ = await eventually(timeout: .seconds(10)) { !self.collector.lines.isEmpty }
         return collector.lines.first
     }
 
-    func stop() {
+    package func stop() {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
 
     /// Holds SQLite's write lock on `database` (`BEGIN IMMEDIATE`) until stopped; prints "locked" once it has it.
-    static func lockHolder(database: String, maxSeconds: Int = 60) async throws -> PeerProcess {
+    package static func lockHolder(database: String, maxSeconds: Int = 60) async throws -> PeerProcess {
         let peer = try PeerProcess(
             script: """
                 import sqlite3, sys, threading, os
@@ -65,7 +64,7 @@ final class PeerProcess: Sendable {
     /// An HTTP server on 127.0.0.1 that reads each request, answers `200` with a large `Content-Length` and
     /// then sends one body byte every `intervalMillis` (a cloud endpoint that trickles its answer); or, with
     /// `readRequests: false`, accepts connections and never reads from them (a receiver that stopped reading).
-    static func stallingServer(
+    package static func stallingServer(
         readRequests: Bool, intervalMillis: Int = 500, maxSeconds: Int = 60
     ) async throws
         -> (peer: PeerProcess, port: Int)
@@ -117,7 +116,7 @@ final class PeerProcess: Sendable {
     }
 }
 
-struct PeerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+package struct PeerError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
