@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -20,11 +21,12 @@ enum CloudExchange {
     /// delegate API's deadline covers the body, and runs on NIO's event loop, so a busy cooperative pool
     /// cannot make an answer that arrived in time look late.)
     static func perform(
-        method: HTTPMethod, url: String, headers: HTTPHeaders, body: [UInt8] = [], host: String, client: HTTPClient,
+        method: HTTPMethod, url: URL, headers: HTTPHeaders, body: [UInt8] = [], host: String, client: HTTPClient,
         timeoutMillis: Int64
     ) async -> Result<CloudResponse, CloudError> {
         let limit = max(1, timeoutMillis)
         do {
+            // From the URL already parsed (not its text, which would be parsed again).
             let request = try HTTPClient.Request(
                 url: url, method: method, headers: headers, body: body.isEmpty ? nil : .bytes(body))
             let accumulator = ResponseAccumulator(request: request, maxBodySize: CloudHTTPClient.maxBodyBytes)

@@ -108,7 +108,7 @@ actor IAMTokenProvider {
         let sentAt = now()
         let response: CloudResponse
         let exchange = await CloudExchange.perform(
-            method: .POST, url: url.absoluteString, headers: headers, body: requestBody(scope: scope), host: host,
+            method: .POST, url: url, headers: headers, body: requestBody(scope: scope), host: host,
             client: httpClient, timeoutMillis: requestTimeoutMillis)
         switch exchange {
         case .success(let value): response = value

@@ -213,7 +213,7 @@ package final class JobClient: Sendable {
         }
         let response: CloudResponse
         let exchange = await CloudExchange.perform(
-            method: .GET, url: url.absoluteString, headers: HTTPHeaders(headers), host: host, client: httpClient,
+            method: .GET, url: url, headers: HTTPHeaders(headers), host: host, client: httpClient,
             timeoutMillis: requestTimeoutMillis)
         switch exchange {
         case .success(let value): response = value
