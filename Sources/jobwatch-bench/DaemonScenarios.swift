@@ -89,7 +89,8 @@ struct DaemonScenarios {
                 + "(\(fmt(result.daemonCPUSeconds / elapsed * 100, 0)) % of one core), simulator+bench CPU "
                 + "\(fmt(result.benchCPUSeconds, 2)) s; "
                 + "peak RSS \(fmt(result.peakRSSMiB, 1)) MiB; \(result.threads) threads; "
-                + "at most \(result.peakInFlight) in flight at the server (\(fmt(result.averageInFlight, 1)) on average); "
+                + "at most \(result.peakInFlight) in flight at the server "
+                + "(\(fmt(result.averageInFlight, 1)) on average); "
                 + "lag samples \(lags.count) "
                 + "p50 \(fmt(percentile(lags, 50), 0)) ms p99 \(fmt(percentile(lags, 99), 0)) ms; exit \(status)")
         return result
