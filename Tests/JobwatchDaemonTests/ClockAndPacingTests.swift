@@ -80,6 +80,36 @@ extension EngineTests {
         #expect(left > 25 * 60_000 && left <= 30 * 60_000)
     }
 
+    /// Both schedulers and the engine's watch ask the guard at once: a step moves the schedule once. (Before,
+    /// a second caller entered the actor while the first waited for the store, saw the same step and moved
+    /// the schedule again: a job's deadline moved twice as far, and a step back expired it.)
+    @Test func concurrentReconcilesMoveTheScheduleOnce() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-clock"))
+        let clock = SteppableClock()
+        let rowID = try await store.register(
+            registration("once", account: "default", deadlineInMillis: 30 * 60_000, now: clock.wallMillis()),
+            sinks: [], nowMillis: clock.wallMillis()
+        ).job.rowID
+        let deadline = try #require(try await store.job(rowID: rowID)?.record.deadlineAtMillis)
+        try await Task.sleep(for: .milliseconds(5))  // registered before the guard's first look
+        let clockGuard = WallClockGuard(clock: clock, store: store, logger: Logger(label: "test"))
+
+        clock.step(byMillis: -3_600_000)
+        let steps = await withTaskGroup(of: Int64?.self) { group in
+            for _ in 0..<8 { group.addTask { await clockGuard.reconcile() } }
+            var steps: [Int64?] = []
+            for await step in group { steps.append(step) }
+            return steps
+        }
+        // The step as measured: the wall and the monotonic clock are read a moment apart.
+        func isTheStep(_ millis: Int64) -> Bool { abs(millis + 3_600_000) <= 5 }
+        #expect(steps.contains { $0.map(isTheStep) ?? false }, "\(steps)")
+        #expect(steps.allSatisfy { $0.map(isTheStep) ?? true }, "\(steps)")
+        let moved = try #require(try await store.job(rowID: rowID)?.record.deadlineAtMillis)
+        #expect(isTheStep(moved - deadline), "moved by \(moved - deadline) ms")
+        #expect(await clockGuard.reconcile() == nil)
+    }
+
     /// Before: a throttled account's polls slept in the pacer holding `max_in_flight` slots, so with both
     /// slots asleep the other account's job waited for them.
     @Test func aThrottledAccountDoesNotStarveAnother() async throws {

@@ -144,9 +144,10 @@ actor PollScheduler: SerialLooks {
     /// A poll's request ended; its answer is being recorded. While saturated, refill once an eighth of the
     /// slots is free (one query per batch, not per poll; waiting for half of them kept a quarter of
     /// `max_in_flight` idle on average). The refill runs in a task of its own: the poll goes on to record.
+    /// A look under way counted its free slots before this one: it looks once more.
     private func requestEnded(_ rowID: Int64) {
-        guard requesting.remove(rowID) != nil, running, saturated, !refillQueued, looks.startedAt == nil,
-            refillDue()
+        guard requesting.remove(rowID) != nil, running, saturated, refillDue(), !lookAgainIfLooking(),
+            !refillQueued
         else { return }
         refillQueued = true
         Task {

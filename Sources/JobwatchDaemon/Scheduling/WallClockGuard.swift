@@ -9,7 +9,7 @@ import Synchronization
 /// up, and a step forward neither expires jobs early nor fires every retry at once. Until then the step is
 /// invisible to the schedulers (a poll in flight during the step plans its next poll on the old scale, with
 /// everything else). Drift below `toleranceMillis` (NTP slewing) is followed as it comes.
-actor WallClockGuard {
+package actor WallClockGuard {
     private let clock: any DaemonClock
     private let store: any JobStoring
     private let logger: Logger
@@ -17,7 +17,9 @@ actor WallClockGuard {
     /// The schedule clock minus the monotonic clock.
     private nonisolated let offset: Mutex<Int64>
 
-    init(clock: any DaemonClock, store: any JobStoring, logger: Logger, toleranceMillis: Int64 = 2000) {
+    package init(
+        clock: any DaemonClock, store: any JobStoring, logger: Logger, toleranceMillis: Int64 = 2000
+    ) {
         self.clock = clock
         self.store = store
         self.logger = logger
@@ -26,15 +28,29 @@ actor WallClockGuard {
     }
 
     /// Now, on the schedule clock.
-    nonisolated func now() -> Int64 {
+    package nonisolated func now() -> Int64 {
         clock.monotonicMillis() + offset.withLock { $0 }
     }
 
     /// Looks for a step of the wall clock since the last call and, if there was one, moves the schedule and
     /// this clock with it. Returns the step (positive: the wall clock jumped forward), nil when there was
-    /// none. A failed move is tried again at the next call.
+    /// none. A failed move is tried again at the next call. Callers that come while a move is under way
+    /// (both schedulers and the engine's watch call this) wait for that one: the actor is reentrant at the
+    /// store's `await`, and a second caller would otherwise see the same step and move the schedule twice.
     @discardableResult
-    func reconcile() async -> Int64? {
+    package func reconcile() async -> Int64? {
+        if let underWay { return await underWay.value }
+        let move = Task { await self.moveScheduleIfStepped() }
+        underWay = move
+        let step = await move.value
+        underWay = nil
+        return step
+    }
+
+    /// The reconcile under way, if any.
+    private var underWay: Task<Int64?, Never>?
+
+    private func moveScheduleIfStepped() async -> Int64? {
         let before = now()
         let step = clock.wallMillis() - before
         guard abs(step) > toleranceMillis else {
