@@ -61,7 +61,7 @@ struct DaemonScenarios {
         }
 
         let polls0 = try await offloaded { cloud.polls(ids) }
-        cloud.inFlight.resetPeak()
+        cloud.inFlight.reset()
         let cpu0 = daemon.cpuSeconds, bench0 = ProcStats.cpuSeconds(pid: getpid()) ?? .nan
         let t0 = monotonicSeconds()
         var lags: [Double] = []

@@ -21,7 +21,7 @@ final class Cloud: Sendable {
     let server: LoopbackHTTPServer
     let receiver: WebhookReceiver?
 
-    /// Requests being answered now, and the most at once since the last `resetPeak()`.
+    /// Requests being answered now, and the most at once since the last `reset()`.
     let inFlight = InFlightGauge()
 
     /// `answerDelayMillis`: every answer waits that long first (a cloud that answers in tens of ms).
@@ -73,47 +73,6 @@ struct Received: Sendable {
     /// The CloudEvent's `time` (the moment the daemon recorded the poll), ms since 1970.
     var eventTimeMillis: Double?
     var receivedAtMillis: Double
-}
-
-/// Counts requests in flight at the server.
-final class InFlightGauge: Sendable {
-    private struct State {
-        var current = 0
-        var peak = 0
-        /// The integral of `current` over time since the reset (request-seconds), to the last change.
-        var area = 0.0
-        var since = monotonicSeconds()
-        var lastChange = monotonicSeconds()
-
-        mutating func change(by delta: Int) {
-            let now = monotonicSeconds()
-            area += Double(current) * (now - lastChange)
-            lastChange = now
-            current += delta
-            peak = max(peak, current)
-        }
-    }
-
-    private let state = Mutex(State())
-
-    func enter() { state.withLock { $0.change(by: 1) } }
-    func leave() { state.withLock { $0.change(by: -1) } }
-    func resetPeak() {
-        state.withLock {
-            $0.change(by: 0)
-            $0.peak = $0.current
-            $0.area = 0
-            $0.since = $0.lastChange
-        }
-    }
-    var peak: Int { state.withLock { $0.peak } }
-    /// Requests in flight at the server on average since the reset.
-    var average: Double {
-        state.withLock {
-            $0.change(by: 0)
-            return $0.lastChange > $0.since ? $0.area / ($0.lastChange - $0.since) : 0
-        }
-    }
 }
 
 /// A loopback webhook receiver that stamps each request on arrival (before parsing) and answers 200.

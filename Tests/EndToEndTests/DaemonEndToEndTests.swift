@@ -452,7 +452,7 @@ import Testing
         try process.run()
         defer { process.terminate() }
         let collector = LineCollector()
-        out.fileHandleForReading.readabilityHandler = { collector.feed($0.availableData) }
+        collector.follow(out)
         #expect(
             await eventually(timeout: .seconds(15)) {
                 collector.lines.contains { $0.hasPrefix("listening on http://127.0.0.1:") }

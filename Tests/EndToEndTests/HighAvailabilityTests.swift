@@ -51,15 +51,7 @@ final class HACloud: Sendable {
         log_level: info
         database: \(database.url)
         database_password_env: JOBWATCH_E2E_DB_PASSWORD
-        accounts:
-          default:
-            region: test-1
-            project_id: \(CloudFixture.projectID)
-            ak: \(CloudFixture.accessKey)
-            sk_env: JOBWATCH_E2E_SK
-            endpoints:
-              ims: \(server.baseURL)
-              workspace: \(server.baseURL)
+        \(CloudFixture.accountsYAML(endpoint: server.baseURL))
         polling:
           initial_interval: 200ms
           max_interval: 600ms

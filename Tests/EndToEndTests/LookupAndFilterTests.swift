@@ -89,7 +89,7 @@ import Testing
         process.standardOutput = out
         process.standardError = Pipe()
         let lines = LineCollector()
-        out.fileHandleForReading.readabilityHandler = { lines.feed($0.availableData) }
+        lines.follow(out)
         try process.run()
         defer { process.terminate() }
         try await Task.sleep(for: .milliseconds(500))

@@ -381,15 +381,7 @@ final class FollowedEvents: Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        let collector = self.collector
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            collector.feed(chunk)
-        }
+        collector.follow(out)
         self.process = process
         try process.run()
     }

@@ -26,15 +26,7 @@ import Testing
     func config(cloudURL: String, webhookURL: String, requestTimeout: String, webhookTimeout: String) -> String {
         """
         log_level: debug
-        accounts:
-          default:
-            region: test-1
-            project_id: \(CloudFixture.projectID)
-            ak: \(CloudFixture.accessKey)
-            sk_env: JOBWATCH_E2E_SK
-            endpoints:
-              ims: \(cloudURL)
-              workspace: \(cloudURL)
+        \(CloudFixture.accountsYAML(endpoint: cloudURL))
         polling:
           initial_interval: 200ms
           max_interval: 600ms

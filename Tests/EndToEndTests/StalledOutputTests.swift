@@ -71,12 +71,8 @@ import Testing
         // The reader comes back: every event comes out as a whole line, the lost log lines are counted.
         let stdout = LineCollector()
         let stderr = LineCollector()
-        for (pipe, collector) in [(out, stdout), (err, stderr)] {
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let chunk = handle.availableData
-                if chunk.isEmpty { handle.readabilityHandler = nil } else { collector.feed(chunk) }
-            }
-        }
+        stdout.follow(out)
+        stderr.follow(err)
         let printed = {
             stdout.lines.filter { $0.contains("jobwatch.job.succeeded") }
         }

@@ -27,19 +27,27 @@ package final class CloudFixture: Sendable {
         await receiver.shutdown()
     }
 
+    /// The `accounts:` section of a configuration: one account, `default`, signed with the fixture's keys
+    /// (the SK from `JOBWATCH_E2E_SK`), polling both APIs at `endpoint`.
+    package static func accountsYAML(endpoint: String) -> String {
+        """
+        accounts:
+          default:
+            region: test-1
+            project_id: \(projectID)
+            ak: \(accessKey)
+            sk_env: JOBWATCH_E2E_SK
+            endpoints:
+              ims: \(endpoint)
+              workspace: \(endpoint)
+        """
+    }
+
     /// A complete configuration: fast polling, every event on stdout, one webhook sink.
     package func config(webhookURL: String? = nil, notFoundAfter: Int = 3, extraPolling: String = "") -> String {
         """
         log_level: info
-        accounts:
-          default:
-            region: test-1
-            project_id: \(Self.projectID)
-            ak: \(Self.accessKey)
-            sk_env: JOBWATCH_E2E_SK
-            endpoints:
-              ims: \(server.baseURL)
-              workspace: \(server.baseURL)
+        \(Self.accountsYAML(endpoint: server.baseURL))
         polling:
           initial_interval: 200ms
           max_interval: 600ms

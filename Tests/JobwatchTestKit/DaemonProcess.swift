@@ -32,15 +32,7 @@ package final class DaemonProcess: Sendable {
         let out = Pipe()
         process.standardOutput = out
         self.process = process
-        let collector = self.collector
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            collector.feed(chunk)
-        }
+        collector.follow(out)
         try process.run()
     }
 

@@ -18,4 +18,16 @@ package final class LineCollector: Sendable {
     }
 
     package var lines: [String] { state.withLock { $0.lines } }
+
+    /// Feeds everything that arrives on `pipe` (a child's standard output) as it comes, until it closes.
+    package func follow(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            feed(chunk)
+        }
+    }
 }

@@ -16,15 +16,7 @@ package final class PeerProcess: Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        let collector = self.collector
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            collector.feed(chunk)
-        }
+        collector.follow(output)
         self.process = process
         self.input = input
         try process.run()

@@ -52,15 +52,14 @@ struct Poller: Sendable {
             // backoff); the job stays due and is polled after the restart.
             if Task.isCancelled { return nil }
             await pacer.record(result, account: job.account)
-            await requestEnded()
         } else {
-            await requestEnded()
             result = .failed(
                 message:
                     "account '\(job.account)' is not configured or has no credentials; fix the configuration "
                     + "and reload (SIGHUP)"
             )
         }
+        await requestEnded()
 
         let pollSettings = settings.pollSettings
         let outcome = await apply(rowID: rowID, settings: settings, metadata: metadata) { current, now in

@@ -40,23 +40,24 @@ package actor WallClockGuard {
     @discardableResult
     package func reconcile() async -> Int64? {
         if let underWay { return await underWay.value }
-        let move = Task { await self.moveScheduleIfStepped() }
-        underWay = move
-        let step = await move.value
-        underWay = nil
-        return step
-    }
-
-    /// The reconcile under way, if any.
-    private var underWay: Task<Int64?, Never>?
-
-    private func moveScheduleIfStepped() async -> Int64? {
         let before = now()
         let step = clock.wallMillis() - before
         guard abs(step) > toleranceMillis else {
+            // Drift (or nothing): followed at once, with no wait on the store (this runs at every look).
             if step != 0 { offset.withLock { $0 += step } }
             return nil
         }
+        let move = Task { await self.move(by: step, registeredBefore: before) }
+        underWay = move
+        let moved = await move.value
+        underWay = nil
+        return moved
+    }
+
+    /// The move under way, if any.
+    private var underWay: Task<Int64?, Never>?
+
+    private func move(by step: Int64, registeredBefore before: Int64) async -> Int64? {
         do {
             try await store.shiftSchedule(byMillis: step, registeredBefore: before)
         } catch {
