@@ -32,10 +32,11 @@ let package = Package(
             dependencies: [
                 "JobwatchCore",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The YAML configuration: lookup order, secrets, validation, redaction.
@@ -209,8 +210,13 @@ let package = Package(
             name: "HuaweiCloudTests",
             dependencies: [
                 "HuaweiCloud", "JobwatchCore", "JobwatchSimulator", "JobwatchTestKit",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The TLS tests' throwaway certificate authority.
+                "PostgresTestCluster",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]

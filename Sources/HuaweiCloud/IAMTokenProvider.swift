@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import JobwatchCore
 import Logging
@@ -23,7 +22,7 @@ struct IAMToken: Sendable, Hashable {
 /// Exchanges an IAM user's password for a project-scoped token (`POST /v3/auth/tokens`), caches it and
 /// renews it before it expires. Concurrent callers share one renewal.
 actor IAMTokenProvider {
-    private let httpClient: HTTPClient
+    private let httpClient: CloudHTTPClient
     private let credentials: IAMPasswordCredentials
     private let endpoint: Result<URL, CloudEndpointError>
     private let scope: Result<JSONValue, CloudError>
@@ -35,7 +34,7 @@ actor IAMTokenProvider {
     private var renewal: Task<IAMToken, Error>?
 
     init(
-        httpClient: HTTPClient, credentials: IAMPasswordCredentials, account: CloudAccount,
+        httpClient: CloudHTTPClient, credentials: IAMPasswordCredentials, account: CloudAccount,
         environment: [String: String], requestTimeoutMillis: Int64, now: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.httpClient = httpClient

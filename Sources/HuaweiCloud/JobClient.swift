@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import JobwatchCore
 import Logging
@@ -23,7 +22,7 @@ package struct FetchedJob: Sendable {
 package final class JobClient: Sendable {
     static let userAgent = "jobwatch"
 
-    private let httpClient: HTTPClient
+    private let httpClient: CloudHTTPClient
     private let account: CloudAccount
     private let requestTimeoutMillis: Int64
     private let logger: Logger
@@ -48,7 +47,7 @@ package final class JobClient: Sendable {
     /// `environment` supplies `HUAWEICLOUD_SDK_IAM_ENDPOINT`; `now` (milliseconds since 1970) dates signatures
     /// and reads HTTP-date `Retry-After` values.
     package init(
-        httpClient: HTTPClient, account: CloudAccount, requestTimeoutMillis: Int64, environment: [String: String],
+        httpClient: CloudHTTPClient, account: CloudAccount, requestTimeoutMillis: Int64, environment: [String: String],
         logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
     ) {

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HuaweiCloud
 import JobwatchCore
@@ -65,7 +64,7 @@ struct IAMTokenFlowTests {
     }
 
     private func jobClient(
-        _ http: HTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: CapturedLog = CapturedLog()
+        _ http: CloudHTTPClient, _ account: CloudAccount, _ clock: ManualClock, logs: CapturedLog = CapturedLog()
     ) -> JobClient {
         JobClient(
             httpClient: http, account: account, requestTimeoutMillis: 10_000, environment: [:], logger: logs.logger,

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HuaweiCloud
 import JobwatchCore
@@ -26,7 +25,7 @@ struct JobClientTests {
     }
 
     private func client(
-        _ http: HTTPClient, _ account: CloudAccount, timeout: Int64 = 10_000,
+        _ http: CloudHTTPClient, _ account: CloudAccount, timeout: Int64 = 10_000,
         clock: ManualClock = ManualClock(1_780_000_000_000),
         logs: CapturedLog = CapturedLog()
     ) -> JobClient {

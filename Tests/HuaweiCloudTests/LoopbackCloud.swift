@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HuaweiCloud
 import JobwatchSimulator
@@ -20,7 +19,7 @@ actor RequestLog {
 func withLoopbackCloud(
     requestTimeoutMillis: Int64 = 10_000, maxConnectionsPerHost: Int = 64,
     handler: @escaping LoopbackHTTPServer.Handler,
-    _ body: (LoopbackHTTPServer, HTTPClient) async throws -> Void
+    _ body: (LoopbackHTTPServer, CloudHTTPClient) async throws -> Void
 ) async throws {
     let server = try await LoopbackHTTPServer.start(handler: handler)
     let client = CloudHTTPClient.make(
@@ -28,11 +27,11 @@ func withLoopbackCloud(
     do {
         try await body(server, client)
     } catch {
-        try? await client.shutdown()
+        await client.shutdown()
         await server.shutdown()
         throw error
     }
-    try await client.shutdown()
+    await client.shutdown()
     await server.shutdown()
 }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HuaweiCloud
 import JobwatchCore
@@ -10,7 +9,7 @@ import Testing
 struct SecretLeakTests {
     static let runningJob = #"{"status": "RUNNING", "job_id": "job-1", "entities": {}}"#
 
-    func client(_ http: HTTPClient, _ account: CloudAccount) -> JobClient {
+    func client(_ http: CloudHTTPClient, _ account: CloudAccount) -> JobClient {
         JobClient(
             httpClient: http, account: account, requestTimeoutMillis: 10_000, environment: [:],
             logger: CapturedLog().logger)

@@ -37,8 +37,9 @@ def demangle(names):
     return {name: (short if short else name) for name, short in zip(names, out)}
 
 
-def samples(data, comm=None):
-    command = ["perf", "script", "-i", data, "-F", "ip,sym,dso"] + (["--comms", comm] if comm else [])
+def samples(data, comm=None, tids=None):
+    command = ["perf", "script", "-i", data, "-F", "ip,sym,dso"] + (["--comms", comm] if comm else []) \
+        + (["--tid", tids] if tids else [])
     script = subprocess.run(command, capture_output=True, text=True).stdout
     chain = []
     for line in script.splitlines():
@@ -66,6 +67,8 @@ def main():
     parser.add_argument("data")
     parser.add_argument("binary")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--tid", help="only the samples of these thread ids (comma-separated; "
+                                      "`perf script -F comm,tid | sort | uniq -c` lists them)")
     parser.add_argument("--comm", help="only the samples of these threads (perf's thread names, comma-separated), "
                                        "e.g. NIO-SGLTN-1-#1 or -qos.overcommit (Dispatch's serial queues)")
     args = parser.parse_args()
@@ -79,7 +82,7 @@ def main():
     by_dso = collections.Counter()
     attributed = collections.Counter()
     inclusive = collections.Counter()
-    for chain in samples(args.data, args.comm):
+    for chain in samples(args.data, args.comm, args.tid):
         total += 1
         leaf_dso = chain[0][2].rsplit("/", 1)[-1]
         by_dso[leaf_dso] += 1

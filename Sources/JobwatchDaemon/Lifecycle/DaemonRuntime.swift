@@ -10,7 +10,7 @@ import Logging
 /// their own timeouts), and the engine wired to them.
 package final class DaemonRuntime: Sendable {
     package let engine: DaemonEngine
-    private let cloudHTTP: HTTPClient
+    private let cloudHTTP: CloudHTTPClient
     private let webhookHTTP: HTTPClient
 
     package init(
@@ -43,7 +43,7 @@ package final class DaemonRuntime: Sendable {
         let cloudHTTP = self.cloudHTTP
         let webhookHTTP = self.webhookHTTP
         await awaitAtMost(.seconds(1)) {
-            async let cloud: Void? = try? cloudHTTP.shutdown()
+            async let cloud: Void = cloudHTTP.shutdown()
             async let webhooks: Void? = try? webhookHTTP.shutdown()
             _ = await (cloud, webhooks)
         }

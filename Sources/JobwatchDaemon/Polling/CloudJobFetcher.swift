@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import HuaweiCloud
 import JobwatchConfig
 import JobwatchCore
@@ -38,7 +37,7 @@ struct CloudJobFetcher: JobFetching {
 
     /// One fetcher per account that has credentials, all sharing one HTTP client.
     static func forAccounts(
-        of configuration: Configuration, httpClient: HTTPClient, environment: [String: String], logger: Logger
+        of configuration: Configuration, httpClient: CloudHTTPClient, environment: [String: String], logger: Logger
     ) -> [String: any JobFetching] {
         var fetchers: [String: any JobFetching] = [:]
         for account in configuration.accounts {

@@ -85,6 +85,12 @@ actor PollScheduler: SerialLooks {
                     }
                     let (taken, wait) = await pacer.reserve(account: account, count: jobs.count)
                     for job in jobs.prefix(taken) {
+                        // Stopped while this look waited for the store: a poll started now would not be
+                        // waited for, and would meet an HTTP client already shut down.
+                        guard running else {
+                            unstarted.append(job.rowID)
+                            continue
+                        }
                         start(job)
                         free -= 1
                     }
@@ -100,6 +106,7 @@ actor PollScheduler: SerialLooks {
                 }
                 // A store that claimed them for this daemon (PostgreSQL) gives them back.
                 if !unstarted.isEmpty { try? await store.releaseUnstarted(unstarted) }
+                guard running else { return }
                 if !newlyPaced { break }
             }
             saturated = free <= 0
