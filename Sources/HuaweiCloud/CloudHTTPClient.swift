@@ -20,7 +20,12 @@ package final class CloudHTTPClient: Sendable {
     /// reusing one they are closing would fail a request).
     static let idleLimitNanoseconds: UInt64 = 50_000_000_000
 
-    let group: MultiThreadedEventLoopGroup = .singleton
+    /// One event loop thread for all cloud connections, for the life of the process (like NIO's singleton
+    /// group): with one loop, a poll task that prefers `eventLoopExecutor` gets its answer on its own thread.
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// Runs tasks on the cloud connections' event loop (the daemon's poll tasks prefer it).
+    package static let eventLoopExecutor: any TaskExecutor = EventLoopTaskExecutor(loop: group.next())
+    var group: MultiThreadedEventLoopGroup { Self.group }
     let connectTimeout: TimeAmount
     let maxConnectionsPerHost: Int
     private let tlsContext: Mutex<NIOSSLContext?> = Mutex(nil)

@@ -31,7 +31,7 @@ package final class DaemonEngine: Sendable {
         store: any JobStoring, configuration: Configuration, makeFetchers: @escaping FetcherFactory,
         webhooks: any WebhookSending, printer: any EventPrinting = JSONLinesPrinter(), logger: Logger,
         clock: any DaemonClock = SystemClock(), metrics: DaemonMetrics? = nil,
-        makeTimer: @escaping SchedulerTimerFactory = { DueTimer(label: $0) }
+        makeTimer: @escaping SchedulerTimerFactory = { DueTimer(label: $0) }, pollExecutor: (any TaskExecutor)? = nil
     ) {
         self.metrics = metrics
         let clockGuard = WallClockGuard(clock: clock, store: store, logger: logger)
@@ -56,7 +56,7 @@ package final class DaemonEngine: Sendable {
             lastProblem: lastProblem, metrics: metrics, onEvents: { Task { await deliveries.tick() } })
         let polls = PollScheduler(
             store: store, settings: settings, poller: poller, pacer: pacer, clockGuard: clockGuard, clock: wallClock,
-            logger: logger, makeTimer: makeTimer)
+            logger: logger, makeTimer: makeTimer, pollExecutor: pollExecutor)
         self.polls = polls
         pruner = Pruner(store: store, settings: settings, clock: wallClock, logger: logger)
     }

@@ -78,9 +78,14 @@ import Testing
     }
 
     @Test func tlsToACertificateOfATrustedAuthority() async throws {
-        let authority = try TestCertificateAuthority(name: "jobwatch cloud test CA")
+        // `openssl` runs off the cooperative pool: a test blocking its threads would stall the others.
+        let (authority, issued) = try await PostgresTestCluster.offPool {
+            let authority = try TestCertificateAuthority(name: "jobwatch cloud test CA")
+            return (
+                authority, try authority.issueServerCertificate(prefix: "ip", dnsNames: [], ipAddresses: ["127.0.0.1"])
+            )
+        }
         defer { authority.remove() }
-        let issued = try authority.issueServerCertificate(prefix: "ip", dnsNames: [], ipAddresses: ["127.0.0.1"])
         let server = try await CountingServer.start(tls: issued)
         let client = CloudHTTPClient(
             requestTimeoutMillis: 10_000, maxConnectionsPerHost: 4, trustRoots: .file(authority.certificateFile))
@@ -97,11 +102,14 @@ import Testing
     /// Certificates are verified in full: an unknown authority, or a certificate for another name than the
     /// address connected to, is a one-line transient failure, and nothing is answered.
     @Test func tlsRefusesAnUnknownAuthorityAndAMisnamedCertificate() async throws {
-        let authority = try TestCertificateAuthority(name: "jobwatch cloud test CA")
+        let (authority, good, misnamed) = try await PostgresTestCluster.offPool {
+            let authority = try TestCertificateAuthority(name: "jobwatch cloud test CA")
+            let good = try authority.issueServerCertificate(prefix: "ip", dnsNames: [], ipAddresses: ["127.0.0.1"])
+            let misnamed = try authority.issueServerCertificate(
+                prefix: "dns", dnsNames: ["ims.example.com"], ipAddresses: [])
+            return (authority, good, misnamed)
+        }
         defer { authority.remove() }
-        let good = try authority.issueServerCertificate(prefix: "ip", dnsNames: [], ipAddresses: ["127.0.0.1"])
-        let misnamed = try authority.issueServerCertificate(
-            prefix: "dns", dnsNames: ["ims.example.com"], ipAddresses: [])
 
         let trusted = CloudHTTPClient(
             requestTimeoutMillis: 10_000, maxConnectionsPerHost: 4, trustRoots: .file(authority.certificateFile))
@@ -123,6 +131,24 @@ import Testing
         await systemRoots.shutdown()
         await goodServer.shutdown()
         await misnamedServer.shutdown()
+    }
+
+    /// The daemon's poll tasks prefer the cloud client's event loop: they run on it before and after their
+    /// request (the answer resumes them where it was read, without waking another thread).
+    @Test func tasksPreferringTheCloudExecutorRunOnTheLoopThatReadsTheirAnswers() async throws {
+        let server = try await CountingServer.start()
+        let client = CloudHTTPClient(requestTimeoutMillis: 10_000, maxConnectionsPerHost: 2)
+        let loops = try await Task(executorPreference: CloudHTTPClient.eventLoopExecutor) {
+            let before = MultiThreadedEventLoopGroup.currentEventLoop.map { ObjectIdentifier($0) }
+            let response = try await client.get(server.baseURL + "/on-the-loop")
+            let after = MultiThreadedEventLoopGroup.currentEventLoop.map { ObjectIdentifier($0) }
+            return (before, after, response.status)
+        }.value
+        #expect(loops.0 != nil)
+        #expect(loops.0 == loops.1)
+        #expect(loops.2 == 200)
+        await client.shutdown()
+        await server.shutdown()
     }
 
     /// Shutting the client down fails what still runs or waits, at once, as cancelled; later requests too.

@@ -34,7 +34,8 @@ package final class DaemonRuntime: Sendable {
                 CloudJobFetcher.forAccounts(
                     of: configuration, httpClient: cloudHTTP, environment: environment, logger: logger)
             },
-            webhooks: deliverer, printer: printer, logger: logger, metrics: metrics)
+            webhooks: deliverer, printer: printer, logger: logger, metrics: metrics,
+            pollExecutor: CloudHTTPClient.eventLoopExecutor)
     }
 
     /// Closes the HTTP clients; call after the engine stopped.

@@ -26,12 +26,17 @@ actor PollScheduler: SerialLooks {
     private var armedAtMillis: Int64?
     var looks = LookState()
     private nonisolated let timer: any SchedulerTimer
+    /// Where poll tasks run (nil: the cooperative pool). The daemon passes the cloud client's event loop, so
+    /// that a poll's code runs where its answer arrives instead of waking another thread twice per request.
+    private nonisolated let pollExecutor: (any TaskExecutor)?
 
     init(
         store: any JobStoring, settings: SettingsBox, poller: Poller, pacer: AccountPacer, clockGuard: WallClockGuard,
-        clock: @escaping @Sendable () -> Int64, logger: Logger, makeTimer: SchedulerTimerFactory
+        clock: @escaping @Sendable () -> Int64, logger: Logger, makeTimer: SchedulerTimerFactory,
+        pollExecutor: (any TaskExecutor)? = nil
     ) {
         timer = makeTimer("jobwatch.poll-timer")
+        self.pollExecutor = pollExecutor
         self.store = store
         self.settings = settings
         self.poller = poller
@@ -140,7 +145,7 @@ actor PollScheduler: SerialLooks {
         let poller = self.poller
         let rowID = job.rowID
         requesting.insert(rowID)
-        inFlight[rowID] = Task {
+        inFlight[rowID] = Task(executorPreference: pollExecutor) {
             let next = await poller.poll(job, requestEnded: { await self.requestEnded(rowID) })
             await self.finished(rowID, nextPollAtMillis: next)
         }
