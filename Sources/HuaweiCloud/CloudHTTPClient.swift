@@ -63,6 +63,12 @@ package final class CloudHTTPClient: Sendable {
         }
     }
 
+    /// Loads the trust store now, on a Dispatch thread, so that the first HTTPS request does not load it on
+    /// the event loop (the daemon calls this at start; a failure shows at that request, as a TLS failure).
+    package func prepareTLS() {
+        DispatchQueue.global().async { _ = try? self.sslContext() }
+    }
+
     /// Closes every connection and fails the requests that wait for one; later requests fail at once.
     package func shutdown() async {
         isShutDown.store(true, ordering: .relaxed)

@@ -24,6 +24,7 @@ package final class DaemonRuntime: Sendable {
             maxConnectionsPerHost: configuration.polling.maxInFlight)
         let webhookHTTP = WebhookDeliverer.makeHTTPClient(
             maxConnectionsPerHost: max(1, configuration.webhooks.reduce(0) { $0 + $1.concurrency }))
+        cloudHTTP.prepareTLS()
         self.cloudHTTP = cloudHTTP
         self.webhookHTTP = webhookHTTP
         let deliverer = WebhookDeliverer(

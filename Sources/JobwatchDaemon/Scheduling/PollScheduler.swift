@@ -153,8 +153,8 @@ actor PollScheduler: SerialLooks {
 
     var inFlightCount: Int { requesting.count }
 
-    /// A poll's request ended; its answer is being recorded. While saturated, refill once an eighth of the
-    /// slots is free (one query per batch, not per poll; waiting for half of them kept a quarter of
+    /// A poll's request ended; its answer is being recorded. While saturated, refill once `refillBatch`
+    /// slots are free (one query per batch, not per poll; waiting for half of them kept a quarter of
     /// `max_in_flight` idle on average). The refill runs in a task of its own: the poll goes on to record.
     /// A look under way counted its free slots before this one: it looks once more.
     private func requestEnded(_ rowID: Int64) {
@@ -175,7 +175,15 @@ actor PollScheduler: SerialLooks {
     private func refillDue() -> Bool {
         let maxInFlight = settings.current.configuration.polling.maxInFlight
         return Self.freeSlots(maxInFlight: maxInFlight, requesting: requesting.count, underWay: inFlight.count)
-            >= max(1, maxInFlight / 8)
+            >= Self.refillBatch(maxInFlight: maxInFlight)
+    }
+
+    /// Free slots that make a refill: an eighth of `max_in_flight`, at most 8. A refill costs a look at the
+    /// schedule, so not one per poll; but the slots waiting for it are idle, so not a fixed fraction either
+    /// (256 slots refilled 32 at a time kept ~16 idle on average: 84–86 % of 256 requests at once against
+    /// 50 ms answers, 89–91 % with batches of 8; BENCHMARKS.md).
+    static func refillBatch(maxInFlight: Int) -> Int {
+        min(max(1, maxInFlight / 8), 8)
     }
 
     /// A poll ended (its answer is recorded): refill as above, or make sure the timer fires for this job's
