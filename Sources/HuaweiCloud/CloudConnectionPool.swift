@@ -225,7 +225,7 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case (let exchange, _, let client)? = end() {
-            exchange.finish(.failure(client.isShutDown.load(ordering: .relaxed) ? .shutDown : .transport(error)))
+            exchange.finish(.failure(client.isShutDown ? .shutDown : .transport(error)))
         }
         context.close(promise: nil)
     }
@@ -233,7 +233,7 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         let answered = head != nil
         if case (let exchange, _, let client)? = end() {
-            if client.isShutDown.load(ordering: .relaxed) {
+            if client.isShutDown {
                 exchange.finish(.failure(.shutDown))
             } else if !answered, reused, exchange.takeRetry() {
                 // The server closed an idle connection as the request went out: once more, on a new one.
@@ -272,7 +272,7 @@ struct Pools {
     }
 
     private var hosts: [PoolKey: HostPool] = [:]
-    private var isShutDown = false
+    private(set) var isShutDown = false
 
     mutating func acquire(
         for exchange: Exchange, fresh: Bool, limit: Int, nowNanoseconds: UInt64
@@ -317,17 +317,13 @@ struct Pools {
 
     /// A connection closed; its slot goes to the oldest waiter, who then connects (returned).
     mutating func closed(_ connection: PooledConnection) -> Exchange? {
-        guard var pool = hosts.removeValue(forKey: connection.key) else { return nil }
-        defer { hosts[connection.key] = pool }
-        guard pool.all.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return nil }
-        pool.idle.removeAll { $0.connection === connection }
-        pool.open -= 1
-        guard !isShutDown, let next = pool.nextWaiter() else { return nil }
-        pool.open += 1
-        return next
+        guard hosts[connection.key]?.all.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return nil }
+        hosts[connection.key]?.idle.removeAll { $0.connection === connection }
+        return slotFreed(key: connection.key)
     }
 
-    /// A connection could not be opened; its slot goes to the oldest waiter, who then connects (returned).
+    /// A slot is free (a connection closed, or could not be opened): it goes to the oldest waiter, who then
+    /// connects (returned).
     mutating func slotFreed(key: PoolKey) -> Exchange? {
         guard var pool = hosts.removeValue(forKey: key) else { return nil }
         defer { hosts[key] = pool }

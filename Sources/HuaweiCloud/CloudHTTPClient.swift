@@ -22,17 +22,16 @@ package final class CloudHTTPClient: Sendable {
 
     /// One event loop thread for all cloud connections, for the life of the process (like NIO's singleton
     /// group): with one loop, a poll task that prefers `eventLoopExecutor` gets its answer on its own thread.
-    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// That group's one loop: every connection, deadline and preferring task runs on it.
+    static let loop = group.next()
     /// Runs tasks on the cloud connections' event loop (the daemon's poll tasks prefer it).
-    package static let eventLoopExecutor: any TaskExecutor = EventLoopTaskExecutor(loop: group.next())
-    var group: MultiThreadedEventLoopGroup { Self.group }
+    package static let eventLoopExecutor: any TaskExecutor = EventLoopTaskExecutor(loop: loop)
     let connectTimeout: TimeAmount
     let maxConnectionsPerHost: Int
     private let tlsContext: Mutex<NIOSSLContext?> = Mutex(nil)
     private let trustRoots: NIOSSLTrustRoots
     let pools = Mutex(Pools())
-    /// Set by `shutdown`: what then fails on a connection fails as `shutDown`, not as a broken answer.
-    let isShutDown = Atomic<Bool>(false)
 
     /// `connectTimeoutMillis` bounds connecting (each exchange is bounded as a whole by its own deadline);
     /// up to `maxConnectionsPerHost` connections to one endpoint (`polling.max_in_flight`). `trustRoots`
@@ -43,11 +42,6 @@ package final class CloudHTTPClient: Sendable {
         connectTimeout = .milliseconds(max(1, requestTimeoutMillis))
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
         self.trustRoots = trustRoots
-    }
-
-    /// The same as `init` (the name the daemon and the tests used before).
-    package static func make(requestTimeoutMillis: Int64, maxConnectionsPerHost: Int) -> CloudHTTPClient {
-        CloudHTTPClient(requestTimeoutMillis: requestTimeoutMillis, maxConnectionsPerHost: maxConnectionsPerHost)
     }
 
     /// The TLS context, made at the first HTTPS request (loading the trust store costs milliseconds).
@@ -71,12 +65,14 @@ package final class CloudHTTPClient: Sendable {
 
     /// Closes every connection and fails the requests that wait for one; later requests fail at once.
     package func shutdown() async {
-        isShutDown.store(true, ordering: .relaxed)
         let (connections, waiting) = pools.withLock { pools in pools.shutDown() }
         for exchange in waiting { exchange.finish(.failure(.shutDown)) }
         for connection in connections { connection.channel.close(mode: .all, promise: nil) }
         for connection in connections { try? await connection.channel.closeFuture.get() }
     }
+
+    /// After `shutdown`: what then fails on a connection fails as `shutDown`, not as a broken answer.
+    var isShutDown: Bool { pools.withLock { $0.isShutDown } }
 
     /// One round trip. `headers` must include `Host`; a `Content-Length` is added for a body.
     package func execute(
@@ -108,17 +104,16 @@ package final class CloudHTTPClient: Sendable {
         case .reuse(let connection):
             connection.channel.eventLoop.execute { connection.run(exchange, client: self, reused: true) }
         case .connect:
-            exchange.armDeadline(on: group.next())
+            exchange.armDeadline(on: Self.loop)
             connect(for: exchange)
         case .queued:
-            exchange.armDeadline(on: group.next())
+            exchange.armDeadline(on: Self.loop)
         }
     }
 
     /// Opens a connection for `exchange` (its slot is already counted in the pool).
     func connect(for exchange: Exchange) {
         let key = exchange.request.key
-        let loop = group.next()
         let context: NIOSSLContext?
         do {
             context = key.tls ? try sslContext() : nil
@@ -127,7 +122,7 @@ package final class CloudHTTPClient: Sendable {
             return
         }
         let serverName = key.host.isIPAddress ? nil : key.host
-        let bootstrap = ClientBootstrap(group: loop)
+        let bootstrap = ClientBootstrap(group: Self.loop)
             .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

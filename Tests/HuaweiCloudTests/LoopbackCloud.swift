@@ -22,7 +22,7 @@ func withLoopbackCloud(
     _ body: (LoopbackHTTPServer, CloudHTTPClient) async throws -> Void
 ) async throws {
     let server = try await LoopbackHTTPServer.start(handler: handler)
-    let client = CloudHTTPClient.make(
+    let client = CloudHTTPClient(
         requestTimeoutMillis: requestTimeoutMillis, maxConnectionsPerHost: maxConnectionsPerHost)
     do {
         try await body(server, client)

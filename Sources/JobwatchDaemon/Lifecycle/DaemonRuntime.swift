@@ -19,7 +19,7 @@ package final class DaemonRuntime: Sendable {
     ) {
         // The pools are sized at start; a reload that raises `max_in_flight` or a sink's `concurrency` gets
         // the larger pool at the next restart.
-        let cloudHTTP = CloudHTTPClient.make(
+        let cloudHTTP = CloudHTTPClient(
             requestTimeoutMillis: configuration.polling.requestTimeoutMillis,
             maxConnectionsPerHost: configuration.polling.maxInFlight)
         let webhookHTTP = WebhookDeliverer.makeHTTPClient(
