@@ -33,6 +33,8 @@ package final class JobClient: Sendable {
     private let authentication: Authentication
     private let redactor: SecretRedactor
     private let fieldProblems = OncePerJob()
+    /// Each job's last answer, decoded: the same bytes again are not decoded again.
+    private let answers = AnswerMemo()
     /// The `Host` header of the account's own endpoints (a foreign region's is computed per request).
     private let hosts: [String: String]
     /// The last `X-Sdk-Date` and the second it names: it changes once a second, not once a poll.
@@ -158,16 +160,10 @@ package final class JobClient: Sendable {
             logger.debug("IAM token refused; renewing it once")
             outcome = await send(url: url, host: host, api: api, jobID: jobID, projectID: projectID)
         }
-        // Every text that leaves here (logs, last_error, STATUS=, events, the stored body) is redacted.
+        // Every text that leaves here (logs, last_error, STATUS=, events, the stored body) is redacted (an
+        // answer by `send` itself).
         let redactor = outcome.token.map(self.redactor.adding) ?? self.redactor
-        switch outcome.result {
-        case .failure(let error):
-            return .failure(redactor.redact(error))
-        case .success(var job):
-            job.body = redactor.redact(job.body)
-            job.snapshot = redactor.redact(job.snapshot)
-            return .success(job)
-        }
+        return outcome.result.mapError { redactor.redact($0) }
     }
 
     private func sdkDate(millis: Int64) -> String {
@@ -224,21 +220,28 @@ package final class JobClient: Sendable {
                 retryAfterHeader: response.headers.first(name: "Retry-After"), body: response.body, nowMillis: now())
             return (.failure(error), usedToken)
         }
+        let key = AnswerMemo.Key(api: api, projectID: projectID, jobID: jobID)
+        if let known = answers.answer(for: key, body: response.body, token: usedToken) {
+            return (
+                .success(FetchedJob(snapshot: known.snapshot, requestID: response.requestID, body: known.text)),
+                usedToken
+            )
+        }
+        let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
         do {
             let decoded = try JobResponseDecoder.decodeReportingProblems(response.body, api: api, requestedJobID: jobID)
             let problems = decoded.problems.isEmpty ? nil : decoded.problems.joined(separator: "; ")
             if fieldProblems.shouldLog(problems, for: "\(api.rawValue)/\(projectID ?? "")/\(jobID)"), let problems {
-                let redactor = usedToken.map(self.redactor.adding) ?? self.redactor
                 logger.warning(
                     "the cloud's answer has fields jobwatch ignores (logged once per job until they change)",
                     metadata: [
                         "api": "\(api.rawValue)", "job_id": "\(jobID)", "fields": "\(redactor.redact(problems))",
                     ])
             }
-            let job = FetchedJob(
-                snapshot: decoded.snapshot, requestID: response.requestID,
-                body: String(decoding: response.body, as: UTF8.self))
-            return (.success(job), usedToken)
+            let snapshot = redactor.redact(decoded.snapshot)
+            let text = redactor.redact(String(decoding: response.body, as: UTF8.self))
+            answers.remember(.init(body: response.body, token: usedToken, snapshot: snapshot, text: text), for: key)
+            return (.success(FetchedJob(snapshot: snapshot, requestID: response.requestID, body: text)), usedToken)
         } catch {
             let malformed = CloudError.malformed(excerpt: JobResponseDecoder.excerpt(of: response.body))
             return (.failure(error as? CloudError ?? malformed), usedToken)

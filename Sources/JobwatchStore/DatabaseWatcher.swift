@@ -14,10 +14,8 @@ final class DatabaseWatcher: StoreWatch, @unchecked Sendable {
     private let queue = DispatchQueue(label: "jobwatch.database-watcher")
     private var source: DispatchSourceRead?
     private var descriptor: Int32 = -1
-    /// A look is scheduled or running.
+    /// A look is scheduled or running (the source is suspended meanwhile).
     private var pending = false
-    /// Files changed while a look was running: look once more when it ends.
-    private var again = false
     private let coalesceMillis: Int
     private let isForeign: @Sendable () async -> Bool
     private let onChange: @Sendable () -> Void
@@ -53,33 +51,37 @@ final class DatabaseWatcher: StoreWatch, @unchecked Sendable {
 
     func stop() {
         queue.sync {
+            // A suspended source is resumed first: Dispatch runs the cancel handler (closing the descriptor)
+            // only on a resumed source.
+            if pending { source?.resume() }
             source?.cancel()
             source = nil
         }
     }
 
+    /// The first change after a quiet spell: the source is suspended until the look is over, so the
+    /// daemon's own commits (every WAL write is an inotify event, thousands a second while it polls) wake
+    /// this queue once per look instead of once per write. The events of the pause wait in the descriptor;
+    /// resuming makes the source fire again at once if there were any, hence one more look.
     private func drain() {
+        guard let source, !pending else { return }
+        pending = true
+        source.suspend()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while read(descriptor, &buffer, buffer.count) > 0 {}
-        guard !pending else {
-            again = true
-            return
-        }
-        scheduleLook()
-    }
-
-    private func scheduleLook() {
-        pending = true
-        again = false
         queue.asyncAfter(deadline: .now() + .milliseconds(coalesceMillis)) { [weak self] in
             guard let self, self.source != nil else { return }
+            // What changes from here on is looked at by the next look.
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while read(self.descriptor, &buffer, buffer.count) > 0 {}
             let isForeign = self.isForeign
             let onChange = self.onChange
             Task {
                 if await isForeign() { onChange() }
                 self.queue.async {
+                    guard self.pending, let source = self.source else { return }
                     self.pending = false
-                    if self.again, self.source != nil { self.scheduleLook() }
+                    source.resume()
                 }
             }
         }

@@ -187,6 +187,21 @@ extension JobStore {
         return (job, events)
     }
 
+    /// The row as the schedule-only UPDATE of `write` leaves it over `current`: exactly the columns that
+    /// statement sets, the rest as read. What `WrittenJobs` remembers; change the two together
+    /// (`WrittenJobsTests` compares it with the row read back).
+    static func scheduleMoved(_ current: StoredJob, by update: PollUpdate) -> StoredJob {
+        var job = current
+        job.record.lastPolledAtMillis = update.record.lastPolledAtMillis
+        job.record.nextPollAtMillis = update.record.nextPollAtMillis
+        job.record.polls = update.record.polls
+        job.record.lastError = update.record.lastError
+        job.record.lastChangeAtMillis = update.record.lastChangeAtMillis
+        job.record.stalledAtMillis = update.record.stalledAtMillis
+        job.scheduling = update.scheduling
+        return job
+    }
+
     /// Moves only a job's next poll (and its last error), for a poll whose outcome could not be recorded.
     package func deferPoll(rowID: Int64, untilMillis: Int64, lastError: String) async throws {
         try await write { db in

@@ -18,6 +18,8 @@ package final class JobStore: JobStoring {
     private let seenDataVersion = Mutex<Int64?>(nil)
     /// Polls waiting for the writer (group commit, see `PollCommits`).
     let pollCommits = PollCommits()
+    /// Rows as the last schedule-only poll wrote them (see `WrittenJobs`).
+    let writtenJobs = WrittenJobs()
 
     package var location: String { path }
 
@@ -147,9 +149,14 @@ package final class JobStore: JobStoring {
         )
     }
 
+    /// Every write of this process but the polls' (registration, deliveries, schedule moves) forgets the
+    /// rows the polls remembered: it may have changed them.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await pool.write { [writtenJobs] db in
+                writtenJobs.reset()
+                return try body(db)
+            }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -218,7 +225,7 @@ extension StoreError {
 }
 
 /// A tracked job as stored: its row id, the contract record, and the poller's counters.
-package struct StoredJob: Sendable {
+package struct StoredJob: Sendable, Hashable {
     package var rowID: Int64
     package var record: JobRecord
     package var scheduling: SchedulingState

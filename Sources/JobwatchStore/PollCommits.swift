@@ -124,7 +124,7 @@ extension JobStore {
             do {
                 try db.commit()
             } catch {
-                Self.rollBack(db)
+                rollBack(db)
                 let polls = group.map(\.poll)
                 group = []
                 for poll in polls { recordAlone(poll, db, hostname: hostname) }
@@ -136,8 +136,12 @@ extension JobStore {
 
         for poll in batch {
             do {
-                if !db.isInsideTransaction { try db.beginTransaction(.immediate) }
-                guard let current = try Self.fetchJob(db, rowID: poll.rowID), current.record.tracking == .active,
+                if !db.isInsideTransaction {
+                    try db.beginTransaction(.immediate)
+                    try writtenJobs.validate(db)
+                }
+                guard let current = try writtenJobs.job(poll.rowID) ?? Self.fetchJob(db, rowID: poll.rowID),
+                    current.record.tracking == .active,
                     let update = poll.decide(current)
                 else {
                     group.append((poll, nil))
@@ -147,6 +151,7 @@ extension JobStore {
                     let recorded = try Self.write(
                         update, over: current, sinks: poll.sinks, nowMillis: poll.nowMillis, hostname: hostname,
                         db: db)
+                    writtenJobs.remember(Self.scheduleMoved(current, by: update))
                     group.append((poll, recorded))
                 } else {
                     // A recorded change: the schedule-only polls before it are committed first, then the
@@ -157,7 +162,7 @@ extension JobStore {
             } catch {
                 // The shared transaction cannot be trusted any more: roll it back and record each of its
                 // polls alone, so that one bad row fails only its own poll.
-                Self.rollBack(db)
+                rollBack(db)
                 let polls = group.map(\.poll) + [poll]
                 group = []
                 for poll in polls { recordAlone(poll, db, hostname: hostname) }
@@ -166,7 +171,10 @@ extension JobStore {
         commitGroup()
     }
 
+    /// A change (or a poll the shared transaction failed): read from the row, and the row is read again
+    /// at its next poll.
     private func recordAlone(_ poll: PendingPoll, _ db: Database, hostname: String) {
+        writtenJobs.forget(poll.rowID)
         do {
             var recorded: RecordedPoll?
             try db.inTransaction(.immediate) {
@@ -181,7 +189,9 @@ extension JobStore {
         }
     }
 
-    private static func rollBack(_ db: Database) {
+    /// Rolls the shared transaction back; the rows remembered in it were not written after all.
+    private func rollBack(_ db: Database) {
+        writtenJobs.reset()
         if db.isInsideTransaction { try? db.rollback() }
     }
 }

@@ -294,4 +294,39 @@ struct JobClientTests {
             #expect(await log.paths == ["/v1/cloudimages/job/moved"])
         }
     }
+
+    /// The same answer again is not decoded again (`AnswerMemo`), but what a user sees is the same: each
+    /// answer's own request id, the secrets redacted, and a different answer seen at once.
+    @Test func aRepeatedAnswerGivesTheSameJobAndAChangedOneIsSeen() async throws {
+        let answers = Counter()
+        let echoing = #"{"job_id":"job-1","status":"RUNNING","fail_reason":"token \#(Self.securityToken)"}"#
+        let done = #"{"job_id":"job-1","status":"SUCCESS","entities":{"image_id":"img-9"}}"#
+        try await withLoopbackCloud(handler: { _ in
+            let n = await answers.next()
+            return .json(200, n < 3 ? echoing : done, headers: [("X-Request-Id", "req-\(n)")])
+        }) { server, http in
+            let client = client(http, account(server))
+            var fetched: [FetchedJob] = []
+            for _ in 0..<4 {
+                fetched.append(try await client.fetchJob(api: .ims, jobID: "job-1", projectID: nil).get())
+            }
+            #expect(fetched.map(\.requestID) == ["req-1", "req-2", "req-3", "req-4"])
+            #expect(fetched.map(\.snapshot.status) == [.running, .running, .success, .success])
+            #expect(fetched[0].snapshot == fetched[1].snapshot)
+            #expect(fetched[3].snapshot.imageID == "img-9")
+            for job in fetched.prefix(2) {
+                #expect(job.snapshot.failReason == "token [REDACTED]")
+                #expect(!job.body.contains(Self.securityToken) && job.body.contains("[REDACTED]"))
+            }
+        }
+    }
+}
+
+/// Counts the answers a test server gave (1, 2, …).
+private actor Counter {
+    private var value = 0
+    func next() -> Int {
+        value += 1
+        return value
+    }
 }

@@ -69,6 +69,10 @@ import Testing
                 #expect(try await task.value != nil)
                 #expect(try await store.job(rowID: row)?.record.polls == 1)
             }
+            // The rolled-back shared transaction left nothing remembered that the row does not hold.
+            if let remembered = store.writtenJobs.job(row) {
+                #expect(remembered == (try await store.job(rowID: row)))
+            }
         }
     }
 
@@ -109,6 +113,79 @@ import Testing
         }
     }
 
+    // MARK: - Rows remembered by the writer (WrittenJobs)
+
+    /// What the writer remembers after a schedule-only poll is the row as a reader reads it back, sub-jobs
+    /// and entities included, and the next poll of the job is decided over it.
+    @Test func aRememberedRowIsTheRowAsStored() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-written-jobs"))
+        let rows = try await register(3, in: store)
+        for row in rows {
+            let jobID = try #require(try await store.job(rowID: row)?.record.jobID)
+            let answer = PollResult.snapshot(
+                JobSnapshot(
+                    jobID: jobID, jobType: "imsCreateImageByInstance", status: .running, providerStatus: "RUNNING",
+                    progress: 0.5, currentTask: "ImportImageTask", beginTime: "2026-11-22T05:40:00.000Z",
+                    entities: .object(["process_percent": .number(0.5), "image_id": .string("img-1")]),
+                    subJobs: [SubJobSnapshot(jobID: "sub-1", status: .running, providerStatus: "RUNNING")]),
+                rawBody: "{}")
+            // The first answer is a change (read from the row, not remembered); then unchanged answers and
+            // a failed request, each written over the remembered row; the answer after the failure clears
+            // its error (a change again: forgotten), and the next is remembered again.
+            _ = try await poll(row, answer, store).value
+            #expect(store.writtenJobs.job(row) == nil)
+            let steps: [(PollResult, remembered: Bool)] = [
+                (answer, true), (answer, true), (.failed(message: "HTTP 503"), true), (answer, false), (answer, true),
+            ]
+            for (index, (result, remembered)) in steps.enumerated() {
+                let recorded = try #require(try await poll(row, result, store).value)
+                let stored = try #require(try await store.job(rowID: row))
+                #expect(stored.record.polls == index + 2)
+                #expect(stored.record.subJobs.map(\.jobID) == ["sub-1"])
+                #expect(recorded.job.record.polls == stored.record.polls)
+                if remembered {
+                    #expect(store.writtenJobs.job(row) == stored, "poll \(index + 2) of row \(row)")
+                } else {
+                    #expect(store.writtenJobs.job(row) == nil, "poll \(index + 2) of row \(row)")
+                }
+            }
+        }
+        #expect(store.writtenJobs.count == 3)
+    }
+
+    /// Another process (the CLI) unregisters a job the writer remembers: the next poll sees it and records
+    /// nothing over it.
+    @Test func anotherProcesssCommitIsSeenByTheNextPoll() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-written-jobs"))
+        let row = try #require(try await register(1, in: store).first)
+        _ = try await poll(row, running("job-0"), store).value
+        _ = try await poll(row, running("job-0"), store).value
+        #expect(store.writtenJobs.job(row) != nil)
+        let cli = try JobStore(path: store.path)
+        _ = try await cli.unregister(rowID: row, nowMillis: 3000)
+        #expect(try await poll(row, running("job-0"), store).value == nil)
+        let stored = try #require(try await store.job(rowID: row))
+        #expect(stored.record.tracking == .stopped)
+        #expect(stored.record.polls == 2)
+    }
+
+    /// The same through this process's own other writes (they do not move `data_version`).
+    @Test func thisProcesssOtherWritesAreSeenByTheNextPoll() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-written-jobs"))
+        let rows = try await register(2, in: store)
+        for (index, row) in rows.enumerated() {
+            _ = try await poll(row, running("job-\(index)"), store).value
+            _ = try await poll(row, running("job-\(index)"), store).value
+            #expect(store.writtenJobs.job(row) != nil)
+        }
+        try await store.pauseAccount("default", untilMillis: 9_000_000)
+        let paused = try #require(try await poll(rows[0], .failed(message: "HTTP 503"), store).value)
+        #expect(paused.job.record.polls == 3)
+        _ = try await store.unregister(rowID: rows[1], nowMillis: 3000)
+        #expect(try await poll(rows[1], running("job-1"), store).value == nil)
+        #expect(try await store.job(rowID: rows[1])?.record.polls == 2)
+    }
+
     // MARK: - Helpers
 
     private func register(_ count: Int, in store: JobStore) async throws -> [Int64] {
@@ -120,8 +197,8 @@ import Testing
         return try await store.registerJobs(registrations, sinks: [], nowMillis: 1000).map(\.job.rowID)
     }
 
-    private func running() -> PollResult {
-        .snapshot(JobSnapshot(jobID: "x", status: .running, providerStatus: "RUNNING"), rawBody: "{}")
+    private func running(_ jobID: String = "x") -> PollResult {
+        .snapshot(JobSnapshot(jobID: jobID, status: .running, providerStatus: "RUNNING"), rawBody: "{}")
     }
 
     private func poll(_ row: Int64, _ result: PollResult, _ store: JobStore) -> Task<RecordedPoll?, any Error> {
