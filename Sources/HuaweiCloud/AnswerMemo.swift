@@ -42,10 +42,4 @@ final class AnswerMemo: Sendable {
             answers[key] = answer
         }
     }
-
-    func forget(_ key: Key) {
-        _ = answers.withLock { $0.removeValue(forKey: key) }
-    }
-
-    var count: Int { answers.withLock { $0.count } }
 }

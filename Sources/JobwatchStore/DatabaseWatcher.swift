@@ -67,11 +67,9 @@ final class DatabaseWatcher: StoreWatch, @unchecked Sendable {
         guard let source, !pending else { return }
         pending = true
         source.suspend()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while read(descriptor, &buffer, buffer.count) > 0 {}
         queue.asyncAfter(deadline: .now() + .milliseconds(coalesceMillis)) { [weak self] in
             guard let self, self.source != nil else { return }
-            // What changes from here on is looked at by the next look.
+            // The events so far are covered by this look; those from here on make the next one.
             var buffer = [UInt8](repeating: 0, count: 4096)
             while read(self.descriptor, &buffer, buffer.count) > 0 {}
             let isForeign = self.isForeign

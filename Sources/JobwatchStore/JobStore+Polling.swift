@@ -189,7 +189,7 @@ extension JobStore {
 
     /// The row as the schedule-only UPDATE of `write` leaves it over `current`: exactly the columns that
     /// statement sets, the rest as read. What `WrittenJobs` remembers; change the two together
-    /// (`WrittenJobsTests` compares it with the row read back).
+    /// (`GroupCommitTests.aRememberedRowIsTheRowAsStored` compares it with the row read back).
     static func scheduleMoved(_ current: StoredJob, by update: PollUpdate) -> StoredJob {
         var job = current
         job.record.lastPolledAtMillis = update.record.lastPolledAtMillis

@@ -195,8 +195,10 @@ extension JobStore {
         }
     }
 
-    private static func dataVersion(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    /// Changes only when another connection commits (read on the writer connection: every write of this
+    /// process goes through it). Read at every look of the watch and at every group of polls.
+    static func dataVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
     }
 }
 

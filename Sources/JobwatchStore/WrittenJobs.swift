@@ -31,7 +31,7 @@ final class WrittenJobs: Sendable {
 
     /// Inside a write transaction: forgets everything if another connection committed since the last look.
     func validate(_ db: Database) throws {
-        let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+        let version = try JobStore.dataVersion(db)
         state.withLock { state in
             if state.dataVersion != version {
                 state.jobs.removeAll()

@@ -270,6 +270,30 @@ import Testing
         #expect(try await sandbox.runAsync(["wait", slow]).status == 3)
         await daemon.stop()
     }
+
+    /// CONTRACT §1 `unregister` (tracking becomes `stopped`, §2): the CLI stops a job the daemon polls every
+    /// few hundred milliseconds with unchanged answers (rows its writer remembers). Tracking stays `stopped`:
+    /// not one more poll is recorded, and when the cloud's job ends afterwards there is no event for it.
+    @Test func aJobUnregisteredWhileItIsPolledIsPolledNoMore() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        // A long INIT phase answers the same every time: polls that only move the schedule.
+        let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 9000, initMillis: 6000)
+        #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually { (try await self.record(sandbox, id)?["polls"] as? Int ?? 0) >= 4 })
+        #expect(try await sandbox.runAsync(["unregister", id]).status == 0)
+        // A poll under way at that moment is refused when it comes to be recorded.
+        let polls = try #require(try await record(sandbox, id)?["polls"] as? Int)
+        try await Task.sleep(for: .seconds(7))  // past the end of the job in the simulated cloud
+        let shown = try #require(try await record(sandbox, id))
+        #expect(shown["tracking"] as? String == "stopped")
+        #expect(shown["polls"] as? Int == polls)
+        #expect(shown["status"] as? String != "SUCCESS", "the end was not recorded")
+        #expect(!daemon.events.contains { ($0["type"] as? String)?.hasSuffix("succeeded") == true })
+        await daemon.stop()
+    }
 }
 
 /// Crashes: nothing committed is lost, nothing is recorded twice.
