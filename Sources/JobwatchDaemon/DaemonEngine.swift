@@ -123,6 +123,9 @@ package final class DaemonEngine: Sendable {
         async let pollsStopped: Void = polls.stop(grace: grace)
         async let deliveriesStopped: Void = deliveries.stop(grace: grace)
         _ = await (pollsStopped, deliveriesStopped)
+        // Bounded too: what a held lock keeps from being written is polled again after the restart.
+        let store = self.store
+        await awaitAtMost(.seconds(1)) { await store.writePendingPolls() }
     }
 
     /// The test behind both the systemd watchdog and `GET /healthz`: both schedulers answer and the database

@@ -36,6 +36,10 @@ extension JobStore {
         nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
     ) async throws -> [DueJob] {
         guard limit > 0 else { return [] }
+        // Taken before the read: a row written behind is either in this list or already in the file. Its
+        // stored next poll is older than its own, so one that is not due yet is skipped like one in flight.
+        let notDueBehind = writtenJobs.rowsBehind().filter { ($0.record.nextPollAtMillis ?? .max) > nowMillis }
+        let inFlight = notDueBehind.isEmpty ? inFlight : inFlight.union(notDueBehind.map(\.rowID))
         return try await read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
             let accounts = excludedAccounts.sorted()
@@ -72,7 +76,14 @@ extension JobStore {
     package func earliestPoll(
         excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
     ) async throws -> Int64? {
-        try await read { db in
+        // The rows written behind count with their own next poll (see `dueJobs`).
+        let behind = writtenJobs.rowsBehind().filter {
+            !inFlight.contains($0.rowID) && !excludedAccounts.contains($0.record.account)
+                && $0.record.tracking == .active
+        }
+        let earliestBehind = behind.compactMap(\.record.nextPollAtMillis).min()
+        let excluded = behind.isEmpty ? inFlight : inFlight.union(behind.map(\.rowID))
+        let stored = try await read { db in
             let accounts = excludedAccounts.sorted()
             var earliest: Int64?
             try db.forEachRow(
@@ -80,27 +91,32 @@ extension JobStore {
                     SELECT id, next_poll_at FROM job WHERE tracking = 'active' AND next_poll_at IS NOT NULL\(
                         Self.notIn("account", count: accounts.count)) ORDER BY next_poll_at LIMIT ?
                     """,
-                arguments: StatementArguments(accounts + [inFlight.count + 1])
+                arguments: StatementArguments(accounts + [excluded.count + 1])
             ) { row in
-                guard !inFlight.contains(row.int64(at: 0) ?? 0) else { return true }
+                guard !excluded.contains(row.int64(at: 0) ?? 0) else { return true }
                 earliest = row.int64(at: 1)
                 return false
             }
             return earliest
         }
+        guard let earliestBehind else { return stored }
+        return min(stored ?? earliestBehind, earliestBehind)
     }
 
-    /// Applies one poll's outcome and returns once it is committed. A poll that records a change (new job
-    /// state, a transition, an event) is ONE transaction of its own: the job row, its sub-jobs, a transition
-    /// row per change, the events and a delivery row per subscribed sink. A poll that only moves the schedule
-    /// (an unchanged answer, a failed request) shares its transaction with the other such polls waiting for
-    /// the writer at that moment (group commit, `PollCommits`). `decide` sees the job as stored at that moment
-    /// (the CLI may have unregistered it meanwhile) and returns nil to write nothing.
+    /// Applies one poll's outcome. A poll that records a change (new job state, a transition, an event) is
+    /// ONE transaction of its own: the job row, its sub-jobs, a transition row per change, the events and a
+    /// delivery row per subscribed sink; it returns once that is committed. A poll that only moves the
+    /// schedule (an unchanged answer, a failed request) of a job whose row this process wrote last is
+    /// decided over the remembered row and written behind (`WrittenJobs`); any other such poll shares its
+    /// transaction with the others waiting for the writer at that moment (group commit, `PollCommits`).
+    /// `decide` sees the job as stored (the CLI may have unregistered it meanwhile: a poll written behind
+    /// over it is then not recorded) and returns nil to write nothing.
     @discardableResult
     package func applyPoll(
         rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64,
         decide: @escaping @Sendable (StoredJob) -> PollUpdate?
     ) async throws -> (job: StoredJob, events: [StoredEvent])? {
+        if let recorded = recordBehind(rowID: rowID, decide: decide) { return recorded }
         do {
             return try await commitPoll(rowID: rowID, sinks: sinks, nowMillis: nowMillis, decide: decide)
         } catch let error as StoreError {
@@ -156,17 +172,7 @@ extension JobStore {
             }
         } else {
             // An unchanged poll or a failed request moves only the scheduling fields.
-            try db.executeCached(
-                sql: """
-                    UPDATE job SET last_polled_at = ?, next_poll_at = ?, polls = ?, unchanged_polls = ?,
-                        failures = ?,
-                        not_found_streak = ?, last_error = ?, last_change_at = ?, stalled_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    record.lastPolledAtMillis, record.nextPollAtMillis, record.polls, s.unchangedPolls, s.failures,
-                    s.notFoundStreak, record.lastError, record.lastChangeAtMillis, record.stalledAtMillis, rowID,
-                ])
+            try moveSchedule(db, of: recordedJob(update, over: current))
         }
         for transition in update.transitions {
             try db.executeCached(
@@ -180,8 +186,7 @@ extension JobStore {
                     transition.providerStatus, transition.progress, transition.currentTask,
                 ])
         }
-        var job = StoredJob(rowID: rowID, record: record, scheduling: s)
-        job.record.registeredAtMillis = current.record.registeredAtMillis
+        let job = recordedJob(update, over: current)
         let events = try Self.appendEvents(
             update.events, for: job, sinks: sinks, nowMillis: nowMillis, hostname: hostname, db: db)
         return (job, events)

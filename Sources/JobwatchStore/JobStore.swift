@@ -22,6 +22,8 @@ package final class JobStore: JobStoring {
     let writtenJobs = WrittenJobs()
 
     package var location: String { path }
+    /// How long a write waits for another process's lock before it fails.
+    static let busyTimeoutSeconds: TimeInterval = 15
 
     /// How a command opens the database.
     package enum OpenMode: Sendable {
@@ -65,7 +67,7 @@ package final class JobStore: JobStoring {
         var configuration = Configuration()
         configuration.readonly = readonly
         // The CLI and the daemon write the same file: wait for the other's transaction instead of failing.
-        configuration.busyMode = .timeout(15)
+        configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
         if !readonly {
             configuration.prepareDatabase { db in
                 // WAL + NORMAL: a committed transaction survives a process crash (kill -9); only a power loss
@@ -149,13 +151,14 @@ package final class JobStore: JobStoring {
         )
     }
 
-    /// Every write of this process but the polls' (registration, deliveries, schedule moves) forgets the
-    /// rows the polls remembered: it may have changed them.
+    /// Every write of this process but the polls' (registration, deliveries, schedule moves) first writes the
+    /// polls waiting behind, then forgets the rows the polls remembered: it may change them.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write { [writtenJobs] db in
+            return try await pool.writeWithoutTransaction { [self] db in
+                try? flushWritesBehind(db)
                 writtenJobs.reset()
-                return try body(db)
+                return try Self.inTransaction(db, .immediate, body)
             }
         } catch let error as StoreError {
             throw error
@@ -164,6 +167,9 @@ package final class JobStore: JobStoring {
         }
     }
 
+    /// Reads a snapshot on a reader connection: never behind the writer, which may be waiting for another
+    /// process's lock. Polls written behind are not in it yet; the schedule reads account for them
+    /// (`dueJobs`, `earliestPoll`), the other reads may be up to `writeBehindDelay` old.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
@@ -172,6 +178,18 @@ package final class JobStore: JobStoring {
         } catch {
             throw StoreError.wrap(error, path: path)
         }
+    }
+
+    private static func inTransaction<T>(
+        _ db: Database, _ kind: Database.TransactionKind, _ body: (Database) throws -> T
+    ) throws -> T {
+        var result: T?
+        try db.inTransaction(kind) {
+            result = try body(db)
+            return .commit
+        }
+        guard let result else { throw StoreError("a database transaction ended without a result") }
+        return result
     }
 }
 
@@ -189,10 +207,13 @@ extension JobStore {
         guard let version = try? await pool.writeWithoutTransaction({ db in try Self.dataVersion(db) }) else {
             return true
         }
-        return seenDataVersion.withLock { seen in
+        let foreign = seenDataVersion.withLock { seen in
             defer { seen = version }
             return seen != version
         }
+        // The rows the polls remembered may be what another process changed.
+        if foreign { writtenJobs.reset() }
+        return foreign
     }
 
     /// Changes only when another connection commits (read on the writer connection: every write of this

@@ -60,11 +60,16 @@ package protocol JobStoring: Sendable {
         excluding inFlight: Set<Int64>, excludingAccounts excludedAccounts: Set<String>
     ) async throws -> Int64?
     /// Applies one poll's outcome atomically: the job, its sub-jobs, transitions, events and deliveries.
-    /// `decide` sees the job as stored at that moment and returns nil to write nothing.
+    /// `decide` sees the job as stored at that moment and returns nil to write nothing. A change is durable
+    /// when this returns; a store may write a schedule-only outcome behind (`writePendingPolls`).
     func applyPoll(
         rowID: Int64, sinks: [SinkSubscription], nowMillis: Int64,
         decide: @escaping @Sendable (StoredJob) -> PollUpdate?
     ) async throws -> (job: StoredJob, events: [StoredEvent])?
+    /// Writes the polls the store recorded in memory and has not written yet (SQLite writes unchanged polls
+    /// behind, see `WrittenJobs`); called once polling stopped. Best effort: what it cannot write, a restart
+    /// polls again.
+    func writePendingPolls() async
     /// Jobs `dueJobs` returned that the scheduler did not start (their account must wait for its pace): a
     /// store that claims jobs for one daemon (PostgreSQL's leases) gives them back; SQLite has nothing to do.
     func releaseUnstarted(_ rowIDs: [Int64]) async throws
@@ -126,6 +131,9 @@ extension JobStoring {
 }
 
 extension JobStoring {
+    /// A store that writes every poll before it returns has nothing pending.
+    package func writePendingPolls() async {}
+
     package func dueJobs(nowMillis: Int64, limit: Int, excluding inFlight: Set<Int64>) async throws -> [DueJob] {
         try await dueJobs(nowMillis: nowMillis, limit: limit, excluding: inFlight, excludingAccounts: [])
     }

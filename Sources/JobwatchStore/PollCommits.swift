@@ -15,9 +15,10 @@ struct PendingPoll: Sendable {
     let continuation: CheckedContinuation<RecordedPoll?, any Error>
 }
 
-/// Group commit of polls. Polls that finish while the writer is busy queue here; the writer then takes
-/// them in batches (`JobStore.drainPolls`). Within a batch, the polls that only move the schedule (an
-/// unchanged answer, a failed request: no transition, no event, no new job state) share one transaction;
+/// Group commit of the polls that are not written behind (`WrittenJobs`). Polls that finish while the
+/// writer is busy queue here; the writer then takes them in batches (`JobStore.drainPolls`). Within a
+/// batch, the polls that only move the schedule (an unchanged answer, a failed request: no transition, no
+/// event, no new job state) share one transaction;
 /// a poll that records a change gets a transaction of its own, as before. Every caller is resumed only
 /// after the commit that holds its poll, so a poll is reported done only once it is durable; a crash
 /// before the commit loses only polls nobody was told about, and their jobs are simply polled again.
@@ -106,6 +107,8 @@ extension JobStore {
     /// Runs on the writer: records the waiting polls, a few batches at a time; with more waiting, it queues
     /// itself again behind the other writes instead of holding the writer.
     private func drainPolls(_ db: Database) {
+        // The polls written behind first: the rows of these polls may be among them.
+        try? flushWritesBehind(db)
         for _ in 0..<PollCommits.batchesPerDrain {
             guard let batch = pollCommits.take() else { return }
             record(batch, db)

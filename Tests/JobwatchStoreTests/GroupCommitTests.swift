@@ -100,7 +100,8 @@ import Testing
             for row in rows {
                 group.addTask {
                     _ = try await poll(row, .failed(message: "timeout"), store).value
-                    // Another connection (as another process would) sees the poll once applyPoll returned.
+                    // Another connection (as another process would) sees the poll once applyPoll returned (a
+                    // first poll is never written behind: the row is not remembered yet).
                     let reader = try DatabaseQueue(path: path)
                     let polls = try await reader.read { db in
                         try Int.fetchOne(db, sql: "SELECT polls FROM job WHERE id = ?", arguments: [row])
@@ -139,6 +140,7 @@ import Testing
             ]
             for (index, (result, remembered)) in steps.enumerated() {
                 let recorded = try #require(try await poll(row, result, store).value)
+                await store.writePendingPolls()
                 let stored = try #require(try await store.job(rowID: row))
                 #expect(stored.record.polls == index + 2)
                 #expect(stored.record.subJobs.map(\.jobID) == ["sub-1"])
@@ -153,8 +155,9 @@ import Testing
         #expect(store.writtenJobs.count == 3)
     }
 
-    /// Another process (the CLI) unregisters a job the writer remembers: the next poll sees it and records
-    /// nothing over it.
+    /// Another process (the CLI) unregisters a job the writer remembers: the next poll may still be decided
+    /// over the remembered row (written behind), but it is not recorded over the unregistered row, and the
+    /// poll after it sees the row as stored and records nothing.
     @Test func anotherProcesssCommitIsSeenByTheNextPoll() async throws {
         let store = try JobStore(path: temporaryDatabasePath("jobwatch-written-jobs"))
         let row = try #require(try await register(1, in: store).first)
@@ -163,10 +166,109 @@ import Testing
         #expect(store.writtenJobs.job(row) != nil)
         let cli = try JobStore(path: store.path)
         _ = try await cli.unregister(rowID: row, nowMillis: 3000)
-        #expect(try await poll(row, running("job-0"), store).value == nil)
+        _ = try await poll(row, running("job-0"), store).value
+        await store.writePendingPolls()
         let stored = try #require(try await store.job(rowID: row))
         #expect(stored.record.tracking == .stopped)
+        #expect(stored.record.nextPollAtMillis == nil)
         #expect(stored.record.polls == 2)
+        #expect(try await poll(row, running("job-0"), store).value == nil)
+        #expect(try await store.job(rowID: row) == stored)
+    }
+
+    /// The same when the CLI registers the job again after unregistering it: the row's new schedule wins.
+    @Test func aJobRegisteredAgainByAnotherProcessKeepsItsNewSchedule() async throws {
+        let store = try JobStore(path: temporaryDatabasePath("jobwatch-written-jobs"))
+        let row = try #require(try await register(1, in: store).first)
+        _ = try await poll(row, running("job-0"), store).value
+        _ = try await poll(row, running("job-0"), store).value
+        let cli = try JobStore(path: store.path)
+        _ = try await cli.unregister(rowID: row, nowMillis: 3000)
+        let again = Registration(
+            jobID: "job-0", api: .ims, account: "default", region: "r", projectID: nil, labels: [:], sinks: nil,
+            deadlineAtMillis: 10_000_000, firstPollAtMillis: 7_000_000)
+        _ = try await cli.registerJobs([again], sinks: [], nowMillis: 4000)
+        _ = try await poll(row, .failed(message: "HTTP 503"), store).value
+        await store.writePendingPolls()
+        let stored = try #require(try await store.job(rowID: row))
+        #expect(stored.record.tracking == .active)
+        #expect(stored.record.nextPollAtMillis == 7_000_000)
+        #expect(stored.record.lastError == nil)
+        #expect(stored.record.polls == 2)
+    }
+
+    // MARK: - Polls written behind
+
+    /// An unchanged poll of a remembered job returns without waiting for the writer (held here); another
+    /// connection sees it once the writer runs, within `writeBehindDelay`, and a change still waits for its
+    /// own commit.
+    @Test func anUnchangedPollIsWrittenBehindAndAChangeWaitsForItsCommit() async throws {
+        let path = temporaryDatabasePath("jobwatch-write-behind")
+        let store = try JobStore(path: path)
+        let row = try #require(try await register(1, in: store).first)
+        _ = try await poll(row, running("job-0"), store).value
+        _ = try await poll(row, running("job-0"), store).value
+        let gate = WriterGate(store)
+        let unchanged = try #require(try await poll(row, running("job-0"), store).value)
+        #expect(unchanged.job.record.polls == 3)
+        #expect(unchanged.events.isEmpty)
+        let reader = try DatabaseQueue(path: path)
+        defer { try? reader.close() }
+        let storedPolls = { @Sendable in
+            try await reader.read { db in
+                try Int.fetchOne(db, sql: "SELECT polls FROM job WHERE id = ?", arguments: [row])
+            }
+        }
+        #expect(try await storedPolls() == 2)
+        let change = poll(
+            row, .snapshot(JobSnapshot(jobID: "job-0", status: .success, providerStatus: "SUCCESS"), rawBody: "{}"),
+            store)
+        try await waitUntil { store.pollCommits.waiting == 1 }
+        gate.open()
+        let changed = try #require(try await change.value)
+        #expect(changed.job.record.polls == 4)
+        #expect(changed.events.map(\.type).contains(.succeeded))
+        // The change was committed after the poll written behind, over it.
+        #expect(try await storedPolls() == 4)
+    }
+
+    /// With nothing else for the writer to do, a poll written behind reaches the file within about
+    /// `writeBehindDelay`; `writePendingPolls` (shutdown) writes what waits at once. The schedule reads
+    /// count a row written behind with its own next poll, not the older one in the file.
+    @Test func aPollWrittenBehindReachesTheFileByItself() async throws {
+        let path = temporaryDatabasePath("jobwatch-write-behind")
+        let store = try JobStore(path: path)
+        let rows = try await register(2, in: store)
+        for row in rows {
+            _ = try await poll(row, running("job-\(row - rows[0])"), store).value
+            _ = try await poll(row, running("job-\(row - rows[0])"), store).value
+        }
+        let reader = try DatabaseQueue(path: path)
+        defer { try? reader.close() }
+        let storedPolls = { @Sendable (row: Int64) in
+            try await reader.read { db in
+                try Int.fetchOne(db, sql: "SELECT polls FROM job WHERE id = ?", arguments: [row])
+            }
+        }
+        _ = try await poll(rows[0], running("job-0"), store).value
+        for _ in 0..<500 where try await storedPolls(rows[0]) != 3 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await storedPolls(rows[0]) == 3)
+        let gate = WriterGate(store)
+        let failed = try #require(try await poll(rows[1], .failed(message: "HTTP 503"), store).value)
+        let next = try #require(failed.job.record.nextPollAtMillis)
+        #expect(try await storedPolls(rows[1]) == 2)
+        let storedNext = try #require(
+            try await reader.read { db in
+                try Int64.fetchOne(db, sql: "SELECT next_poll_at FROM job WHERE id = ?", arguments: [rows[1]])
+            })
+        #expect(storedNext != next)
+        let due = try await store.dueJobs(nowMillis: storedNext, limit: 10, excluding: [rows[0]]).map(\.rowID)
+        #expect(due == (next > storedNext ? [] : [rows[1]]))
+        #expect(try await store.earliestPoll(excluding: [rows[0]]) == next)
+        gate.open()
+        await store.writePendingPolls()
+        #expect(try await storedPolls(rows[1]) == 3)
+        #expect(!store.writtenJobs.hasWritesBehind)
     }
 
     /// The same through this process's own other writes (they do not move `data_version`).
