@@ -38,7 +38,7 @@ extension JobStore {
         guard limit > 0 else { return [] }
         // Taken before the read: a row written behind is either in this list or already in the file. Its
         // stored next poll is older than its own, so one that is not due yet is skipped like one in flight.
-        let notDueBehind = writtenJobs.rowsBehind().filter { ($0.record.nextPollAtMillis ?? .max) > nowMillis }
+        let notDueBehind = writtenJobs.rowsBehind().filter { ($0.nextPollAtMillis ?? .max) > nowMillis }
         let inFlight = notDueBehind.isEmpty ? inFlight : inFlight.union(notDueBehind.map(\.rowID))
         return try await read { db in
             // The partial index `job_due` serves this; fetch past the in-flight ones instead of a NOT IN list.
@@ -78,10 +78,9 @@ extension JobStore {
     ) async throws -> Int64? {
         // The rows written behind count with their own next poll (see `dueJobs`).
         let behind = writtenJobs.rowsBehind().filter {
-            !inFlight.contains($0.rowID) && !excludedAccounts.contains($0.record.account)
-                && $0.record.tracking == .active
+            !inFlight.contains($0.rowID) && !excludedAccounts.contains($0.account)
         }
-        let earliestBehind = behind.compactMap(\.record.nextPollAtMillis).min()
+        let earliestBehind = behind.compactMap(\.nextPollAtMillis).min()
         let excluded = behind.isEmpty ? inFlight : inFlight.union(behind.map(\.rowID))
         let stored = try await read { db in
             let accounts = excludedAccounts.sorted()

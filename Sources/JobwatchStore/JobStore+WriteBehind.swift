@@ -1,6 +1,5 @@
 import Dispatch
 import GRDB
-import GRDBSQLite
 import JobwatchCore
 
 /// Schedule-only polls written behind (see `WrittenJobs`): decided where the answer arrived, written by the
@@ -16,35 +15,36 @@ extension JobStore {
     func recordBehind(rowID: Int64, decide: (StoredJob) -> PollUpdate?) -> RecordedPoll? {
         guard let current = writtenJobs.job(rowID), current.record.tracking == .active,
             let update = decide(current), update.movesOnlySchedule,
-            let mustFlush = writtenJobs.writeBehind(Self.scheduleMoved(current, by: update), over: current)
+            let flush = writtenJobs.writeBehind(Self.scheduleMoved(current, by: update), over: current)
         else { return nil }
-        if mustFlush { scheduleFlush() }
-        if writtenJobs.writesBehind == WrittenJobs.eagerFlush {
-            pool.asyncWriteWithoutTransaction { [self] db in try? flushWritesBehind(db) }
+        switch flush {
+        case .none: break
+        case .later: scheduleFlush()
+        case .now: flushSoon()
         }
         return (Self.recordedJob(update, over: current), [])
     }
 
+    /// The flush timer: at most one at a time (`WrittenJobs.timerFired`).
     private func scheduleFlush() {
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.writeBehindDelay) { [weak self] in
             guard let self else { return }
-            pool.asyncWriteWithoutTransaction { [self] db in try? flushWritesBehind(db) }
+            writtenJobs.timerFired()
+            flushSoon()
         }
+    }
+
+    private func flushSoon() {
+        pool.asyncWriteWithoutTransaction { [self] db in try? flushWritesBehind(db) }
     }
 
     /// On the writer, outside a transaction: writes every poll waiting behind, in one transaction. A write
     /// whose row another process changed meanwhile is dropped (the row keeps that change). On a locked
     /// database the writes wait for the next flush; on any other error they are dropped (their jobs are
     /// polled again from the stored schedule, and a row that cannot be written fails its own poll then).
-    /// `waiting: false`: a lock held by another process fails the flush at once instead of after the busy
-    /// timeout.
-    func flushWritesBehind(_ db: Database, waiting: Bool = true) throws {
+    func flushWritesBehind(_ db: Database) throws {
         let writes = writtenJobs.takeWritesBehind()
         guard !writes.isEmpty else { return }
-        if !waiting { sqlite3_busy_timeout(db.sqliteConnection, 0) }
-        defer {
-            if !waiting { sqlite3_busy_timeout(db.sqliteConnection, Int32(Self.busyTimeoutSeconds * 1000)) }
-        }
         do {
             try db.inTransaction(.immediate) {
                 try writtenJobs.validate(db)

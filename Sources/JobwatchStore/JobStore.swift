@@ -22,8 +22,6 @@ package final class JobStore: JobStoring {
     let writtenJobs = WrittenJobs()
 
     package var location: String { path }
-    /// How long a write waits for another process's lock before it fails.
-    static let busyTimeoutSeconds: TimeInterval = 15
 
     /// How a command opens the database.
     package enum OpenMode: Sendable {
@@ -67,7 +65,7 @@ package final class JobStore: JobStoring {
         var configuration = Configuration()
         configuration.readonly = readonly
         // The CLI and the daemon write the same file: wait for the other's transaction instead of failing.
-        configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
+        configuration.busyMode = .timeout(15)
         if !readonly {
             configuration.prepareDatabase { db in
                 // WAL + NORMAL: a committed transaction survives a process crash (kill -9); only a power loss

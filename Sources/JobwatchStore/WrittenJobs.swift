@@ -46,8 +46,8 @@ final class WrittenJobs: Sendable {
         var jobs: [Int64: StoredJob] = [:]
         var dataVersion: Int64?
         var behind: [Int64: Write] = [:]
-        /// A flush of `behind` is scheduled.
-        var flushScheduled = false
+        /// The flush timer is scheduled and has not fired yet.
+        var timerScheduled = false
     }
 
     private let state = Mutex(State())
@@ -87,11 +87,23 @@ final class WrittenJobs: Sendable {
 
     var count: Int { state.withLock { $0.jobs.count } }
 
+    /// What the writer must be asked for after a write behind.
+    enum Flush {
+        case none
+        /// The first write since the last timer fired: schedule one for `writeBehindDelay`.
+        case later
+        /// `eagerFlush` wait: flush now.
+        case now
+    }
+
+    /// Writes behind that make the writer flush at once instead of after the delay: a look at the schedule
+    /// reads past each of them.
+    static let eagerFlush = 32
+
     /// Holds `moved`, decided over `current` (the remembered row), for the writer, and remembers it in its
     /// place. Nil when `current` is no longer the remembered row (the writer forgot it meanwhile) or the
-    /// writes behind are at capacity: the poll then goes to the writer. Otherwise whether the caller must
-    /// schedule a flush (this is the first write since the last one was scheduled).
-    func writeBehind(_ moved: StoredJob, over current: StoredJob) -> Bool? {
+    /// writes behind are at capacity: the poll then goes to the writer.
+    func writeBehind(_ moved: StoredJob, over current: StoredJob) -> Flush? {
         state.withLock { state in
             guard state.jobs[current.rowID] == current,
                 state.behind[current.rowID] != nil || state.behind.count < Self.capacity
@@ -103,39 +115,48 @@ final class WrittenJobs: Sendable {
                 state.behind[current.rowID] = Write(
                     job: moved, storedPolls: current.record.polls,
                     storedNextPollAtMillis: current.record.nextPollAtMillis)
+                if state.behind.count == Self.eagerFlush { return .now }
             }
-            guard !state.flushScheduled else { return false }
-            state.flushScheduled = true
-            return true
+            return Self.scheduleTimer(&state) ? .later : Flush.none
         }
     }
 
-    /// Writes behind that make the writer flush at once instead of after the delay: a look at the schedule
-    /// reads past each of them.
-    static let eagerFlush = 32
-
-    var writesBehind: Int { state.withLock { $0.behind.count } }
-
     var hasWritesBehind: Bool { state.withLock { !$0.behind.isEmpty } }
 
-    /// The rows waiting behind now, as they will be written: their stored next poll is older than theirs.
-    func rowsBehind() -> [StoredJob] {
-        state.withLock { $0.behind.values.map(\.job) }
+    /// A row waiting behind, as the schedule reads need it: its stored next poll is older than this one.
+    struct RowBehind: Sendable {
+        let rowID: Int64
+        let account: String
+        let nextPollAtMillis: Int64?
     }
 
-    /// Every write behind, for the writer (the next `writeBehind` schedules a flush again).
+    func rowsBehind() -> [RowBehind] {
+        state.withLock { state in
+            state.behind.values.map {
+                RowBehind(
+                    rowID: $0.job.rowID, account: $0.job.record.account,
+                    nextPollAtMillis: $0.job.record.nextPollAtMillis)
+            }
+        }
+    }
+
+    /// Every write behind, for the writer.
     func takeWritesBehind() -> [Write] {
         state.withLock { state in
-            state.flushScheduled = false
             guard !state.behind.isEmpty else { return [] }
             defer { state.behind.removeAll(keepingCapacity: true) }
             return Array(state.behind.values)
         }
     }
 
+    /// The flush timer fired: the next write behind schedules one again.
+    func timerFired() {
+        state.withLock { $0.timerScheduled = false }
+    }
+
     /// Writes that could not be committed wait again, under the newer ones of the same rows (which were
-    /// decided over them, so they apply over what these applied over). True when the caller must schedule a
-    /// flush.
+    /// decided over them, so they apply over what these applied over). True when the caller must schedule
+    /// the flush timer.
     func putBack(_ writes: [Write]) -> Bool {
         state.withLock { state in
             for write in writes {
@@ -147,9 +168,14 @@ final class WrittenJobs: Sendable {
                     state.behind[write.job.rowID] = write
                 }
             }
-            guard !state.flushScheduled, !state.behind.isEmpty else { return false }
-            state.flushScheduled = true
-            return true
+            return Self.scheduleTimer(&state)
         }
+    }
+
+    /// At most one flush timer at a time: true when none was scheduled (the caller schedules it).
+    private static func scheduleTimer(_ state: inout State) -> Bool {
+        guard !state.timerScheduled else { return false }
+        state.timerScheduled = true
+        return true
     }
 }

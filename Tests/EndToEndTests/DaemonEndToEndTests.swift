@@ -294,6 +294,37 @@ import Testing
         #expect(!daemon.events.contains { ($0["type"] as? String)?.hasSuffix("succeeded") == true })
         await daemon.stop()
     }
+
+    /// CONTRACT §5 "SIGTERM: … commit, exit 0": unchanged polls are written behind (up to 250 ms later), and
+    /// a stopping daemon writes them before it exits. Every request the cloud answered is in the file after
+    /// SIGTERM, but at most one per job cut short by the shutdown (nothing recorded, by design).
+    @Test func sigtermWritesThePollsStillWaitingToBeWritten() async throws {
+        let cloud = try await CloudFixture()
+        defer { Task { await cloud.shutdown() } }
+        let sandbox = try Sandbox(config: cloud.config())
+        // Long INIT phases: every answer is the same, so every poll after the first only moves the schedule.
+        var ids: [String] = []
+        for _ in 0..<20 {
+            let id = try cloud.add("imsCreateImageByInstance", api: .ims, durationMillis: 600_000, initMillis: 590_000)
+            #expect(try await sandbox.runAsync(["register", id, "--api", "ims"]).status == 0)
+            ids.append(id)
+        }
+        let daemon = try DaemonProcess(sandbox: sandbox, environment: CloudFixture.environment)
+        #expect(try await eventually { ids.allSatisfy { cloud.simulator.pollCount(jobID: $0) >= 5 } })
+        await daemon.stop()
+        #expect(daemon.process.terminationStatus == 0)
+        var missing = 0
+        for id in ids {
+            let answered = cloud.simulator.pollCount(jobID: id)
+            let recorded = try #require(try await record(sandbox, id)?["polls"] as? Int)
+            #expect(recorded <= answered)
+            #expect(recorded >= answered - 1, "\(id): \(recorded) of \(answered) answered polls recorded")
+            missing += answered - recorded
+        }
+        // Requests in flight at SIGTERM are few (the simulator answers at once); polls left unwritten would
+        // be several per second of polling.
+        #expect(missing <= 3, "\(missing) answered polls not recorded")
+    }
 }
 
 /// Crashes: nothing committed is lost, nothing is recorded twice.
